@@ -1,0 +1,16 @@
+//! m365report: validate, convert, trend and archive Microsoft 365 usage reports exported from
+//! Microsoft Graph.
+//!
+//! The library follows the data's path: [`discover`] finds input files, [`read`] turns bytes
+//! into typed [`record::Record`]s with source positions while [`rules`] checks them against
+//! the report's [`schema`], producing [`diagnostic::Finding`]s; [`write`] and [`trend`] consume
+//! the records that passed.
+
+pub mod diagnostic;
+pub mod record;
+pub mod rules;
+pub mod schema;
+
+pub use diagnostic::{Code, Finding, Severity};
+pub use record::{Cell, Record, RecordSink};
+pub use schema::{Registry, Report};

@@ -1,0 +1,416 @@
+//! Field rules: one cell's bytes -> a typed [`Cell`], or why not.
+//!
+//! These run once per cell of every row, so they work on bytes and allocate nothing on the
+//! good path. `parse_iso_date` and `parse_count` are proved equal to chrono and std by
+//! property tests below.
+
+use chrono::NaiveDate;
+
+use crate::diagnostic::Code;
+use crate::record::Cell;
+use crate::schema::Kind;
+
+/// Why a cell was refused: the code, a message and what was expected, plus a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The finding code.
+    pub code: Code,
+    /// What is wrong, without the column name.
+    pub message: &'static str,
+    /// What a valid value looks like.
+    pub expected: String,
+    /// What to do, where something helps.
+    pub hint: Option<String>,
+}
+
+/// Parses exactly `YYYY-MM-DD` (four-digit year) into a real calendar date.
+pub fn parse_iso_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |s: &[u8]| -> Option<u32> {
+        s.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = digits(&b[0..4])?;
+    let month = digits(&b[5..7])?;
+    let day = digits(&b[8..10])?;
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+/// Parses a date as Graph JSON writes it: `YYYY-MM-DD`, or a midnight UTC date-time
+/// `YYYY-MM-DDT00:00:00Z` (optionally with zero fractional seconds or a `+00:00` offset).
+pub fn parse_json_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() == 10 {
+        return parse_iso_date(b);
+    }
+    let date = parse_iso_date(b.get(..10)?)?;
+    let rest = b.get(10..)?;
+    let rest = rest.strip_prefix(b"T00:00:00")?;
+    let rest = match rest.strip_prefix(b".") {
+        Some(frac) => {
+            let zeros = frac.iter().take_while(|&&c| c == b'0').count();
+            if zeros == 0 {
+                return None;
+            }
+            &frac[zeros..]
+        }
+        None => rest,
+    };
+    matches!(rest, b"Z" | b"+00:00" | b"-00:00").then_some(date)
+}
+
+/// Parses a whole number written as plain ASCII digits with an optional leading `-`,
+/// refusing overflow. Signs, separators and decimals are left to the caller's diagnosis.
+pub fn parse_count(b: &[u8]) -> Option<i64> {
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?;
+        n = if negative {
+            n.checked_sub(i64::from(c - b'0'))?
+        } else {
+            n.checked_add(i64::from(c - b'0'))?
+        };
+    }
+    Some(n)
+}
+
+/// Checks one CSV cell (or a string cell of CSV-shaped JSON) against a column's kind.
+pub fn check_text_cell(kind: &Kind, raw: &[u8]) -> Result<Cell, FieldProblem> {
+    if raw.is_empty() {
+        return match kind {
+            Kind::Integer { nullable: true, .. } | Kind::Text => Ok(Cell::Null),
+            _ => Err(FieldProblem {
+                code: Code::EmptyRequired,
+                message: "is empty",
+                expected: expected(kind),
+                hint: None,
+            }),
+        };
+    }
+    match kind {
+        Kind::Date => parse_iso_date(raw)
+            .map(Cell::Date)
+            .ok_or_else(|| date_problem(raw, false)),
+        Kind::Integer { min, max, .. } => check_integer(raw, *min, *max),
+        Kind::Enum(values) => enum_index(values, raw).ok_or_else(|| enum_problem(values, raw)),
+        Kind::Text => Ok(Cell::Text(String::from_utf8_lossy(raw).into_owned())),
+    }
+}
+
+/// Checks a JSON string value for a date or enum column (Graph's JSON form).
+pub fn check_json_string(kind: &Kind, s: &str) -> Result<Cell, FieldProblem> {
+    match kind {
+        Kind::Date => parse_json_date(s.as_bytes())
+            .map(Cell::Date)
+            .ok_or_else(|| date_problem(s.as_bytes(), true)),
+        Kind::Enum(values) => {
+            enum_index(values, s.as_bytes()).ok_or_else(|| enum_problem(values, s.as_bytes()))
+        }
+        Kind::Text => Ok(Cell::Text(s.to_string())),
+        Kind::Integer { .. } => Err(wrong_type(kind, "a string")),
+    }
+}
+
+/// Checks a JSON number for an integer column. `raw` is the number as written.
+pub fn check_json_number(kind: &Kind, raw: &str) -> Result<Cell, FieldProblem> {
+    match kind {
+        Kind::Integer { min, max, .. } => {
+            check_integer(raw.as_bytes(), *min, *max).map_err(|mut p| {
+                // A JSON number is always a number: the problem is its value, which E202 covers,
+                // but a text hint about quoting would be wrong here.
+                if raw.contains(['.', 'e', 'E']) {
+                    p.hint = Some("counts are whole numbers; Graph never writes decimals".into());
+                }
+                p
+            })
+        }
+        _ => Err(wrong_type(kind, "a number")),
+    }
+}
+
+/// The problem for a JSON value of the wrong type (`found` is "a string", "null", ...).
+pub fn wrong_type(kind: &Kind, found: &str) -> FieldProblem {
+    let hint = match (kind, found) {
+        (Kind::Integer { .. }, "a string") => {
+            Some("Graph writes counts as JSON numbers, without quotes".to_string())
+        }
+        (Kind::Enum(_), "a number") => {
+            Some("Graph writes the report period as a string, e.g. \"7\"".to_string())
+        }
+        (_, "null") => Some("only counts may be null".to_string()),
+        _ => None,
+    };
+    FieldProblem {
+        code: Code::WrongType,
+        message: "has the wrong type",
+        expected: expected(kind),
+        hint,
+    }
+}
+
+/// Describes what a valid value of `kind` looks like.
+pub fn expected(kind: &Kind) -> String {
+    match kind {
+        Kind::Date => "a date YYYY-MM-DD".into(),
+        Kind::Integer { min, max, nullable } => {
+            let range = match (*min, *max) {
+                (0, i64::MAX) => "a whole number >= 0 within Int64".to_string(),
+                (i64::MIN, i64::MAX) => "a whole number within Int64".to_string(),
+                (lo, hi) => format!("a whole number from {lo} to {hi}"),
+            };
+            if *nullable {
+                format!("{range}, or empty for no value")
+            } else {
+                range
+            }
+        }
+        Kind::Enum(values) => format!("one of {}", values.join(", ")),
+        Kind::Text => "text".into(),
+    }
+}
+
+fn enum_index(values: &[String], raw: &[u8]) -> Option<Cell> {
+    values
+        .iter()
+        .position(|v| v.as_bytes() == raw)
+        .and_then(|i| u16::try_from(i).ok())
+        .map(Cell::Enum)
+}
+
+fn enum_problem(values: &[String], raw: &[u8]) -> FieldProblem {
+    let text = String::from_utf8_lossy(raw);
+    let trimmed = text.trim().trim_start_matches(['D', 'd', 'P', 'p']);
+    let hint = values
+        .iter()
+        .find(|v| v.as_str() == trimmed)
+        .map(|v| format!("write `{v}`: Graph's period parameter is `D{v}`, but the report column holds the number of days only"));
+    FieldProblem {
+        code: Code::NotAllowed,
+        message: "is not an allowed value",
+        expected: format!("one of {}", values.join(", ")),
+        hint,
+    }
+}
+
+fn check_integer(raw: &[u8], min: i64, max: i64) -> Result<Cell, FieldProblem> {
+    let problem = |hint: Option<String>| FieldProblem {
+        code: Code::InvalidInteger,
+        message: "is not a valid count",
+        expected: expected(&Kind::Integer {
+            min,
+            max,
+            nullable: false,
+        }),
+        hint,
+    };
+    match parse_count(raw) {
+        Some(n) if n < min || n > max => Err(problem(if n < 0 && min >= 0 {
+            Some("counts cannot be negative".into())
+        } else {
+            None
+        })),
+        Some(n) => Ok(Cell::Int(n)),
+        None => Err(problem(integer_hint(raw))),
+    }
+}
+
+fn integer_hint(raw: &[u8]) -> Option<String> {
+    let digits_only = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let text = String::from_utf8_lossy(raw);
+    if text.trim() != text {
+        return Some("remove the spaces around the number".into());
+    }
+    if raw.iter().all(|c| c.is_ascii_digit() || *c == b'-') && raw.len() > 18 {
+        return Some("the value does not fit in a signed 64-bit integer".into());
+    }
+    if let Some((whole, frac)) = text.split_once('.') {
+        if digits_only(whole.as_bytes()) && frac.bytes().all(|c| c == b'0') && !frac.is_empty() {
+            return Some(format!("write `{whole}`: counts have no decimals"));
+        }
+        if digits_only(whole.as_bytes()) && digits_only(frac.as_bytes()) && frac.len() != 3 {
+            return Some("counts are whole numbers; a spreadsheet may have averaged or reformatted this cell".into());
+        }
+    }
+    let separators = [',', '.', ' ', '\u{a0}', '\'', '\u{202f}'];
+    if text.contains(separators) {
+        let stripped: String = text.chars().filter(|c| !separators.contains(c)).collect();
+        if digits_only(stripped.as_bytes()) {
+            return Some(format!("remove the thousands separators: `{stripped}`"));
+        }
+    }
+    if text.contains(['e', 'E']) && text.parse::<f64>().is_ok() {
+        return Some("a spreadsheet wrote this count in scientific notation; format the column as a whole number".into());
+    }
+    None
+}
+
+fn date_problem(raw: &[u8], json: bool) -> FieldProblem {
+    let text = String::from_utf8_lossy(raw);
+    let hint = date_hint(&text, json);
+    FieldProblem {
+        code: Code::InvalidDate,
+        message: "is not a valid date",
+        expected: if json {
+            "a date YYYY-MM-DD or a midnight date-time YYYY-MM-DDT00:00:00Z".into()
+        } else {
+            "a date YYYY-MM-DD".into()
+        },
+        hint,
+    }
+}
+
+fn date_hint(text: &str, json: bool) -> Option<String> {
+    let bytes = text.as_bytes();
+    if bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && text.bytes().filter(u8::is_ascii_digit).count() == 8
+    {
+        return Some("no such day in the calendar".into());
+    }
+    if text.trim() != text {
+        return Some("remove the spaces around the date".into());
+    }
+    if bytes.len() > 10
+        && parse_iso_date(&bytes[..10]).is_some()
+        && matches!(bytes[10], b'T' | b' ')
+    {
+        return Some(if json {
+            "only midnight UTC date-times name a day; this one has a time of day".into()
+        } else {
+            format!("write the date only: `{}`", &text[..10])
+        });
+    }
+    let parts: Vec<&str> = text.split(['/', '.', '-']).collect();
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+    {
+        return Some("dates must be ISO 8601 (YYYY-MM-DD); a spreadsheet probably rewrote this one in a local format".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const COUNT: Kind = Kind::Integer {
+        min: 0,
+        max: i64::MAX,
+        nullable: true,
+    };
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_iso_date(b"2026-11-25"),
+            NaiveDate::from_ymd_opt(2026, 11, 25)
+        );
+        assert_eq!(
+            parse_iso_date(b"2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "26-11-25",
+            "2026/11/25",
+            "2026-11-2x",
+            "",
+        ] {
+            assert_eq!(parse_iso_date(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_dates_accept_midnight_date_times_only() {
+        let d = NaiveDate::from_ymd_opt(2021, 10, 25);
+        for ok in [
+            "2021-10-25",
+            "2021-10-25T00:00:00Z",
+            "2021-10-25T00:00:00.000Z",
+            "2021-10-25T00:00:00+00:00",
+        ] {
+            assert_eq!(parse_json_date(ok.as_bytes()), d, "{ok}");
+        }
+        for bad in [
+            "2021-10-25T13:00:00Z",
+            "2021-10-25T00:00:00",
+            "2021-10-25T00:00:00.Z",
+            "2021-10-25T00:00:00+01:00",
+        ] {
+            assert_eq!(parse_json_date(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn empty_count_is_null_but_empty_date_is_an_error() {
+        assert_eq!(check_text_cell(&COUNT, b""), Ok(Cell::Null));
+        assert_eq!(
+            check_text_cell(&Kind::Date, b"").unwrap_err().code,
+            Code::EmptyRequired
+        );
+    }
+
+    #[test]
+    fn count_problems_have_hints() {
+        let hint = |s: &str| check_text_cell(&COUNT, s.as_bytes()).unwrap_err().hint;
+        assert_eq!(
+            hint("5,344").unwrap(),
+            "remove the thousands separators: `5344`"
+        );
+        assert_eq!(hint("12.0").unwrap(), "write `12`: counts have no decimals");
+        assert_eq!(hint("-3").unwrap(), "counts cannot be negative");
+        assert!(hint("99999999999999999999").unwrap().contains("64-bit"));
+        assert!(hint("1.2E+05").unwrap().contains("scientific"));
+        assert_eq!(
+            check_text_cell(&COUNT, b"+5").unwrap_err().code,
+            Code::InvalidInteger
+        );
+    }
+
+    #[test]
+    fn period_hint_for_d_prefix() {
+        let kind = Kind::Enum(vec!["7".into(), "30".into()]);
+        let p = check_text_cell(&kind, b"D7").unwrap_err();
+        assert_eq!(p.code, Code::NotAllowed);
+        assert!(p.hint.unwrap().contains("write `7`"));
+        assert_eq!(check_text_cell(&kind, b"30"), Ok(Cell::Enum(1)));
+    }
+
+    proptest! {
+        #[test]
+        fn iso_date_agrees_with_chrono(s in "[0-9]{4}-[0-9]{2}-[0-9]{2}|.{0,12}") {
+            let chrono = NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok().filter(|_| s.len() == 10);
+            prop_assert_eq!(parse_iso_date(s.as_bytes()), chrono);
+        }
+
+        #[test]
+        fn count_agrees_with_std(s in "-?[0-9]{1,20}|[-+0-9., ]{0,6}") {
+            let std = s.parse::<i64>().ok().filter(|_| !s.starts_with('+'));
+            prop_assert_eq!(parse_count(s.as_bytes()), std);
+        }
+
+        #[test]
+        fn every_i64_round_trips(n in any::<i64>()) {
+            prop_assert_eq!(parse_count(n.to_string().as_bytes()), Some(n));
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Rules derived from the schema: fields, records, whole files.
+
+pub mod field;
