@@ -7,6 +7,7 @@
 //! the records that passed.
 
 pub mod diagnostic;
+pub mod discover;
 pub mod record;
 pub mod rules;
 pub mod schema;
