@@ -11,6 +11,7 @@ pub mod discover;
 pub mod record;
 pub mod rules;
 pub mod schema;
+pub mod write;
 
 pub use diagnostic::{Code, Finding, Severity};
 pub use record::{Cell, Record, RecordSink};
