@@ -8,11 +8,16 @@
 
 pub mod diagnostic;
 pub mod discover;
+pub mod read;
 pub mod record;
+pub mod render;
 pub mod rules;
 pub mod schema;
+pub mod validate;
 pub mod write;
 
 pub use diagnostic::{Code, Finding, Severity};
+pub use read::{InputFormat, Limits};
 pub use record::{Cell, Record, RecordSink};
 pub use schema::{Registry, Report};
+pub use validate::{check_source, CheckOptions, FileReport};
