@@ -257,6 +257,13 @@ impl Checker<'_> {
         }
     }
 
+    /// A row so broken that no field could be read (wrong field count, invalid UTF-8, not an
+    /// object): it counts, but file rules about days cannot judge the file.
+    pub(crate) fn skipped_row(&mut self) {
+        self.report.rows += 1;
+        self.rules.skip();
+    }
+
     /// A read error in the middle of the input.
     pub(crate) fn io_failure(&mut self, e: &std::io::Error) {
         self.report.io_error = true;
@@ -311,6 +318,8 @@ impl Checker<'_> {
             if self.gap.is_none() && self.rules.first_gap_line() == Some(line) {
                 self.gap = Some(locate(report.report_date()));
             }
+        } else {
+            self.rules.skip();
         }
         for p in file_problems {
             self.push_with(p.code.severity(), || {

@@ -1,19 +1,39 @@
-//! The command-line tests: one binary, one module per subcommand.
+//! CLI tests: the real binary on real-shaped files. One test binary, one module per command,
+//! to keep link time down.
 
 mod convert;
+mod validate;
 
 use std::path::{Path, PathBuf};
 
-/// The `m365report` binary under test.
-pub fn m365report() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("m365report").expect("the binary is built")
+use assert_cmd::Command;
+
+/// The crate root, where `samples/` and `tests/fixtures/` live.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A file under `tests/fixtures/`.
+/// A path under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    root().join("tests/fixtures").join(name)
+}
+
+/// The binary, run from the crate root with colour off.
+pub fn m365report() -> Command {
+    let mut cmd = Command::cargo_bin("m365report").expect("binary is built");
+    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `validate --format json` on one path and returns the parsed document.
+pub fn validate_json(path: &Path) -> serde_json::Value {
+    let out = m365report()
+        .args(["validate", "--format", "json"])
+        .arg(path)
+        .output()
+        .expect("runs");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()))
 }
 
 /// The names in a folder, recursively, relative to it and sorted (temporary files included).
