@@ -139,7 +139,7 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
     let mut outputs: Vec<(String, u64, Output)> = Vec::new();
     let mut invalid: Vec<String> = Vec::new();
     for (report, mut writer) in results {
-        let output = writer.take_output();
+        let output = writer.take_output(report.report.as_ref());
         if !report.is_valid() {
             if !ctx.quiet {
                 print_stderr(&render_file(&report, ctx.color));
@@ -155,11 +155,14 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
         match output {
             Ok(Some(output)) => outputs.push((report.name.clone(), report.rows, output)),
             Ok(None) => {
+                // Valid but kindless: a JSON file with no records names its report only in
+                // `@odata.context`, which is not read without a record.
                 print_stderr(&format!(
-                    "error: {}: the report kind could not be told; nothing written\n",
+                    "error: {}: no records, and the report kind could not be told; nothing written (name it with --report)\n",
                     report.name
                 ));
-                outcome = Outcome::Failure;
+                invalid.push(report.name.clone());
+                outcome = outcome.max(Outcome::Invalid);
             }
             Err(e) => {
                 print_stderr(&format!("error: {}\n", e));

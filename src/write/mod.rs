@@ -241,6 +241,8 @@ pub struct RecordWriter {
     options: WriteOptions,
     destination: Destination,
     state: State,
+    /// `finish(true)` came before any `begin`.
+    finished_valid_idle: bool,
 }
 
 impl RecordWriter {
@@ -251,13 +253,27 @@ impl RecordWriter {
             options,
             destination,
             state: State::Idle,
+            finished_valid_idle: false,
         }
     }
 
     /// The finished output after `finish(true)`; `Ok(None)` when the input was invalid (or
-    /// never named its report, or `finish` was not called), and the first write error if
-    /// writing failed. Any temporary file is already gone in the last two cases.
-    pub fn take_output(&mut self) -> Result<Option<Output>, WriteError> {
+    /// `finish` was not called), and the first write error if writing failed. Any temporary
+    /// file is already gone in the last two cases.
+    ///
+    /// `kind` is the report the checker settled on (`FileReport::report`): a valid input
+    /// that never started the sink (no records, so nothing needed the kind) still gets an
+    /// empty output of that report; without a kind there is nothing to write (`Ok(None)`).
+    pub fn take_output(
+        &mut self,
+        kind: Option<&Arc<Report>>,
+    ) -> Result<Option<Output>, WriteError> {
+        if let (true, Some(kind)) = (self.finished_valid_idle, kind) {
+            self.finished_valid_idle = false;
+            self.state = State::Idle;
+            self.begin(kind);
+            self.finish(true);
+        }
         match std::mem::replace(&mut self.state, State::Done(Ok(None))) {
             State::Done(result) => result,
             State::Idle | State::Open(_) => Ok(None),
@@ -468,6 +484,7 @@ impl RecordSink for RecordWriter {
         let state = std::mem::replace(&mut self.state, State::Done(Ok(None)));
         let State::Open(mut open) = state else {
             // Idle (no report) or already failed: keep what is there.
+            self.finished_valid_idle = valid && matches!(state, State::Idle);
             self.state = match state {
                 State::Open(_) | State::Idle => State::Done(Ok(None)),
                 done => done,

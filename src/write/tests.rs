@@ -43,7 +43,7 @@ fn write_file(format: Format, bom: bool, rows: &[Vec<Cell>], valid: bool) -> Opt
         });
     }
     writer.finish(valid);
-    let output = writer.take_output().unwrap();
+    let output = writer.take_output(None).unwrap();
     let bytes = output.map(|o| {
         o.commit(false).unwrap();
         std::fs::read(&target).unwrap()
@@ -151,7 +151,7 @@ fn missing_folder_is_a_write_error_not_a_panic() {
     });
     writer.finish(true);
     assert!(matches!(
-        writer.take_output(),
+        writer.take_output(None),
         Err(WriteError::Create { .. })
     ));
 }
@@ -169,7 +169,7 @@ fn disk_full_is_a_write_error() {
     writer.begin(&report);
     writer.finish(true);
     // The stdout buffer itself cannot fill up; committing to /dev/full is tested in the CLI.
-    assert!(writer.take_output().unwrap().is_some());
+    assert!(writer.take_output(None).unwrap().is_some());
 }
 
 #[test]
@@ -258,4 +258,27 @@ proptest! {
             .collect();
         prop_assert_eq!(got, want);
     }
+}
+
+#[test]
+fn valid_input_without_records_or_begin_gets_an_empty_output() {
+    let report = group_counts();
+    let mut writer = RecordWriter::new(
+        WriteOptions {
+            format: Format::Csv,
+            bom: false,
+        },
+        Destination::Stdout,
+    );
+    writer.finish(true);
+    let Some(Output::Stdout(mut spool)) = writer.take_output(Some(&report)).unwrap() else {
+        panic!("no output");
+    };
+    let mut text = String::new();
+    spool.seek(SeekFrom::Start(0)).unwrap();
+    spool.read_to_string(&mut text).unwrap();
+    assert_eq!(
+        text,
+        "Report Refresh Date,Total,Active,Report Date,Report Period\n"
+    );
 }
