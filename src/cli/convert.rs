@@ -12,12 +12,14 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use m365report::discover::{discover, Input, Source};
+use m365report::record::{Record, RecordSink};
 use m365report::render::render_file;
 use m365report::write::{
     check_target, install_interrupt_cleanup, mirror, Destination, Format, Output, RecordWriter,
     WriteOptions,
 };
 
+use super::merge_standin::{Conflict, Merge};
 use super::validate::{check_all, report_discover_errors, InputArgs};
 use super::{print_stderr, Context, Outcome};
 
@@ -301,13 +303,188 @@ fn usage(message: &str) -> Outcome {
 }
 
 /// `--merge`: every input checked, then the valid records of each report kind merged into
-/// one output (stdout, `-o FILE`, or `DIR/<report>.<ext>` under `--out-dir`).
+/// one output (stdout, `-o FILE`, or `DIR/<report>.<ext>` under `--out-dir`), newest report
+/// date first.
 fn run_merge(
     args: &ConvertArgs,
     ctx: &Context,
     options: &m365report::CheckOptions,
     sources: &[Source],
 ) -> Outcome {
-    let _ = (args, ctx, options, sources);
-    usage("--merge is not available yet")
+    let input_paths = input_paths(sources);
+    let first_default = match &sources[0].input {
+        Input::Path(path) => Format::default_for(path),
+        Input::Stdin => Format::Json,
+    };
+    let format = args
+        .to
+        .or_else(|| args.output.as_deref().and_then(format_of))
+        .unwrap_or(first_default);
+    let single = match (&args.out_dir, &args.output) {
+        (Some(_), _) => None,
+        (None, Some(file)) if file.as_os_str() != "-" => {
+            if let Err(e) = check_target(file, &input_paths, args.force) {
+                return usage(&e.to_string());
+            }
+            Some(Destination::File(file.clone()))
+        }
+        (None, _) => Some(Destination::Stdout),
+    };
+    // One series for everything: files merge by report kind alone.
+    let results = check_all(sources, ctx, options, |source| {
+        Merge::for_file("", source.index, &source.name)
+    });
+    let mut outcome = Outcome::Success;
+    let mut invalid = Vec::new();
+    let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
+    let mut merge = Merge::default();
+    for (report, collector) in results {
+        if !report.is_valid() {
+            if !ctx.quiet {
+                print_stderr(&render_file(&report, ctx.color));
+            }
+            invalid.push(report.name.clone());
+            outcome = outcome.max(if report.io_error {
+                Outcome::Failure
+            } else {
+                Outcome::Invalid
+            });
+            continue;
+        }
+        let kind = report
+            .report
+            .as_ref()
+            .map_or("(unknown)", |r| r.name.as_str());
+        match kinds.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, files)) => files.push(report.name.clone()),
+            None => kinds.push((kind.to_string(), vec![report.name.clone()])),
+        }
+        merge = merge.merge(collector);
+    }
+    if !invalid.is_empty() && !args.skip_invalid {
+        print_stderr(&format!(
+            "nothing written: invalid input {}; fix it, or pass --skip-invalid to merge the rest\n",
+            invalid.join(", ")
+        ));
+        return outcome;
+    }
+    if single.is_some() && kinds.len() > 1 {
+        let which: Vec<String> = kinds
+            .iter()
+            .map(|(kind, files)| format!("  {kind}: {}\n", files.join(", ")))
+            .collect();
+        print_stderr(&format!(
+            "error: cannot merge different reports into one output; use --out-dir for one file per report:\n{}",
+            which.concat()
+        ));
+        return Outcome::Failure;
+    }
+    let merged = merge.into_merged();
+    // One warning per pair of files, not per date: overlapping D30 files can disagree on
+    // every shared day.
+    let mut pairs: Vec<(&Conflict, Vec<chrono::NaiveDate>)> = Vec::new();
+    for c in &merged.conflicts {
+        let same = |p: &&mut (&Conflict, Vec<chrono::NaiveDate>)| {
+            p.0.kept == c.kept && p.0.other == c.other && p.0.refresh == c.refresh
+        };
+        match pairs.iter_mut().find(same) {
+            Some((_, dates)) => dates.push(c.date),
+            None => pairs.push((c, vec![c.date])),
+        }
+    }
+    for (c, mut dates) in pairs {
+        dates.sort();
+        let refresh = c
+            .refresh
+            .map_or_else(String::new, |d| format!(", both refreshed {d},"));
+        let which = match dates.as_slice() {
+            [one] => one.to_string(),
+            [first, .., last] => format!("{} dates from {first} to {last}", dates.len()),
+            [] => String::new(),
+        };
+        print_stderr(&format!(
+            "warning: {} and {}{refresh} disagree about {which}; kept the values of {}\n",
+            c.kept.name, c.other.name, c.kept.name
+        ));
+    }
+    let mut outputs = Vec::new();
+    for series in &merged.series {
+        let destination = match (&single, &args.out_dir) {
+            (Some(d), _) => d.clone(),
+            (None, Some(dir)) => {
+                let target = dir.join(format!("{}.{}", series.report.name, format.extension()));
+                if let Err(e) = check_target(&target, &input_paths, args.force)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| {
+                        std::fs::create_dir_all(dir).map_err(|e| {
+                            format!("{}: cannot create the folder: {e}", dir.display())
+                        })
+                    })
+                {
+                    print_stderr(&format!("error: {e}\n"));
+                    outcome = Outcome::Failure;
+                    continue;
+                }
+                Destination::File(target)
+            }
+            (None, None) => Destination::Stdout,
+        };
+        let mut writer = RecordWriter::new(
+            WriteOptions {
+                format,
+                bom: args.bom,
+            },
+            destination,
+        );
+        writer.begin(&series.report);
+        // Merged records are oldest first; Graph's order is newest first.
+        for record in series.records.iter().rev() {
+            writer.record(&Record {
+                report: &series.report,
+                line: 0,
+                cells: &record.cells,
+            });
+        }
+        writer.finish(true);
+        match writer.take_output(Some(&series.report)) {
+            Ok(Some(output)) => outputs.push((
+                series.report.name.clone(),
+                series.records.len() as u64,
+                output,
+            )),
+            Ok(None) => {}
+            Err(e) => {
+                print_stderr(&format!("error: {e}\n"));
+                outcome = Outcome::Failure;
+            }
+        }
+    }
+    let files: usize = kinds.iter().map(|(_, f)| f.len()).sum();
+    let mut records = 0;
+    for (name, count, output) in outputs {
+        match output.commit(args.force) {
+            Ok(_) => records += count,
+            Err(e) => {
+                print_stderr(&format!("error: {name}: {e}\n"));
+                outcome = Outcome::Failure;
+            }
+        }
+    }
+    let mut line = format!(
+        "merged {files} file{} into {records} record{}",
+        if files == 1 { "" } else { "s" },
+        if records == 1 { "" } else { "s" }
+    );
+    if !merged.conflicts.is_empty() {
+        line.push_str(&format!("; {} conflicting dates", merged.conflicts.len()));
+    }
+    if !invalid.is_empty() {
+        line.push_str(&format!(
+            "; skipped {} invalid: {}",
+            invalid.len(),
+            invalid.join(", ")
+        ));
+    }
+    print_stderr(&format!("{line}\n"));
+    outcome
 }

@@ -2,6 +2,7 @@
 //! that calls the library and renders the result.
 
 pub mod convert;
+mod merge_standin;
 pub mod schemas;
 pub mod validate;
 

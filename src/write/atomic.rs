@@ -213,9 +213,17 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".m365report-tmp")
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".m365report-tmp");
+        // Temporary files are private (0600) by default; the output should get the mode any
+        // new file gets (0666 less the umask, which the kernel applies to this mode).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder
             .tempfile_in(dir)
             .map_err(|source| WriteError::Create {
                 path: target.to_path_buf(),
@@ -364,6 +372,24 @@ mod tests {
             check_target(Path::new("/dev/null"), &inputs, true),
             Err(WriteError::NotAFile { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn output_gets_the_mode_of_a_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let target = dir.path().join("out.json");
+        AtomicFile::create(&target)
+            .unwrap()
+            .finish()
+            .unwrap()
+            .commit(false)
+            .unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&target), mode(&plain));
     }
 
     #[test]

@@ -444,3 +444,152 @@ proptest! {
         prop_assert!(nd.iter().filter(|&&b| b == b'\n').count() + 1 == canonical_csv.iter().filter(|&&b| b == b'\n').count());
     }
 }
+
+// ---- --merge ----
+
+/// Writes `rows` (without header) as a GroupCounts CSV named `name` in `dir`.
+fn export(dir: &Path, name: &str, rows: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let mut text = String::from(HEADER);
+    for row in rows {
+        text.push_str(row);
+        text.push('\n');
+    }
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn merge_keeps_the_newest_refresh_per_date_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = export(
+        dir.path(),
+        "GroupCounts_a.csv",
+        &[
+            "2026-11-25,100,10,2026-11-25,7",
+            "2026-11-25,99,9,2026-11-24,7",
+        ],
+    );
+    let new = export(
+        dir.path(),
+        "GroupCounts_b.csv",
+        &[
+            "2026-11-26,101,11,2026-11-26,7",
+            "2026-11-26,100,12,2026-11-25,7",
+        ],
+    );
+    let out = m365report()
+        .args(["convert", "--merge", "--to", "csv"])
+        .arg(&old)
+        .arg(&new)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("merged 2 files into 3 records"));
+    assert_eq!(
+        String::from_utf8(out.get_output().stdout.clone()).unwrap(),
+        format!("{HEADER}2026-11-26,101,11,2026-11-26,7\n2026-11-26,100,12,2026-11-25,7\n2026-11-25,99,9,2026-11-24,7\n")
+    );
+}
+
+#[test]
+fn merge_warns_when_files_of_one_refresh_disagree_and_keeps_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = export(
+        dir.path(),
+        "GroupCounts_a.csv",
+        &["2026-11-25,100,10,2026-11-25,7"],
+    );
+    let b = export(
+        dir.path(),
+        "GroupCounts_b.csv",
+        &["2026-11-25,100,55,2026-11-25,7"],
+    );
+    let out = m365report()
+        .args(["convert", "--merge", "--to", "csv"])
+        .arg(&b)
+        .arg(&a)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("GroupCounts_b.csv and")
+                .and(predicate::str::contains(
+                    "GroupCounts_a.csv, both refreshed 2026-11-25",
+                ))
+                .and(predicate::str::contains("disagree about 2026-11-25")),
+        );
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("2026-11-25,100,55,2026-11-25,7"), "{text}");
+}
+
+#[test]
+fn merge_refuses_different_reports_in_one_output_and_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let groups = export(
+        dir.path(),
+        "GroupCounts_a.csv",
+        &["2026-11-25,100,10,2026-11-25,7"],
+    );
+    let files = export(
+        dir.path(),
+        "FileCounts_a.csv",
+        &["2026-11-25,100,10,2026-11-25,7"],
+    );
+    m365report()
+        .args(["convert", "--merge"])
+        .arg(&groups)
+        .arg(&files)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("office365GroupsActivityGroupCounts: ")
+                .and(predicate::str::contains(
+                    "office365GroupsActivityFileCounts: ",
+                ))
+                .and(predicate::str::contains("FileCounts_a.csv")),
+        );
+    // With --out-dir: one file per report.
+    let out = dir.path().join("out");
+    m365report()
+        .args(["convert", "--merge", "--out-dir"])
+        .arg(&out)
+        .arg(&groups)
+        .arg(&files)
+        .assert()
+        .success();
+    assert_eq!(
+        tree(&out),
+        [
+            "office365GroupsActivityFileCounts.json",
+            "office365GroupsActivityGroupCounts.json"
+        ]
+    );
+}
+
+#[test]
+fn merge_with_an_invalid_input_writes_nothing_unless_skip_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = export(
+        dir.path(),
+        "GroupCounts_a.csv",
+        &["2026-11-25,100,10,2026-11-25,7"],
+    );
+    let target = dir.path().join("merged.json");
+    m365report()
+        .args(["convert", "--merge", "-o"])
+        .arg(&target)
+        .arg(&good)
+        .arg(fixture("E302_active_greater_than_total.csv"))
+        .assert()
+        .code(1);
+    assert!(!target.exists());
+    m365report()
+        .args(["convert", "--merge", "--skip-invalid", "-o"])
+        .arg(&target)
+        .arg(&good)
+        .arg(fixture("E302_active_greater_than_total.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("skipped 1 invalid"));
+    assert!(target.exists());
+}
