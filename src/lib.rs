@@ -8,6 +8,7 @@
 
 pub mod diagnostic;
 pub mod discover;
+pub mod merge;
 pub mod record;
 pub mod rules;
 pub mod schema;
