@@ -12,6 +12,7 @@ pub mod merge;
 pub mod record;
 pub mod rules;
 pub mod schema;
+pub mod trend;
 
 pub use diagnostic::{Code, Finding, Severity};
 pub use record::{Cell, Record, RecordSink};

@@ -118,6 +118,7 @@ fn same_values(report: &Report, a: &[Cell], b: &[Cell]) -> bool {
 struct Days {
     report: Arc<Report>,
     slots: BTreeMap<NaiveDate, Slot>,
+    files: u64,
 }
 
 impl Days {
@@ -125,10 +126,12 @@ impl Days {
         Days {
             report,
             slots: BTreeMap::new(),
+            files: 0,
         }
     }
 
     fn absorb(&mut self, other: Days) {
+        self.files += other.files;
         for (date, slot) in other.slots {
             match self.slots.entry(date) {
                 Entry::Vacant(v) => {
@@ -261,6 +264,7 @@ impl Merge {
             series.push(MergedSeries {
                 name,
                 report: days.report,
+                files: days.files,
                 records: points,
             });
         }
@@ -309,7 +313,8 @@ impl RecordSink for Merge {
             return;
         }
         self.files += 1;
-        if let Some(days) = file.days {
+        if let Some(mut days) = file.days {
+            days.files = 1;
             let key = (file.series, days.report.name.clone());
             match self.series.entry(key) {
                 Entry::Vacant(v) => {
@@ -341,6 +346,8 @@ pub struct MergedSeries {
     pub name: String,
     /// The report the records belong to.
     pub report: Arc<Report>,
+    /// The number of valid files that contributed records (kept or not).
+    pub files: u64,
     /// One record per report date, ascending.
     pub records: Vec<MergedRecord>,
 }
@@ -442,7 +449,10 @@ pub(crate) mod tests {
         m
     }
 
-    fn values(m: &Merged) -> Vec<(String, NaiveDate, Option<i64>, Option<i64>, usize)> {
+    /// (series, date, total, active, kept file index) per merged record.
+    type Row = (String, NaiveDate, Option<i64>, Option<i64>, usize);
+
+    fn values(m: &Merged) -> Vec<Row> {
         m.records()
             .map(|(s, r)| {
                 let ratio = s.report.ratio.unwrap();
@@ -680,7 +690,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn values_of(m: &Merged) -> Vec<(String, NaiveDate, Option<i64>, Option<i64>, usize)> {
+    fn values_of(m: &Merged) -> Vec<Row> {
         values(m)
     }
 }
