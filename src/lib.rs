@@ -9,11 +9,16 @@
 pub mod diagnostic;
 pub mod discover;
 pub mod merge;
+pub mod read;
 pub mod record;
+pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod trend;
+pub mod validate;
 
 pub use diagnostic::{Code, Finding, Severity};
+pub use read::{InputFormat, Limits};
 pub use record::{Cell, Record, RecordSink};
 pub use schema::{Registry, Report};
+pub use validate::{check_source, CheckOptions, FileReport};

@@ -1,20 +1,87 @@
 //! The command line: one module per subcommand, each with its clap arguments and a `run`
 //! that calls the library and renders the result.
 
+pub mod schemas;
+pub mod validate;
+
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Args, ValueEnum};
 use m365report::Registry;
+
+/// Flags every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Add a report described by a JSON Schema file (repeatable).
+    #[arg(long = "schema", global = true, value_name = "FILE")]
+    pub schemas: Vec<PathBuf>,
+    /// When to use colour on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only the summary (and set the exit status).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard error is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
 
 /// Settings every subcommand shares, resolved once from the global flags.
 pub struct Context {
     /// Built-in reports plus those added with `--schema`.
     pub registry: Registry,
-    /// Worker threads (`--jobs`, default: all cores); the rayon pool is already sized to it.
-    pub jobs: usize,
-    /// Whether standard error is a terminal that takes colour (and progress bars).
+    /// Whether to colour standard error.
     pub color: bool,
+    /// Whether standard error is a terminal (progress bars).
+    #[allow(dead_code)] // read by the commands that draw progress bars
+    pub stderr_terminal: bool,
     /// `--quiet`: print the summary and exit status only.
     pub quiet: bool,
+}
+
+impl Context {
+    /// Resolves the global flags: loads the registry, sizes the thread pool.
+    pub fn new(args: &GlobalArgs, stderr_terminal: bool) -> Result<Context, String> {
+        let mut registry = Registry::builtin().map_err(|e| e.to_string())?;
+        for path in &args.schemas {
+            registry.add_file(path).map_err(|e| e.to_string())?;
+        }
+        let jobs = match args.jobs {
+            Some(0) => return Err("--jobs must be at least 1".into()),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global()
+            .map_err(|e| format!("cannot start {jobs} threads: {e}"))?;
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                stderr_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Ok(Context {
+            registry,
+            color,
+            stderr_terminal,
+            quiet: args.quiet,
+        })
+    }
 }
 
 /// How a command ended, mapped to the documented exit statuses.
@@ -38,3 +105,27 @@ impl Outcome {
         })
     }
 }
+
+/// Writes to standard output; a closed pipe (`| head`) ends the process quietly with success,
+/// as it does for other Unix tools.
+pub fn print_stdout(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            false
+        }
+    }
+}
+
+/// Writes to standard error, ignoring a closed stream.
+pub fn print_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Rust ignores SIGPIPE, which turns `| head` into write errors; [`print_stdout`] handles
+/// those, so nothing is needed here beyond keeping the default. Kept as one place to change
+/// should a platform need it.
+pub fn reset_sigpipe() {}

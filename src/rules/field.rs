@@ -68,7 +68,7 @@ pub fn parse_count(b: &[u8]) -> Option<i64> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, b),
     };
-    if digits.is_empty() || digits.len() > 19 {
+    if digits.is_empty() {
         return None;
     }
     let mut n: i64 = 0;

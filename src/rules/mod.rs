@@ -1,3 +1,5 @@
 //! Rules derived from the schema: fields, records, whole files.
 
 pub mod field;
+pub mod file;
+pub mod record;

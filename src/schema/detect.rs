@@ -63,7 +63,9 @@ impl Registry {
             .unwrap_or(0);
         let enough = |r: &Report| {
             names.is_empty()
-                || (2 * r.fit(names, json) >= r.columns.len() && r.fit(names, json) == best_fit)
+                || (2 * r.fit(names, json) >= r.columns.len()
+                    && r.fit(names, json) == best_fit
+                    && r.fit_values(names, json) > 0)
         };
         if let Some(name) = file_name {
             let lower = name.to_ascii_lowercase();

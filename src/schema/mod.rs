@@ -354,6 +354,25 @@ impl Report {
             .count()
     }
 
+    /// How many of this report's value columns (not dates or period) appear in `names`: dates
+    /// and period are common to every usage report, so a header must share a value column too.
+    pub fn fit_values(&self, names: &[&str], json: bool) -> usize {
+        self.columns
+            .iter()
+            .filter(|c| c.role == Role::Value)
+            .filter(|c| {
+                let want = if json {
+                    c.property.as_str()
+                } else {
+                    c.csv.as_str()
+                };
+                names
+                    .iter()
+                    .any(|n| *n == want || loose_eq(n, want) || (json && loose_eq(n, &c.csv)))
+            })
+            .count()
+    }
+
     /// The period values (e.g. `7`, `30`) as the schema lists them.
     pub fn period_values(&self) -> &[String] {
         match self.period.map(|i| &self.columns[i].kind) {

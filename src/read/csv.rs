@@ -1,0 +1,495 @@
+//! CSV exports: the header against the schema's columns, then every row's fields.
+
+use std::io::Read;
+
+use csv::ByteRecord;
+
+use super::locate::{csv_fields, locate};
+use super::window::{RecordTooLong, Window};
+use crate::diagnostic::{Code, Finding};
+use crate::record::Cell;
+use crate::rules::field::check_text_cell;
+use crate::schema::{loose_eq, Report};
+use crate::validate::{Checker, Location};
+
+/// The UTF-8 byte-order mark as it reads after a Latin-1 round trip.
+const MOJIBAKE_BOM: &str = "\u{EF}\u{BB}\u{BF}";
+
+/// Reads a CSV input (BOM already skipped) and checks it.
+pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
+    let limits = checker.options.limits;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(Window::new(reader, limits.max_record_bytes));
+    let mut record = ByteRecord::new();
+    match rdr.read_byte_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => return read_error(checker, e, 1),
+    }
+    let Some(map) = check_header(&record, rdr.get_ref().from(0).unwrap_or_default(), checker)
+    else {
+        checker.stopped = true;
+        return;
+    };
+    let Some(report) = checker.kind() else { return };
+    let next = rdr.position().byte();
+    rdr.get_mut().mark(next);
+    // Which header cell holds each schema column, to point findings at the right place.
+    let mut cell_of = vec![None; report.columns.len()];
+    for (i, j) in map.iter().enumerate() {
+        if let Some(j) = j {
+            cell_of[*j] = Some(i);
+        }
+    }
+    let mut cells = vec![Cell::Null; report.columns.len()];
+    let mut ok = vec![false; report.columns.len()];
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return read_error(checker, e, line),
+        }
+        let (start, mut line) = record
+            .position()
+            .map_or((0, line), |p| (p.byte(), p.line()));
+        let window = rdr.get_ref();
+        // After a CRLF record the reader's position sits on the `\n`: skip line ends so that
+        // the raw text and the line number are the record's own.
+        let mut raw = window.from(start).unwrap_or_default();
+        while let Some((&b, rest)) = raw.split_first() {
+            if b != b'\n' && b != b'\r' {
+                break;
+            }
+            line += u64::from(b == b'\n');
+            raw = rest;
+        }
+        let at = |offset: usize, width: usize| locate(raw, line, offset, width);
+        check_row(
+            &record, &report, &map, &cell_of, line, raw, &at, &mut cells, &mut ok, checker,
+        );
+        let next = rdr.position().byte();
+        rdr.get_mut().mark(next);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_row(
+    record: &ByteRecord,
+    report: &Report,
+    map: &[Option<usize>],
+    cell_of: &[Option<usize>],
+    line: u64,
+    raw: &[u8],
+    at: &dyn Fn(usize, usize) -> Location,
+    cells: &mut [Cell],
+    ok: &mut [bool],
+    checker: &mut Checker<'_>,
+) {
+    let span = |i: usize| csv_fields(raw, b',').get(i).copied();
+    let locate_field = |i: usize| match span(i) {
+        Some((s, e)) => at(s, e - s),
+        None => at(0, 1),
+    };
+    if record.len() != map.len() {
+        let (found, want) = (record.len(), map.len());
+        checker.push_with(Code::FieldCount.severity(), || {
+            let loc = at(
+                0,
+                raw.iter()
+                    .position(|&b| b == b'\n' || b == b'\r')
+                    .unwrap_or(raw.len()),
+            );
+            let hint = if found > want && record.iter().any(|f| f.iter().all(u8::is_ascii_digit)) {
+                "a value holding a comma (a thousands separator?) must be quoted, e.g. \"5,344\""
+            } else {
+                "every row has one field per header column"
+            };
+            Finding::new(
+                Code::FieldCount,
+                loc.line,
+                loc.column,
+                format!(
+                    "the row has {found} field{} but the header has {want}",
+                    if found == 1 { "" } else { "s" }
+                ),
+            )
+            .found(format!("{found} fields"))
+            .expected(format!("{want} fields"))
+            .hint(hint)
+            .snippet(loc.snippet)
+        });
+        checker.report.rows += 1;
+        return;
+    }
+    if let Err(e) = std::str::from_utf8(record.as_slice()) {
+        let _ = e;
+        let bad = match std::str::from_utf8(raw) {
+            Err(e) => e.valid_up_to(),
+            Ok(_) => 0,
+        };
+        checker.push_with(Code::InvalidUtf8.severity(), || {
+            let loc = at(bad, 1);
+            let byte = raw.get(bad).copied().unwrap_or(0);
+            Finding::new(Code::InvalidUtf8, loc.line, loc.column, format!("invalid UTF-8 byte 0x{byte:02X}"))
+                .found(format!("byte 0x{byte:02X}"))
+                .expected("UTF-8 text")
+                .hint(if byte >= 0x80 {
+                    "the file looks Latin-1 / Windows-1252 encoded (a spreadsheet re-save?); save it as CSV UTF-8"
+                } else {
+                    "the file is damaged"
+                })
+                .snippet(loc.snippet)
+        });
+        checker.report.rows += 1;
+        return;
+    }
+    for (j, column) in report.columns.iter().enumerate() {
+        let Some(i) = cell_of[j] else {
+            cells[j] = Cell::Null;
+            ok[j] = false;
+            continue;
+        };
+        let raw_field = record.get(i).unwrap_or_default();
+        match check_text_cell(&column.kind, raw_field) {
+            Ok(cell) => {
+                cells[j] = cell;
+                ok[j] = true;
+            }
+            Err(p) => {
+                cells[j] = Cell::Null;
+                ok[j] = false;
+                checker.push_with(p.code.severity(), || {
+                    let loc = locate_field(i);
+                    let found = String::from_utf8_lossy(raw_field);
+                    let f = Finding::new(
+                        p.code,
+                        loc.line,
+                        loc.column,
+                        format!("`{}` {}", column.csv, p.message),
+                    )
+                    .field(column.csv.clone())
+                    .found(if found.is_empty() {
+                        "an empty cell".into()
+                    } else {
+                        found.into_owned()
+                    })
+                    .expected(p.expected)
+                    .snippet(loc.snippet);
+                    match p.hint {
+                        Some(h) => f.hint(h),
+                        None => f,
+                    }
+                });
+            }
+        }
+    }
+    checker.row(line, cells, ok, &|col| match col.and_then(|j| cell_of[j]) {
+        Some(i) => locate_field(i),
+        None => at(0, 1),
+    });
+}
+
+/// Checks the header; returns, for each header cell, the schema column it holds. `None` when
+/// the file cannot be checked further (wrong delimiter, unknown report).
+fn check_header(
+    record: &ByteRecord,
+    raw: &[u8],
+    checker: &mut Checker<'_>,
+) -> Option<Vec<Option<usize>>> {
+    let spans = csv_fields(raw, b',');
+    let at = |i: usize| match spans.get(i) {
+        Some(&(s, e)) => locate(raw, 1, s, e - s),
+        None => locate(raw, 1, 0, 1),
+    };
+    if std::str::from_utf8(record.as_slice()).is_err() {
+        let bad = std::str::from_utf8(raw)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        let loc = locate(raw, 1, bad, 1);
+        checker.push_finding(
+            Finding::new(
+                Code::InvalidUtf8,
+                loc.line,
+                loc.column,
+                "invalid UTF-8 in the header",
+            )
+            .hint("the file looks Latin-1 / Windows-1252 encoded; save it as CSV UTF-8")
+            .snippet(loc.snippet),
+        );
+    }
+    let limit = checker.options.limits.max_columns;
+    if record.len() > limit {
+        checker.push_finding(
+            Finding::new(
+                Code::LimitExceeded,
+                1,
+                1,
+                format!(
+                    "the header has {} columns; the limit is {limit}",
+                    record.len()
+                ),
+            )
+            .hint("this is not a usage report"),
+        );
+        return None;
+    }
+    let mut names: Vec<String> = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    if let Some(first) = names.first_mut() {
+        if let Some(rest) = first.strip_prefix(MOJIBAKE_BOM) {
+            *first = rest.to_string();
+            let loc = at(0);
+            checker.push_finding(
+                Finding::new(Code::MojibakeBom, 1, 1, "the header starts with `ï»¿`, a byte-order mark decoded as Latin-1")
+                    .found("ï»¿")
+                    .hint("the file was opened as Latin-1 / Windows-1252 and saved again; it was read without those characters, but re-download or save as UTF-8")
+                    .snippet(loc.snippet.map(|mut s| {
+                        s.width = 3;
+                        s
+                    })),
+            );
+        }
+    }
+    if names.len() == 1 {
+        for (delimiter, word) in [(';', "semicolon"), ('\t', "tab")] {
+            if names[0].contains(delimiter) {
+                let split: Vec<&str> = names[0].split(delimiter).collect();
+                let fits = checker
+                    .registry
+                    .reports()
+                    .iter()
+                    .any(|r| 2 * r.fit(&split, false) >= r.columns.len());
+                if fits {
+                    let loc = at(0);
+                    checker.push_finding(
+                        Finding::new(Code::WrongDelimiter, 1, 1, format!("this file is {word}-delimited"))
+                            .found(format!("`{}` between columns", delimiter.escape_default()))
+                            .expected("`,` between columns")
+                            .hint("a spreadsheet in a European locale saved it; save as \"CSV UTF-8 (comma delimited)\", or convert it with `mlr --icsv --ifs ';' --ocsv cat`")
+                            .snippet(loc.snippet),
+                    );
+                    return None;
+                }
+            }
+        }
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let forced = checker.options.report.clone();
+    let Some(detection) =
+        checker
+            .registry
+            .detect(forced.as_ref(), None, checker.file_name, &refs, false)
+    else {
+        let loc = at(0);
+        let known: Vec<&str> = checker
+            .registry
+            .reports()
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        checker.push_finding(
+            Finding::new(Code::UnknownReport, 1, 1, "the header fits no known report")
+                .found(names.join(","))
+                .expected(format!("the header of one of: {}", known.join(", ")))
+                .hint("list the known reports with `m365report schemas`; add your own with `--schema FILE`")
+                .snippet(loc.snippet),
+        );
+        return None;
+    };
+    checker.begin(&detection.report, detection.source, &detection.alternatives);
+    Some(map_header(&detection.report, &names, &at, checker))
+}
+
+/// Matches header cells to schema columns, reporting every mismatch.
+fn map_header(
+    report: &Report,
+    names: &[String],
+    at: &dyn Fn(usize) -> Location,
+    checker: &mut Checker<'_>,
+) -> Vec<Option<usize>> {
+    let columns = &report.columns;
+    let mut map: Vec<Option<usize>> = vec![None; names.len()];
+    let mut taken = vec![false; columns.len()];
+    let mut duplicate = vec![false; names.len()];
+    for (i, name) in names.iter().enumerate() {
+        if let Some(j) = columns.iter().position(|c| c.csv == *name) {
+            if taken[j] {
+                duplicate[i] = true;
+            } else {
+                taken[j] = true;
+                map[i] = Some(j);
+            }
+        }
+    }
+    let mut header_errors = false;
+    for (i, name) in names.iter().enumerate() {
+        if map[i].is_some() {
+            continue;
+        }
+        header_errors = true;
+        let loc = at(i);
+        let base = |code: Code, message: String| {
+            Finding::new(code, loc.line, loc.column, message)
+                .field(name.clone())
+                .snippet(loc.snippet.clone())
+        };
+        if duplicate[i] {
+            checker.push_finding(
+                base(
+                    Code::DuplicateColumn,
+                    format!("column `{name}` appears twice"),
+                )
+                .found(name)
+                .hint("remove the second copy; its values are not checked"),
+            );
+            continue;
+        }
+        let free = |j: &usize| !taken[*j];
+        if let Some(j) = (0..columns.len())
+            .filter(free)
+            .find(|&j| columns[j].csv == name.trim())
+        {
+            taken[j] = true;
+            map[i] = Some(j);
+            checker.push_finding(
+                base(
+                    Code::StraySpaces,
+                    format!("column `{}` has stray spaces", columns[j].csv),
+                )
+                .found(format!("`{name}`"))
+                .expected(format!("`{}`", columns[j].csv))
+                .hint("remove the spaces around the column name"),
+            );
+            continue;
+        }
+        let close = (0..columns.len())
+            .filter(free)
+            .map(|j| {
+                (
+                    j,
+                    distance(&name.to_lowercase(), &columns[j].csv.to_lowercase()),
+                )
+            })
+            .filter(|&(j, d)| {
+                loose_eq(name, &columns[j].csv) || d <= 2.max(columns[j].csv.len() / 5)
+            })
+            .min_by_key(|&(_, d)| d);
+        let mut finding = base(
+            Code::UnknownColumn,
+            format!("`{name}` is not a column of {}", report.name),
+        )
+        .found(name);
+        match close {
+            Some((j, _)) => {
+                taken[j] = true;
+                map[i] = Some(j);
+                finding = finding
+                    .expected(format!("`{}`", columns[j].csv))
+                    .hint(format!("did you mean `{}`?", columns[j].csv));
+            }
+            None => {
+                finding = finding.hint("remove the column; its values are not checked");
+            }
+        }
+        checker.push_finding(finding);
+    }
+    let documented: Vec<&str> = columns.iter().map(|c| c.csv.as_str()).collect();
+    for (j, column) in columns.iter().enumerate() {
+        if !taken[j] {
+            header_errors = true;
+            let loc = at(0);
+            checker.push_finding(
+                Finding::new(
+                    Code::MissingColumn,
+                    1,
+                    1,
+                    format!("column `{}` is missing", column.csv),
+                )
+                .field(column.csv.clone())
+                .expected(documented.join(","))
+                .hint("the documented header is shown under expected")
+                .snippet(loc.snippet),
+            );
+        }
+    }
+    // The first cell that does not hold the column documented for its place is the one moved.
+    let mut sorted: Vec<usize> = map.iter().flatten().copied().collect();
+    sorted.sort_unstable();
+    let mut expected_order = sorted.into_iter();
+    for (i, j) in map.iter().enumerate() {
+        let Some(j) = *j else { continue };
+        if expected_order.next() != Some(j) {
+            header_errors = true;
+            let loc = at(i);
+            checker.push_finding(
+                Finding::new(Code::ColumnOrder, loc.line, loc.column, format!("column `{}` is out of documented order", columns[j].csv))
+                    .field(columns[j].csv.clone())
+                    .found(names.join(","))
+                    .expected(documented.join(","))
+                    .hint("tools that read columns by position will misread this file; reorder the columns")
+                    .snippet(loc.snippet),
+            );
+            break;
+        }
+    }
+    checker.header_errors = header_errors;
+    map
+}
+
+/// Levenshtein distance, for "did you mean" hints on short names.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn read_error(checker: &mut Checker<'_>, e: csv::Error, line: u64) {
+    checker.stopped = true;
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if let Some(too_long) = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<RecordTooLong>())
+        {
+            checker.push_finding(
+                Finding::new(Code::LimitExceeded, line.max(1), 1, format!("a row starting on this line is longer than {} bytes", too_long.limit))
+                    .hint("this is not a usage report, or a quote is never closed; raise the limit with --max-record-bytes if the file is genuine"),
+            );
+            return;
+        }
+        let io = std::io::Error::new(io.kind(), io.to_string());
+        checker.io_failure(&io);
+        return;
+    }
+    checker.push_finding(Finding::new(
+        Code::Io,
+        line,
+        1,
+        format!("cannot read the CSV: {e}"),
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distance;
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(distance("report dat", "report date"), 1);
+        assert_eq!(distance("total", "total"), 0);
+        assert_eq!(distance("", "abc"), 3);
+    }
+}

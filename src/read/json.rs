@@ -1,0 +1,1132 @@
+//! JSON exports: Graph's envelope, a bare array of records, or NDJSON; records keyed by JSON
+//! property names (Graph) or by CSV column names with string cells (PowerShell, CLI for
+//! Microsoft 365).
+//!
+//! A small pull lexer is used instead of serde_json because every finding must point at the
+//! line and column of the value it is about, records must stream one at a time whatever the
+//! file's size, and nesting and string sizes must be bounded for hostile input.
+
+use std::io::Read;
+
+use super::locate::{chars, locate};
+use super::InputFormat;
+use crate::diagnostic::{Code, Finding};
+use crate::record::Cell;
+use crate::rules::field::{check_json_number, check_json_string, check_text_cell, wrong_type};
+use crate::schema::{loose_eq, DetectionSource, Kind, Report};
+use crate::validate::{Checker, Location};
+
+/// A position in the input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Pos {
+    byte: u64,
+    line: u64,
+    column: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    ObjectStart,
+    ObjectEnd,
+    ArrayStart,
+    ArrayEnd,
+    Colon,
+    Comma,
+    Str(String),
+    Num(String),
+    Bool(bool),
+    Null,
+    Eof,
+}
+
+impl Tok {
+    fn describe(&self) -> String {
+        match self {
+            Tok::ObjectStart => "`{`".into(),
+            Tok::ObjectEnd => "`}`".into(),
+            Tok::ArrayStart => "`[`".into(),
+            Tok::ArrayEnd => "`]`".into(),
+            Tok::Colon => "`:`".into(),
+            Tok::Comma => "`,`".into(),
+            Tok::Str(_) => "a string".into(),
+            Tok::Num(n) => format!("the number {n}"),
+            Tok::Bool(b) => format!("`{b}`"),
+            Tok::Null => "`null`".into(),
+            Tok::Eof => "the end of the file".into(),
+        }
+    }
+}
+
+/// A JSON syntax or limit error: stops the file.
+#[derive(Debug)]
+struct Stop {
+    code: Code,
+    pos: Pos,
+    message: String,
+    hint: Option<String>,
+}
+
+type Result<T> = std::result::Result<T, Stop>;
+
+/// Pull lexer keeping line and column, and the bytes of the current record for snippets.
+struct Lexer<R> {
+    src: R,
+    buf: Vec<u8>,
+    at: usize,
+    base: u64,
+    keep: u64,
+    eof: bool,
+    pos: Pos,
+    limit: usize,
+    io_error: Option<std::io::Error>,
+}
+
+impl<R: Read> Lexer<R> {
+    fn new(src: R, limit: usize) -> Lexer<R> {
+        Lexer {
+            src,
+            buf: Vec::with_capacity(64 * 1024),
+            at: 0,
+            base: 0,
+            keep: 0,
+            eof: false,
+            pos: Pos {
+                byte: 0,
+                line: 1,
+                column: 1,
+            },
+            limit,
+            io_error: None,
+        }
+    }
+
+    /// Lets the lexer forget text before the line holding `pos` (a record start).
+    fn keep_from(&mut self, pos: Pos) {
+        let line_start = pos.byte - self.column_bytes(pos);
+        self.keep = line_start;
+    }
+
+    /// Bytes between the start of `pos`'s line and `pos`, if held.
+    fn column_bytes(&self, pos: Pos) -> u64 {
+        let Some(end) = pos.byte.checked_sub(self.base) else {
+            return 0;
+        };
+        let end = (end as usize).min(self.buf.len());
+        let start = self.buf[..end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        (end - start) as u64
+    }
+
+    fn refill(&mut self) -> bool {
+        if self.eof {
+            return false;
+        }
+        let drop = (self.keep.saturating_sub(self.base) as usize).min(self.at);
+        if drop > 64 * 1024 {
+            self.buf.drain(..drop);
+            self.at -= drop;
+            self.base += drop as u64;
+        }
+        if self.buf.len() - (self.keep.saturating_sub(self.base) as usize).min(self.buf.len())
+            > self.limit
+        {
+            return false;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + 64 * 1024, 0);
+        loop {
+            match self.src.read(&mut self.buf[old..]) {
+                Ok(0) => {
+                    self.buf.truncate(old);
+                    self.eof = true;
+                    return false;
+                }
+                Ok(n) => {
+                    self.buf.truncate(old + n);
+                    return true;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    self.io_error = Some(e);
+                    self.eof = true;
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn too_long(&self) -> Stop {
+        Stop {
+            code: Code::LimitExceeded,
+            pos: self.pos,
+            message: format!("a record or value is longer than {} bytes", self.limit),
+            hint: Some("this is not a usage report, or a string is never closed".into()),
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        if self.at >= self.buf.len() && !self.refill() {
+            return None;
+        }
+        self.buf.get(self.at).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.at += 1;
+        self.pos.byte += 1;
+        if b == b'\n' {
+            self.pos.line += 1;
+            self.pos.column = 1;
+        } else if b & 0xC0 != 0x80 {
+            self.pos.column += 1;
+        }
+        Some(b)
+    }
+
+    fn eof_or_limit(&self, what: &str) -> Stop {
+        if !self.eof {
+            return self.too_long();
+        }
+        Stop {
+            code: Code::JsonSyntax,
+            pos: self.pos,
+            message: format!("the file ends in the middle of {what}"),
+            hint: Some("the download was probably cut short; download it again".into()),
+        }
+    }
+
+    fn syntax(&self, pos: Pos, message: impl Into<String>) -> Stop {
+        Stop {
+            code: Code::JsonSyntax,
+            pos,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b) = self.peek() {
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                self.bump();
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn next(&mut self) -> Result<(Tok, Pos)> {
+        self.skip_space();
+        let start = self.pos;
+        let Some(b) = self.peek() else {
+            if !self.eof {
+                return Err(self.too_long());
+            }
+            return Ok((Tok::Eof, start));
+        };
+        let simple = match b {
+            b'{' => Some(Tok::ObjectStart),
+            b'}' => Some(Tok::ObjectEnd),
+            b'[' => Some(Tok::ArrayStart),
+            b']' => Some(Tok::ArrayEnd),
+            b':' => Some(Tok::Colon),
+            b',' => Some(Tok::Comma),
+            _ => None,
+        };
+        if let Some(tok) = simple {
+            self.bump();
+            return Ok((tok, start));
+        }
+        match b {
+            b'"' => self.string(start).map(|s| (Tok::Str(s), start)),
+            b'-' | b'0'..=b'9' => self.number(start).map(|n| (Tok::Num(n), start)),
+            b't' => self.word(start, "true", Tok::Bool(true)),
+            b'f' => self.word(start, "false", Tok::Bool(false)),
+            b'n' => self.word(start, "null", Tok::Null),
+            _ => {
+                let found = self.found_char();
+                Err(self.syntax(start, format!("expected a JSON value, found {found}")))
+            }
+        }
+    }
+
+    fn found_char(&mut self) -> String {
+        let at = self.at;
+        let end = (at + 4).min(self.buf.len());
+        match String::from_utf8_lossy(&self.buf[at..end]).chars().next() {
+            Some(c) if c.is_control() => format!("the control character U+{:04X}", c as u32),
+            Some(c) => format!("`{c}`"),
+            None => "the end of the file".into(),
+        }
+    }
+
+    fn word(&mut self, start: Pos, word: &str, tok: Tok) -> Result<(Tok, Pos)> {
+        for expected in word.bytes() {
+            if self.peek() != Some(expected) {
+                let found = self.found_char();
+                return Err(self.syntax(self.pos, format!("expected `{word}`, found {found}")));
+            }
+            self.bump();
+        }
+        Ok((tok, start))
+    }
+
+    fn number(&mut self, start: Pos) -> Result<String> {
+        let mut text = String::new();
+        while let Some(b) = self.peek() {
+            if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E') {
+                text.push(b as char);
+                self.bump();
+                if text.len() > 64 {
+                    return Err(self.syntax(start, "a number longer than 64 characters"));
+                }
+            } else {
+                break;
+            }
+        }
+        if !valid_number(&text) {
+            return Err(self.syntax(start, format!("`{text}` is not a valid JSON number")));
+        }
+        Ok(text)
+    }
+
+    fn string(&mut self, start: Pos) -> Result<String> {
+        self.bump();
+        let mut bytes = Vec::new();
+        loop {
+            let here = self.pos;
+            let Some(b) = self.bump() else {
+                return Err(self.eof_or_limit("a string"));
+            };
+            if bytes.len() > self.limit {
+                return Err(self.too_long());
+            }
+            match b {
+                b'"' => break,
+                b'\\' => {
+                    let Some(e) = self.bump() else {
+                        return Err(self.eof_or_limit("a string"));
+                    };
+                    let c = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape(here)?,
+                        _ => {
+                            return Err(self.syntax(
+                                here,
+                                format!("invalid escape `\\{}` in a string", e as char),
+                            ))
+                        }
+                    };
+                    let mut tmp = [0u8; 4];
+                    bytes.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+                }
+                0x00..=0x1F => {
+                    return Err(self.syntax(here, "a control character (such as a line break) inside a string must be escaped")
+                        .with_hint("a string is probably not closed: look for a missing `\"`"));
+                }
+                _ => bytes.push(b),
+            }
+        }
+        String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            Stop {
+                code: Code::InvalidUtf8,
+                pos: Pos {
+                    byte: start.byte + 1 + offset as u64,
+                    line: start.line,
+                    column: start.column + 1 + chars(&e.as_bytes()[..offset]) as u64,
+                },
+                message: "invalid UTF-8 inside a string".into(),
+                hint: Some(
+                    "the file looks Latin-1 / Windows-1252 encoded; save it as UTF-8".into(),
+                ),
+            }
+        })
+    }
+
+    fn hex4(&mut self, at: Pos) -> Result<u32> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let d = self.bump().and_then(|b| (b as char).to_digit(16));
+            n = n * 16
+                + d.ok_or_else(|| self.syntax(at, "`\\u` must be followed by four hex digits"))?;
+        }
+        Ok(n)
+    }
+
+    fn unicode_escape(&mut self, at: Pos) -> Result<char> {
+        let hi = self.hex4(at)?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if self.bump() != Some(b'\\') || self.bump() != Some(b'u') {
+                return Err(self.syntax(at, "a lone UTF-16 surrogate in a `\\u` escape"));
+            }
+            let lo = self.hex4(at)?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(self.syntax(at, "a lone UTF-16 surrogate in a `\\u` escape"));
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        char::from_u32(code)
+            .ok_or_else(|| self.syntax(at, "a lone UTF-16 surrogate in a `\\u` escape"))
+    }
+
+    /// The source line at `pos`, for a snippet, if it is still held.
+    fn location(&self, pos: Pos, width: usize) -> Location {
+        let Some(offset) = pos.byte.checked_sub(self.base) else {
+            return Location {
+                line: pos.line,
+                column: pos.column,
+                snippet: None,
+            };
+        };
+        let offset = (offset as usize).min(self.buf.len());
+        let start = self.buf[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let mut loc = locate(&self.buf[start..], pos.line, offset - start, width);
+        loc.column = pos.column;
+        if let Some(s) = &mut loc.snippet {
+            s.start = pos.column as usize;
+        }
+        loc
+    }
+
+    fn span_width(&self, pos: Pos) -> usize {
+        (self.pos.byte.saturating_sub(pos.byte) as usize).max(1)
+    }
+}
+
+impl Stop {
+    fn with_hint(mut self, hint: &str) -> Stop {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+fn valid_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let s = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == s {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let s = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == s {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// A JSON value inside a record, with where it starts and how wide it is.
+#[derive(Debug, Clone)]
+enum Value {
+    Str(String),
+    Num(String),
+    Bool,
+    Null,
+    Object,
+    Array,
+}
+
+struct Member {
+    key: String,
+    key_pos: Pos,
+    value: Value,
+    pos: Pos,
+    width: usize,
+}
+
+struct Reader<'c, 'a, R> {
+    lex: Lexer<R>,
+    checker: &'c mut Checker<'a>,
+    members: Vec<Member>,
+    cells: Vec<Cell>,
+    ok: Vec<bool>,
+    context: Option<String>,
+}
+
+/// Reads a JSON input (BOM already skipped) and checks it.
+pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
+    let ndjson = checker.report.input_format == Some(InputFormat::Ndjson);
+    let limit = checker.options.limits.max_record_bytes;
+    let mut r = Reader {
+        lex: Lexer::new(reader, limit),
+        checker,
+        members: Vec::new(),
+        cells: Vec::new(),
+        ok: Vec::new(),
+        context: None,
+    };
+    let outcome = r.document(ndjson);
+    if let Some(e) = r.lex.io_error.take() {
+        r.checker.io_failure(&e);
+        return;
+    }
+    if let Err(stop) = outcome {
+        r.checker.stopped = true;
+        let loc = r.lex.location(stop.pos, 1);
+        let mut f =
+            Finding::new(stop.code, loc.line, loc.column, stop.message).snippet(loc.snippet);
+        f.hint = stop.hint;
+        r.checker.push_finding(f);
+    }
+}
+
+impl<R: Read> Reader<'_, '_, R> {
+    fn document(&mut self, ndjson: bool) -> Result<()> {
+        let (tok, pos) = self.lex.next()?;
+        match tok {
+            Tok::ArrayStart if !ndjson => {
+                self.records()?;
+                self.end()
+            }
+            Tok::ObjectStart => {
+                let (first, first_pos) = self.lex.next()?;
+                let envelope = matches!(&first, Tok::Str(k) if k == "value" || k.starts_with('@'));
+                if envelope && !ndjson {
+                    self.envelope(pos, first, first_pos)?;
+                    return self.end();
+                }
+                // NDJSON, or a single record: every top-level object is a record.
+                self.record(pos, Some((first, first_pos)), 1)?;
+                loop {
+                    let (tok, pos) = self.lex.next()?;
+                    match tok {
+                        Tok::Eof => return Ok(()),
+                        Tok::ObjectStart => self.record(pos, None, 1)?,
+                        other => {
+                            return Err(self.lex.syntax(
+                                pos,
+                                format!(
+                                    "expected another record `{{` on a new line, found {}",
+                                    other.describe()
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            Tok::Eof => Err(self.lex.syntax(pos, "the file holds no JSON value")),
+            other => Err(self.lex.syntax(
+                pos,
+                format!(
+                    "expected a JSON object or array at the start of the file, found {}",
+                    other.describe()
+                ),
+            )),
+        }
+    }
+
+    fn end(&mut self) -> Result<()> {
+        let (tok, pos) = self.lex.next()?;
+        match tok {
+            Tok::Eof => Ok(()),
+            other => Err(self
+                .lex
+                .syntax(pos, format!("unexpected {} after the end of the JSON document", other.describe()))
+                .with_hint("two documents were probably concatenated; use NDJSON (one record per line) or separate files")),
+        }
+    }
+
+    fn envelope(&mut self, open: Pos, mut tok: Tok, mut pos: Pos) -> Result<()> {
+        let mut saw_value = false;
+        loop {
+            let key = match tok {
+                Tok::Str(k) => k,
+                Tok::ObjectEnd => break,
+                other => {
+                    return Err(self.lex.syntax(
+                        pos,
+                        format!("expected a property name, found {}", other.describe()),
+                    ))
+                }
+            };
+            self.expect_colon()?;
+            let (value, vpos) = self.lex.next()?;
+            match key.as_str() {
+                "value" => {
+                    saw_value = true;
+                    if value == Tok::ArrayStart {
+                        self.records()?;
+                    } else {
+                        let found = self.skip_from(value.clone(), vpos, 1)?;
+                        let loc = self.lex.location(vpos, 1);
+                        self.checker.push_finding(
+                            Finding::new(
+                                Code::NoValueArray,
+                                loc.line,
+                                loc.column,
+                                "`value` is not an array of records",
+                            )
+                            .field("value")
+                            .found(found)
+                            .expected("an array of records")
+                            .snippet(loc.snippet),
+                        );
+                        self.checker.stopped = true;
+                    }
+                }
+                "@odata.context" => {
+                    if let Tok::Str(s) = &value {
+                        self.context = Some(s.clone());
+                    }
+                    self.skip_from(value, vpos, 1)?;
+                }
+                "@odata.nextLink" => {
+                    let loc = self.lex.location(pos, key.len() + 2);
+                    self.checker.push_finding(
+                        Finding::new(Code::NextLink, loc.line, loc.column, "this file is one page of several (`@odata.nextLink`)")
+                            .field("@odata.nextLink")
+                            .hint("fetch the next pages and check them too; this file alone is incomplete")
+                            .snippet(loc.snippet),
+                    );
+                    self.skip_from(value, vpos, 1)?;
+                }
+                k if k.starts_with('@') => {
+                    self.skip_from(value, vpos, 1)?;
+                }
+                _ => {
+                    let loc = self.lex.location(pos, key.len() + 2);
+                    self.checker.push_finding(
+                        Finding::new(Code::UnknownProperty, loc.line, loc.column, format!("unknown envelope property `{key}`"))
+                            .field(key.clone())
+                            .hint("Graph's envelope holds `@odata.context`, `value` and paging links only")
+                            .snippet(loc.snippet),
+                    );
+                    self.skip_from(value, vpos, 1)?;
+                }
+            }
+            let (sep, sep_pos) = self.lex.next()?;
+            match sep {
+                Tok::Comma => {
+                    (tok, pos) = self.lex.next()?;
+                    if tok == Tok::ObjectEnd {
+                        return Err(self
+                            .lex
+                            .syntax(pos, "a trailing comma before `}`")
+                            .with_hint("remove the comma after the last property"));
+                    }
+                }
+                Tok::ObjectEnd => break,
+                other => {
+                    return Err(self.lex.syntax(
+                        sep_pos,
+                        format!(
+                            "expected `,` or `}}` after a property, found {}",
+                            other.describe()
+                        ),
+                    ))
+                }
+            }
+        }
+        if !saw_value {
+            let loc = self.lex.location(open, 1);
+            self.checker.push_finding(
+                Finding::new(
+                    Code::NoValueArray,
+                    loc.line,
+                    loc.column,
+                    "the JSON object has no `value` array",
+                )
+                .expected("{\"@odata.context\": ..., \"value\": [records]}")
+                .hint("Graph's JSON reports wrap the records in `value`")
+                .snippet(loc.snippet),
+            );
+            self.checker.stopped = true;
+        }
+        Ok(())
+    }
+
+    fn expect_colon(&mut self) -> Result<()> {
+        let (tok, pos) = self.lex.next()?;
+        if tok != Tok::Colon {
+            return Err(self.lex.syntax(
+                pos,
+                format!(
+                    "expected `:` after a property name, found {}",
+                    tok.describe()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The records of an array whose `[` was just read.
+    fn records(&mut self) -> Result<()> {
+        let (mut tok, mut pos) = self.lex.next()?;
+        if tok == Tok::ArrayEnd {
+            return Ok(());
+        }
+        loop {
+            if tok == Tok::ObjectStart {
+                self.record(pos, None, 2)?;
+            } else {
+                let found = self.skip_from(tok, pos, 2)?;
+                self.not_an_object(pos, &found);
+            }
+            let (sep, sep_pos) = self.lex.next()?;
+            match sep {
+                Tok::Comma => {
+                    (tok, pos) = self.lex.next()?;
+                    if tok == Tok::ArrayEnd {
+                        return Err(self
+                            .lex
+                            .syntax(pos, "a trailing comma before `]`")
+                            .with_hint("remove the comma after the last record"));
+                    }
+                }
+                Tok::ArrayEnd => return Ok(()),
+                Tok::Eof => return Err(self.lex.eof_or_limit("the record array")),
+                other => {
+                    return Err(self.lex.syntax(
+                        sep_pos,
+                        format!(
+                            "expected `,` or `]` after a record, found {}",
+                            other.describe()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn not_an_object(&mut self, pos: Pos, found: &str) {
+        let loc = self.lex.location(pos, 1);
+        self.checker.report.rows += 1;
+        self.checker.push_finding(
+            Finding::new(
+                Code::NotAnObject,
+                loc.line,
+                loc.column,
+                "a record is not a JSON object",
+            )
+            .found(found)
+            .expected("an object of the report's properties")
+            .snippet(loc.snippet),
+        );
+    }
+
+    /// Skips a value whose first token is `tok`, returning what it was (for messages).
+    fn skip_from(&mut self, tok: Tok, pos: Pos, depth: usize) -> Result<String> {
+        match tok {
+            Tok::ObjectStart | Tok::ArrayStart => {
+                let what = if tok == Tok::ObjectStart {
+                    "an object"
+                } else {
+                    "an array"
+                };
+                self.skip_nested(pos, depth + 1)?;
+                Ok(what.into())
+            }
+            Tok::Str(s) => Ok(format!("the string \"{s}\"")),
+            Tok::Num(n) => Ok(format!("the number {n}")),
+            Tok::Bool(b) => Ok(format!("`{b}`")),
+            Tok::Null => Ok("`null`".into()),
+            Tok::Eof => Err(self.lex.eof_or_limit("a value")),
+            other => Err(self
+                .lex
+                .syntax(pos, format!("expected a value, found {}", other.describe()))),
+        }
+    }
+
+    /// Skips the rest of an object or array whose opening bracket was read, checking syntax.
+    fn skip_nested(&mut self, pos: Pos, depth: usize) -> Result<()> {
+        if depth > self.checker.options.limits.max_depth {
+            return Err(Stop {
+                code: Code::LimitExceeded,
+                pos,
+                message: format!(
+                    "JSON nested deeper than {} levels",
+                    self.checker.options.limits.max_depth
+                ),
+                hint: Some("usage reports are flat records; this is not one".into()),
+            });
+        }
+        let mut expect_value = true;
+        loop {
+            let (tok, p) = self.lex.next()?;
+            match tok {
+                Tok::ObjectEnd | Tok::ArrayEnd => return Ok(()),
+                Tok::ObjectStart | Tok::ArrayStart => self.skip_nested(p, depth + 1)?,
+                Tok::Eof => return Err(self.lex.eof_or_limit("an object or array")),
+                Tok::Comma | Tok::Colon if expect_value => {
+                    return Err(self.lex.syntax(p, format!("unexpected {}", tok.describe())));
+                }
+                _ => {}
+            }
+            expect_value = matches!(tok, Tok::Comma | Tok::Colon);
+        }
+    }
+
+    /// One record whose `{` is at `open`; `first` is its first token when already read.
+    fn record(&mut self, open: Pos, first: Option<(Tok, Pos)>, depth: usize) -> Result<()> {
+        self.lex.keep_from(open);
+        self.members.clear();
+        let (mut tok, mut pos) = match first {
+            Some(t) => t,
+            None => self.lex.next()?,
+        };
+        if tok != Tok::ObjectEnd {
+            loop {
+                let key = match tok {
+                    Tok::Str(k) => k,
+                    Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
+                    other => {
+                        return Err(self.lex.syntax(
+                            pos,
+                            format!("expected a property name, found {}", other.describe()),
+                        ))
+                    }
+                };
+                let key_pos = pos;
+                self.expect_colon()?;
+                let (value_tok, vpos) = self.lex.next()?;
+                let value = match value_tok {
+                    Tok::Str(s) => Value::Str(s),
+                    Tok::Num(n) => Value::Num(n),
+                    Tok::Bool(_) => Value::Bool,
+                    Tok::Null => Value::Null,
+                    Tok::ObjectStart => {
+                        self.skip_nested(vpos, depth + 1)?;
+                        Value::Object
+                    }
+                    Tok::ArrayStart => {
+                        self.skip_nested(vpos, depth + 1)?;
+                        Value::Array
+                    }
+                    Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
+                    other => {
+                        return Err(self.lex.syntax(
+                            vpos,
+                            format!("expected a value, found {}", other.describe()),
+                        ))
+                    }
+                };
+                let width = self.lex.span_width(vpos);
+                self.members.push(Member {
+                    key,
+                    key_pos,
+                    value,
+                    pos: vpos,
+                    width,
+                });
+                let (sep, sep_pos) = self.lex.next()?;
+                match sep {
+                    Tok::Comma => {
+                        (tok, pos) = self.lex.next()?;
+                        if tok == Tok::ObjectEnd {
+                            return Err(self
+                                .lex
+                                .syntax(pos, "a trailing comma before `}`")
+                                .with_hint("remove the comma after the last property"));
+                        }
+                    }
+                    Tok::ObjectEnd => break,
+                    Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
+                    other => {
+                        return Err(self.lex.syntax(
+                            sep_pos,
+                            format!(
+                                "expected `,` or `}}` after a property, found {}",
+                                other.describe()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        self.check_record(open);
+        Ok(())
+    }
+
+    fn detect(&mut self) -> Option<std::sync::Arc<Report>> {
+        if let Some(report) = self.checker.kind() {
+            return Some(report);
+        }
+        let names: Vec<&str> = self.members.iter().map(|m| m.key.as_str()).collect();
+        let forced = self.checker.options.report.clone();
+        let detection = self.checker.registry.detect(
+            forced.as_ref(),
+            self.context.as_deref(),
+            self.checker.file_name,
+            &names,
+            true,
+        );
+        match detection {
+            Some(d) => {
+                // Property names are distinct across reports that share a CSV header only when
+                // the JSON type differs; the context or file name decided otherwise.
+                let alternatives = if d.source == DetectionSource::Header {
+                    d.alternatives.clone()
+                } else {
+                    Vec::new()
+                };
+                self.checker.begin(&d.report, d.source, &alternatives);
+                let n = d.report.columns.len();
+                self.cells = vec![Cell::Null; n];
+                self.ok = vec![false; n];
+                Some(d.report)
+            }
+            None => {
+                let known: Vec<&str> = self
+                    .checker
+                    .registry
+                    .reports()
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect();
+                self.checker.push_finding(
+                    Finding::new(Code::UnknownReport, 1, 1, "the records fit no known report")
+                        .found(names.join(", "))
+                        .expected(format!("the properties of one of: {}", known.join(", ")))
+                        .hint("list the known reports with `m365report schemas`; add your own with `--schema FILE`"),
+                );
+                self.checker.stopped = true;
+                None
+            }
+        }
+    }
+
+    fn check_record(&mut self, open: Pos) {
+        if self.checker.stopped && self.checker.kind().is_none() {
+            return;
+        }
+        let Some(report) = self.detect() else { return };
+        let lex = &self.lex;
+        let checker = &mut *self.checker;
+        let members = &self.members;
+        let mut used = vec![false; members.len()];
+        for (j, column) in report.columns.iter().enumerate() {
+            self.ok[j] = false;
+            self.cells[j] = Cell::Null;
+            let found = members
+                .iter()
+                .enumerate()
+                .filter(|(i, m)| !used[*i] && (m.key == column.property || m.key == column.csv))
+                .map(|(i, _)| i)
+                .next();
+            let Some(i) = found else {
+                checker.push_with(Code::MissingProperty.severity(), || {
+                    let loc = lex.location(open, 1);
+                    Finding::new(
+                        Code::MissingProperty,
+                        loc.line,
+                        loc.column,
+                        format!("the record has no `{}`", column.property),
+                    )
+                    .field(column.property.clone())
+                    .expected(crate::rules::field::expected(&column.kind))
+                    .hint(
+                        if matches!(column.kind, Kind::Integer { nullable: true, .. }) {
+                            "write `null` for no value rather than leaving the property out"
+                        } else {
+                            "every record has every documented property"
+                        },
+                    )
+                    .snippet(loc.snippet)
+                });
+                continue;
+            };
+            used[i] = true;
+            let m = &members[i];
+            let csv_shaped = m.key == column.csv && m.key != column.property;
+            let result = match (&m.value, csv_shaped) {
+                (Value::Str(s), true) => check_text_cell(&column.kind, s.as_bytes()),
+                (Value::Str(s), false) => check_json_string(&column.kind, s),
+                (Value::Num(n), _) => check_json_number(&column.kind, n),
+                (Value::Null, _) => match column.kind {
+                    Kind::Integer { nullable: true, .. } => Ok(Cell::Null),
+                    _ => Err(wrong_type(&column.kind, "null")),
+                },
+                (Value::Bool, _) => Err(wrong_type(&column.kind, "a boolean")),
+                (Value::Object, _) => Err(wrong_type(&column.kind, "an object")),
+                (Value::Array, _) => Err(wrong_type(&column.kind, "an array")),
+            };
+            match result {
+                Ok(cell) => {
+                    self.cells[j] = cell;
+                    self.ok[j] = true;
+                }
+                Err(p) => {
+                    checker.push_with(p.code.severity(), || {
+                        let loc = lex.location(m.pos, m.width);
+                        let found = match &m.value {
+                            Value::Str(s) if s.is_empty() => "an empty string".to_string(),
+                            Value::Str(s) => format!("\"{s}\""),
+                            Value::Num(n) => n.clone(),
+                            Value::Null => "null".into(),
+                            Value::Bool => "a boolean".into(),
+                            Value::Object => "an object".into(),
+                            Value::Array => "an array".into(),
+                        };
+                        let mut f = Finding::new(
+                            p.code,
+                            loc.line,
+                            loc.column,
+                            format!("`{}` {}", m.key, p.message),
+                        )
+                        .field(m.key.clone())
+                        .found(found)
+                        .expected(p.expected)
+                        .snippet(loc.snippet);
+                        f.hint = p.hint;
+                        f
+                    });
+                }
+            }
+        }
+        for (i, m) in members.iter().enumerate() {
+            if used[i] {
+                continue;
+            }
+            let duplicate = report
+                .columns
+                .iter()
+                .any(|c| c.property == m.key || c.csv == m.key);
+            let code = if duplicate {
+                Code::DuplicateColumn
+            } else {
+                Code::UnknownProperty
+            };
+            checker.push_with(code.severity(), || {
+                let loc = lex.location(m.key_pos, m.key.len() + 2);
+                let close = report
+                    .columns
+                    .iter()
+                    .find(|c| loose_eq(&m.key, &c.property) || loose_eq(&m.key, &c.csv))
+                    .map(|c| format!("did you mean `{}`?", c.property));
+                let f = Finding::new(
+                    code,
+                    loc.line,
+                    loc.column,
+                    if duplicate {
+                        format!("property `{}` appears twice in the record", m.key)
+                    } else {
+                        format!("`{}` is not a property of {}", m.key, report.name)
+                    },
+                )
+                .field(m.key.clone())
+                .snippet(loc.snippet);
+                match close {
+                    Some(h) => f.hint(h),
+                    None if duplicate => f.hint("the first one was checked"),
+                    None => f.hint("it is ignored; conversion drops it"),
+                }
+            });
+        }
+        let positions: Vec<(Pos, usize)> = report
+            .columns
+            .iter()
+            .map(|c| {
+                members
+                    .iter()
+                    .find(|m| m.key == c.property || m.key == c.csv)
+                    .map_or((open, 1), |m| (m.pos, m.width))
+            })
+            .collect();
+        let (cells, ok) = (&self.cells, &self.ok);
+        checker.row(open.line, cells, ok, &|col| match col {
+            Some(j) => lex.location(positions[j].0, positions[j].1),
+            None => lex.location(open, 1),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<Tok> {
+        let mut lex = Lexer::new(text.as_bytes(), 1 << 20);
+        let mut out = Vec::new();
+        loop {
+            let (t, _) = lex.next().unwrap();
+            if t == Tok::Eof {
+                return out;
+            }
+            out.push(t);
+        }
+    }
+
+    #[test]
+    fn lexes_json() {
+        assert_eq!(
+            tokens(r#"{"a\u00e9\n": [1, -2.5e3, null, true]}"#),
+            [
+                Tok::ObjectStart,
+                Tok::Str("aé\n".into()),
+                Tok::Colon,
+                Tok::ArrayStart,
+                Tok::Num("1".into()),
+                Tok::Comma,
+                Tok::Num("-2.5e3".into()),
+                Tok::Comma,
+                Tok::Null,
+                Tok::Comma,
+                Tok::Bool(true),
+                Tok::ArrayEnd,
+                Tok::ObjectEnd
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_follow_the_grammar() {
+        for ok in ["0", "-0", "12", "1.5", "1e9", "1E-2", "-0.0e+1"] {
+            assert!(valid_number(ok), "{ok}");
+        }
+        for bad in ["01", "+1", "1.", ".5", "1e", "--1", "1-"] {
+            assert!(!valid_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn positions_count_characters() {
+        let mut lex = Lexer::new("{\n  \"é\": 5}".as_bytes(), 1 << 20);
+        let mut last = Pos::default();
+        for _ in 0..4 {
+            last = lex.next().unwrap().1;
+        }
+        assert_eq!((last.line, last.column), (2, 8));
+    }
+}

@@ -1,0 +1,341 @@
+//! File rules: what must hold across the rows of one file.
+//!
+//! State is bounded by the number of distinct report dates (a bit per day), never by the number
+//! of rows, so a file of millions of rows is checked in constant memory per day it spans.
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::diagnostic::Code;
+use crate::record::Cell;
+use crate::schema::Report;
+
+/// One broken file rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProblem {
+    /// The finding code.
+    pub code: Code,
+    /// The line the problem was seen on; 0 for the whole file.
+    pub line: u64,
+    /// The column the finding points at, when the problem belongs to the current row.
+    pub column: Option<usize>,
+    /// The message.
+    pub message: String,
+    /// What to do.
+    pub hint: Option<String>,
+}
+
+/// A set of days, as bits relative to a base day that moves as needed.
+#[derive(Debug, Default)]
+struct DaySet {
+    base: i64,
+    words: Vec<u64>,
+}
+
+impl DaySet {
+    /// Inserts `day`; false if it was already there.
+    fn insert(&mut self, day: i64) -> bool {
+        if self.words.is_empty() {
+            self.base = day.div_euclid(64) * 64;
+        }
+        if day < self.base {
+            let grow = (self.base - day).div_euclid(64) as usize + 1;
+            self.words.splice(0..0, std::iter::repeat_n(0, grow));
+            self.base -= 64 * grow as i64;
+        }
+        let offset = (day - self.base) as usize;
+        let (word, bit) = (offset / 64, offset % 64);
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        let fresh = self.words[word] & (1 << bit) == 0;
+        self.words[word] |= 1 << bit;
+        fresh
+    }
+
+    /// The first day in `from..=to` that is not in the set.
+    fn first_missing(&self, from: i64, to: i64) -> Option<i64> {
+        (from..=to).find(|&d| {
+            let offset = (d - self.base) as usize;
+            self.words
+                .get(offset / 64)
+                .is_none_or(|w| w & (1 << (offset % 64)) == 0)
+        })
+    }
+}
+
+/// Tracks one file's rows for the file rules.
+#[derive(Debug, Default)]
+pub struct FileRules {
+    rows: u64,
+    period: Option<(Cell, u64)>,
+    mixed_periods: bool,
+    refresh: Option<NaiveDate>,
+    mixed_refresh: bool,
+    previous: Option<NaiveDate>,
+    out_of_order: bool,
+    first_gap: Option<(NaiveDate, NaiveDate, u64)>,
+    days: DaySet,
+    distinct: u64,
+    min: Option<NaiveDate>,
+    max: Option<NaiveDate>,
+}
+
+fn day_number(d: NaiveDate) -> i64 {
+    i64::from(d.num_days_from_ce())
+}
+
+impl FileRules {
+    /// Observes one row that passed its field rules (`line` is where it starts).
+    pub fn observe(
+        &mut self,
+        report: &Report,
+        line: u64,
+        cells: &[Cell],
+        mut emit: impl FnMut(FileProblem),
+    ) {
+        self.rows += 1;
+        if let Some(p) = report.period() {
+            let cell = &cells[p];
+            match &self.period {
+                None if *cell != Cell::Null => self.period = Some((cell.clone(), line)),
+                Some((first, first_line))
+                    if *cell != Cell::Null && cell != first && !self.mixed_periods =>
+                {
+                    self.mixed_periods = true;
+                    let name = &report.columns[p].csv;
+                    let text = |c: &Cell| {
+                        let mut s = String::new();
+                        c.write_text(&report.columns[p].kind, &mut s);
+                        s
+                    };
+                    emit(FileProblem {
+                        code: Code::MixedPeriods,
+                        line,
+                        column: Some(p),
+                        message: format!(
+                            "`{name}` is {} here but {} on line {first_line}",
+                            text(cell),
+                            text(first)
+                        ),
+                        hint: Some(
+                            "one download holds one period; files were probably concatenated"
+                                .into(),
+                        ),
+                    });
+                }
+                _ => {}
+            }
+        }
+        if let Some(refresh) = report.refresh_date().and_then(|f| cells[f].as_date()) {
+            match self.refresh {
+                None => self.refresh = Some(refresh),
+                Some(first) if first != refresh && !self.mixed_refresh => {
+                    self.mixed_refresh = true;
+                    emit(FileProblem {
+                        code: Code::MixedRefreshDates,
+                        line,
+                        column: report.refresh_date(),
+                        message: format!("refresh date {refresh} differs from the file's first, {first}"),
+                        hint: Some("a single download has one refresh date; files may have been concatenated".into()),
+                    });
+                }
+                _ => {}
+            }
+        }
+        let Some(r) = report.report_date() else {
+            return;
+        };
+        let Some(date) = cells[r].as_date() else {
+            return;
+        };
+        let name = &report.columns[r].csv;
+        if !self.days.insert(day_number(date)) {
+            let earlier = match self.previous {
+                Some(p) if p == date => "on the previous row".to_string(),
+                _ => "earlier in the file".to_string(),
+            };
+            emit(FileProblem {
+                code: Code::DuplicateDate,
+                line,
+                column: Some(r),
+                message: format!("`{name}` {date} already appeared {earlier}"),
+                hint: Some("each day appears once in a download; merge overlapping files with `convert --merge` instead of concatenating them".into()),
+            });
+            self.previous = Some(date);
+            return;
+        }
+        self.distinct += 1;
+        self.min = Some(self.min.map_or(date, |m| m.min(date)));
+        self.max = Some(self.max.map_or(date, |m| m.max(date)));
+        if let Some(previous) = self.previous {
+            if date > previous && !self.out_of_order {
+                self.out_of_order = true;
+                emit(FileProblem {
+                    code: Code::NotNewestFirst,
+                    line,
+                    column: Some(r),
+                    message: format!("`{name}` {date} comes after the older {previous}"),
+                    hint: Some(
+                        "Graph writes the newest day first; the file was probably sorted by hand"
+                            .into(),
+                    ),
+                });
+            }
+            let step = (previous - date).num_days().abs();
+            if step > 1 && self.first_gap.is_none() {
+                let (newer, older) = if date < previous {
+                    (previous, date)
+                } else {
+                    (date, previous)
+                };
+                self.first_gap = Some((older, newer, line));
+            }
+        }
+        self.previous = Some(date);
+    }
+
+    /// The line of the row after the first gap between consecutive rows, if any: the caller
+    /// locates it while the row is at hand, for the W404 that [`FileRules::finish`] may report.
+    pub fn first_gap_line(&self) -> Option<u64> {
+        self.first_gap.map(|(_, _, line)| line)
+    }
+
+    /// The whole-file rules, once every row has been seen.
+    pub fn finish(&mut self, report: &Report, mut emit: impl FnMut(FileProblem)) {
+        if self.rows == 0 {
+            emit(FileProblem {
+                code: Code::HeaderOnly,
+                line: 1,
+                column: None,
+                message: "the file has no rows".into(),
+                hint: Some(
+                    "Graph sends a header-only file when it has no data for the tenant yet".into(),
+                ),
+            });
+            return;
+        }
+        if let (Some(min), Some(max)) = (self.min, self.max) {
+            let span = (max - min).num_days() + 1;
+            if span > self.distinct as i64 {
+                // Sorted files (the usual case) know the exact rows around the first gap; an
+                // unsorted file only knows which day is missing.
+                let gap = match self.first_gap {
+                    Some((older, newer, line)) if !self.out_of_order => Some((older, newer, line)),
+                    _ => self
+                        .days
+                        .first_missing(day_number(min), day_number(max))
+                        .and_then(|d| NaiveDate::from_num_days_from_ce_opt(d as i32))
+                        .map(|d| (d - chrono::Days::new(1), d + chrono::Days::new(1), 0)),
+                };
+                if let Some((older, newer, line)) = gap {
+                    let missing = (newer - older).num_days() - 1;
+                    let from = older + chrono::Days::new(1);
+                    let to = newer - chrono::Days::new(1);
+                    let range = if from == to {
+                        from.to_string()
+                    } else {
+                        format!("{from} to {to}")
+                    };
+                    emit(FileProblem {
+                        code: Code::DateGap,
+                        line,
+                        column: report.report_date(),
+                        message: format!(
+                            "{} missing between {older} and {newer} ({range}); {} of {span} days present in all",
+                            if missing == 1 { "1 day is".to_string() } else { format!("{missing} days are") },
+                            self.distinct
+                        ),
+                        hint: Some("rows were probably deleted, or files were combined by hand".into()),
+                    });
+                }
+            }
+        }
+        if let (Some((Cell::Enum(i), _)), false) = (&self.period, self.mixed_periods) {
+            let days: Option<u64> = report
+                .period_values()
+                .get(usize::from(*i))
+                .and_then(|v| v.parse().ok());
+            if let Some(days) = days {
+                if days != self.distinct {
+                    emit(FileProblem {
+                        code: Code::RowCount,
+                        line: 1,
+                        column: None,
+                        message: format!("the file covers {} days but its report period is {days}", self.distinct),
+                        hint: Some("a complete download holds one row per day of its period; the file may be cut short or edited".into()),
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Registry;
+
+    fn run(dates: &[&str]) -> Vec<(Code, u64)> {
+        let registry = Registry::builtin().unwrap();
+        let report = registry.find("GroupCounts").unwrap();
+        let mut rules = FileRules::default();
+        let mut out = Vec::new();
+        let d = |s: &str| Cell::Date(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
+        for (i, date) in dates.iter().enumerate() {
+            let cells = [
+                d("2026-11-25"),
+                Cell::Int(9),
+                Cell::Int(1),
+                d(date),
+                Cell::Enum(0),
+            ];
+            rules.observe(report, i as u64 + 2, &cells, |p| out.push((p.code, p.line)));
+        }
+        rules.finish(report, |p| out.push((p.code, p.line)));
+        out
+    }
+
+    #[test]
+    fn a_clean_week_has_no_findings() {
+        let week = [
+            "2026-11-25",
+            "2026-11-24",
+            "2026-11-23",
+            "2026-11-22",
+            "2026-11-21",
+            "2026-11-20",
+            "2026-11-19",
+        ];
+        assert!(run(&week).is_empty());
+    }
+
+    #[test]
+    fn duplicate_gap_order_and_count() {
+        let out = run(&["2026-11-25", "2026-11-25", "2026-11-23", "2026-11-24"]);
+        assert!(out.contains(&(Code::DuplicateDate, 3)));
+        assert!(out.contains(&(Code::NotNewestFirst, 5)));
+        assert!(out.contains(&(Code::RowCount, 1)));
+        assert!(!out.iter().any(|(c, _)| *c == Code::DateGap), "{out:?}");
+    }
+
+    #[test]
+    fn gap_points_at_the_row_after_it() {
+        let out = run(&["2026-11-25", "2026-11-24", "2026-11-22", "2026-11-21"]);
+        assert!(out.contains(&(Code::DateGap, 4)), "{out:?}");
+    }
+
+    #[test]
+    fn no_rows_is_header_only() {
+        assert_eq!(run(&[]), [(Code::HeaderOnly, 1)]);
+    }
+
+    #[test]
+    fn day_set_grows_both_ways() {
+        let mut set = DaySet::default();
+        assert!(set.insert(1000));
+        assert!(set.insert(10));
+        assert!(set.insert(5000));
+        assert!(!set.insert(10));
+        assert_eq!(set.first_missing(10, 12), Some(11));
+    }
+}

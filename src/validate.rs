@@ -1,0 +1,371 @@
+//! Checking one input: sniff it, read it as CSV or JSON, apply every rule, collect findings,
+//! and hand the good records to a [`RecordSink`].
+
+use std::io::Read;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::diagnostic::{Code, Finding, Severity, Snippet};
+use crate::discover::{io_message, Input, Source};
+use crate::read::{self, InputFormat, Limits, Sniffed};
+use crate::record::{Cell, Record, RecordSink};
+use crate::rules::file::FileRules;
+use crate::rules::record::check_record;
+use crate::schema::{DetectionSource, Registry, Report};
+
+/// How to check inputs.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Check every input as this report (`--report`), instead of detecting it.
+    pub report: Option<Arc<Report>>,
+    /// Read every input as this format (`--input-format`), instead of sniffing it.
+    pub input_format: Option<InputFormat>,
+    /// Keep at most this many findings per file (`--max-errors`); the rest are counted.
+    pub max_findings: usize,
+    /// Resource limits for hostile input.
+    pub limits: Limits,
+}
+
+impl Default for CheckOptions {
+    fn default() -> CheckOptions {
+        CheckOptions {
+            report: None,
+            input_format: None,
+            max_findings: 100,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The result of checking one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The input as shown to the user.
+    pub name: String,
+    /// Position in input order.
+    #[serde(skip)]
+    pub index: usize,
+    /// The report kind, when it could be told.
+    #[serde(rename = "report", serialize_with = "report_name")]
+    pub report: Option<Arc<Report>>,
+    /// What decided the report kind.
+    pub detected_by: Option<DetectionSource>,
+    /// The format the input was read as.
+    pub input_format: Option<InputFormat>,
+    /// Data rows (CSV) or records (JSON) read.
+    pub rows: u64,
+    /// Findings kept (at most `max_findings`).
+    pub findings: Vec<Finding>,
+    /// Errors found, including those not kept.
+    pub errors: u64,
+    /// Warnings found, including those not kept.
+    pub warnings: u64,
+    /// Findings not kept because of `max_findings`.
+    pub omitted: u64,
+    /// Whether the input could not be read at all (exit status 2).
+    pub io_error: bool,
+}
+
+fn report_name<S: serde::Serializer>(r: &Option<Arc<Report>>, s: S) -> Result<S::Ok, S::Error> {
+    match r {
+        Some(r) => s.serialize_str(&r.name),
+        None => s.serialize_none(),
+    }
+}
+
+impl FileReport {
+    /// Whether the file has no errors (warnings allowed).
+    pub fn is_valid(&self) -> bool {
+        self.errors == 0
+    }
+
+    fn new(source: &Source) -> FileReport {
+        FileReport {
+            name: source.name.clone(),
+            index: source.index,
+            report: None,
+            detected_by: None,
+            input_format: None,
+            rows: 0,
+            findings: Vec::new(),
+            errors: 0,
+            warnings: 0,
+            omitted: 0,
+            io_error: false,
+        }
+    }
+}
+
+/// Where a finding points: line, column and the source line.
+#[derive(Debug, Clone, Default)]
+pub struct Location {
+    /// 1-based line (0: the whole input).
+    pub line: u64,
+    /// 1-based character column.
+    pub column: u64,
+    /// The source line with the span to mark.
+    pub snippet: Option<Snippet>,
+}
+
+/// Checks one input and feeds its good records to `sink`. Never panics on any input; an
+/// unreadable input gives a report with `io_error` set and an `E007` finding.
+pub fn check_source(
+    source: &Source,
+    registry: &Registry,
+    options: &CheckOptions,
+    sink: &mut dyn RecordSink,
+) -> FileReport {
+    let reader: Box<dyn Read> = match &source.input {
+        Input::Stdin => Box::new(std::io::stdin().lock()),
+        Input::Path(path) => match std::fs::File::open(path) {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                let mut report = FileReport::new(source);
+                report.io_error = true;
+                report.errors = 1;
+                report.findings.push(
+                    Finding::new(
+                        Code::Io,
+                        0,
+                        0,
+                        format!("cannot open the file: {}", io_message(&e)),
+                    )
+                    .hint("check the path and the file's permissions"),
+                );
+                sink.finish(false);
+                return report;
+            }
+        },
+    };
+    check_reader(reader, source, registry, options, sink)
+}
+
+/// Checks bytes from any reader, named and grouped as `source` says.
+pub fn check_reader(
+    reader: impl Read,
+    source: &Source,
+    registry: &Registry,
+    options: &CheckOptions,
+    sink: &mut dyn RecordSink,
+) -> FileReport {
+    let mut checker = Checker {
+        registry,
+        options,
+        file_name: source.file_name(),
+        report: FileReport::new(source),
+        rules: FileRules::default(),
+        sink,
+        header_errors: false,
+        gap: None,
+        stopped: false,
+    };
+    match read::sniff(reader, options.input_format) {
+        Err(e) => checker.io_failure(&e),
+        Ok(Sniffed::Rejected(finding)) => checker.push_finding(finding),
+        Ok(Sniffed::Csv(reader)) => {
+            checker.report.input_format = Some(InputFormat::Csv);
+            read::csv::check(reader, &mut checker);
+        }
+        Ok(Sniffed::Json(reader, format)) => {
+            checker.report.input_format = Some(format);
+            read::json::check(reader, &mut checker);
+        }
+    }
+    checker.finish()
+}
+
+/// The state of one file being checked; the readers drive it.
+pub(crate) struct Checker<'a> {
+    pub(crate) registry: &'a Registry,
+    pub(crate) options: &'a CheckOptions,
+    pub(crate) file_name: Option<&'a str>,
+    pub(crate) report: FileReport,
+    rules: FileRules,
+    sink: &'a mut dyn RecordSink,
+    /// Header or envelope errors: rows are still checked, but none goes to the sink.
+    pub(crate) header_errors: bool,
+    /// Where the first gap between consecutive rows was seen, located while the row was at hand.
+    gap: Option<Location>,
+    /// Reading stopped early (syntax error, limit, I/O): whole-file rules would mislead.
+    pub(crate) stopped: bool,
+}
+
+impl Checker<'_> {
+    /// Sets the report kind once detected, telling the sink.
+    pub(crate) fn begin(
+        &mut self,
+        report: &Arc<Report>,
+        by: DetectionSource,
+        alternatives: &[String],
+    ) {
+        self.report.report = Some(report.clone());
+        self.report.detected_by = Some(by);
+        if !alternatives.is_empty() {
+            self.push_finding(
+                Finding::new(
+                    Code::ReportAssumed,
+                    1,
+                    1,
+                    format!("read as {}; the header fits {} too", report.name, alternatives.join(", ")),
+                )
+                .hint(format!(
+                    "name the report with `--report`, or keep the report's name in the file name (e.g. `{}`)",
+                    alternatives.first().map(|a| self.registry.find(a).map_or(a.as_str(), |r| r.function.as_str())).unwrap_or("")
+                )),
+            );
+        }
+        self.sink.begin(report);
+    }
+
+    /// The report kind, once known.
+    pub(crate) fn kind(&self) -> Option<Arc<Report>> {
+        self.report.report.clone()
+    }
+
+    /// Whether more findings would be kept; readers use it to skip costly locating.
+    pub(crate) fn wants_more(&self) -> bool {
+        self.report.findings.len() < self.options.max_findings
+    }
+
+    /// Records a finding, keeping it if under the limit.
+    pub(crate) fn push_finding(&mut self, finding: Finding) {
+        match finding.severity {
+            Severity::Error => self.report.errors += 1,
+            Severity::Warning => self.report.warnings += 1,
+            Severity::Info => {}
+        }
+        if self.wants_more() {
+            self.report.findings.push(finding);
+        } else {
+            self.report.omitted += 1;
+        }
+    }
+
+    /// Records a finding built lazily: locating and formatting are skipped past the limit.
+    pub(crate) fn push_with(&mut self, severity: Severity, build: impl FnOnce() -> Finding) {
+        if self.wants_more() {
+            let finding = build();
+            self.push_finding(finding);
+        } else {
+            match severity {
+                Severity::Error => self.report.errors += 1,
+                Severity::Warning => self.report.warnings += 1,
+                Severity::Info => {}
+            }
+            self.report.omitted += 1;
+        }
+    }
+
+    /// A read error in the middle of the input.
+    pub(crate) fn io_failure(&mut self, e: &std::io::Error) {
+        self.report.io_error = true;
+        self.stopped = true;
+        self.push_finding(Finding::new(
+            Code::Io,
+            0,
+            0,
+            format!("reading failed: {}", io_message(e)),
+        ));
+    }
+
+    /// One row whose fields were converted into `cells` (in schema order). `fields_ok` is false
+    /// when a field rule failed: the record and file rules then see only the good cells, and
+    /// the row never reaches the sink. `locate` gives the position of a column, or of the row
+    /// when `None`.
+    pub(crate) fn row(
+        &mut self,
+        line: u64,
+        cells: &[Cell],
+        fields_ok: &[bool],
+        locate: &dyn Fn(Option<usize>) -> Location,
+    ) {
+        let Some(report) = self.kind() else { return };
+        self.report.rows += 1;
+        let all_ok = fields_ok.iter().all(|&ok| ok);
+        let mut problems = Vec::new();
+        if all_ok {
+            check_record(&report, cells, |p| problems.push(p));
+        }
+        let record_ok = problems.is_empty();
+        for p in problems {
+            self.push_with(p.code.severity(), || {
+                let loc = locate(Some(p.column));
+                Finding::new(p.code, loc.line, loc.column, p.message)
+                    .field(report.columns[p.column].csv.clone())
+                    .found(p.found)
+                    .expected(p.expected)
+                    .snippet(loc.snippet)
+                    .hint(p.hint.unwrap_or_default())
+            });
+        }
+        let mut file_problems = Vec::new();
+        // File rules need the period, refresh and report dates: only rows where those parsed.
+        let key_columns_ok = [report.period(), report.refresh_date(), report.report_date()]
+            .into_iter()
+            .flatten()
+            .all(|i| fields_ok[i]);
+        if key_columns_ok {
+            self.rules
+                .observe(&report, line, cells, |p| file_problems.push(p));
+            if self.gap.is_none() && self.rules.first_gap_line() == Some(line) {
+                self.gap = Some(locate(report.report_date()));
+            }
+        }
+        for p in file_problems {
+            self.push_with(p.code.severity(), || {
+                let loc = locate(p.column);
+                let mut f =
+                    Finding::new(p.code, loc.line, loc.column, p.message).snippet(loc.snippet);
+                if let Some(c) = p.column {
+                    f = f.field(report.columns[c].csv.clone());
+                }
+                match p.hint {
+                    Some(h) => f.hint(h),
+                    None => f,
+                }
+            });
+        }
+        if all_ok && record_ok && !self.header_errors {
+            self.sink.record(&Record {
+                report: &report,
+                line,
+                cells,
+            });
+        }
+    }
+
+    fn finish(mut self) -> FileReport {
+        if let Some(report) = self.kind() {
+            if !self.stopped {
+                let mut problems = Vec::new();
+                self.rules.finish(&report, |p| problems.push(p));
+                for p in problems {
+                    let field = p.column.map(|c| report.columns[c].csv.clone());
+                    let at = match &self.gap {
+                        Some(gap) if p.code == Code::DateGap && gap.line == p.line => gap.clone(),
+                        _ => Location {
+                            line: p.line.max(1),
+                            column: 1,
+                            snippet: None,
+                        },
+                    };
+                    let mut f =
+                        Finding::new(p.code, at.line, at.column, p.message).snippet(at.snippet);
+                    f.field = field;
+                    f.hint = p.hint;
+                    self.push_finding(f);
+                }
+            }
+        }
+        // Empty hints from builders are noise.
+        for f in &mut self.report.findings {
+            if f.hint.as_deref() == Some("") {
+                f.hint = None;
+            }
+        }
+        let valid = self.report.is_valid();
+        self.sink.finish(valid);
+        self.report
+    }
+}
