@@ -27,6 +27,8 @@ enum Command {
     Schemas(cli::schemas::SchemasArgs),
     /// Normalise exports to Graph's JSON, NDJSON or canonical CSV.
     Convert(cli::convert::ConvertArgs),
+    /// Merge overlapping exports and show the active ratio over time.
+    Trend(cli::trend::TrendArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::run(args, &ctx),
         Command::Schemas(args) => cli::schemas::run(args, &ctx),
         Command::Convert(args) => cli::convert::run(args, &ctx),
+        Command::Trend(args) => cli::trend::run(args, &ctx),
     };
     outcome.exit_code()
 }

@@ -19,9 +19,9 @@ use m365report::write::{
     WriteOptions,
 };
 
-use super::merge_standin::{Conflict, Merge};
 use super::validate::{check_all, report_discover_errors, InputArgs};
 use super::{print_stderr, Context, Outcome};
+use m365report::merge::{Conflict, Merge};
 
 /// Arguments of `convert`.
 #[derive(Debug, Args)]

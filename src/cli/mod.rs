@@ -2,8 +2,8 @@
 //! that calls the library and renders the result.
 
 pub mod convert;
-mod merge_standin;
 pub mod schemas;
+pub mod trend;
 pub mod validate;
 
 use std::io::Write;
