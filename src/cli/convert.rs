@@ -107,8 +107,9 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
     // two inputs onto one output) come before any work.
     let mut plans: HashMap<usize, Plan> = HashMap::new();
     let mut taken: HashMap<PathBuf, String> = HashMap::new();
+    let mut created: Vec<PathBuf> = Vec::new();
     for source in &sources {
-        match plan(args, source, &input_paths, &mut taken) {
+        match plan(args, source, &input_paths, &mut taken, &mut created) {
             Ok(plan) => {
                 plans.insert(source.index, plan);
             }
@@ -172,7 +173,38 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
             }
         }
     }
-    commit_all(args, outputs, &invalid, outcome)
+    let outcome = commit_all(args, outputs, &invalid, outcome);
+    remove_empty(created);
+    outcome
+}
+
+/// Creates `dir` and its missing parents, noting the ones created in `created`.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), String> {
+    let missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(dir).map_err(|e| {
+        format!(
+            "{}: cannot create the folder: {}",
+            dir.display(),
+            m365report::discover::io_message(&e)
+        )
+    })?;
+    created.extend(missing);
+    Ok(())
+}
+
+/// Removes the folders this run created that stayed empty (their inputs were invalid, or
+/// nothing was written), deepest first, so a failed run leaves no empty tree behind.
+fn remove_empty(mut created: Vec<PathBuf>) {
+    created.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    created.dedup();
+    for dir in created {
+        // Fails, as wanted, for a folder that holds an output.
+        let _ = std::fs::remove_dir(&dir);
+    }
 }
 
 /// Decides format and destination for one input, refusing unsafe targets.
@@ -181,6 +213,7 @@ fn plan(
     source: &Source,
     inputs: &[PathBuf],
     taken: &mut HashMap<PathBuf, String>,
+    created: &mut Vec<PathBuf>,
 ) -> Result<Plan, String> {
     let input_default = match &source.input {
         Input::Path(path) => Format::default_for(path),
@@ -209,13 +242,7 @@ fn plan(
         ));
     }
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            format!(
-                "{}: cannot create the folder: {}",
-                parent.display(),
-                m365report::discover::io_message(&e)
-            )
-        })?;
+        create_dirs(parent, created)?;
     }
     Ok(Plan {
         format,

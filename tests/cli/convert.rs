@@ -210,6 +210,18 @@ fn one_invalid_input_stops_all_outputs_unless_skip_invalid() {
         .code(1)
         .stderr(predicate::str::contains("--skip-invalid"));
     assert!(tree(out.path()).is_empty(), "{:?}", tree(out.path()));
+    // Nor an empty folder tree for a run that wrote nothing.
+    fs::create_dir(input.path().join("sub")).unwrap();
+    fs::copy(fixture(CSV), input.path().join("sub/good.csv")).unwrap();
+    let fresh = out.path().join("new");
+    m365report()
+        .args(["convert", "--out-dir"])
+        .arg(&fresh)
+        .arg(input.path())
+        .assert()
+        .code(1);
+    assert!(!fresh.exists());
+    fs::remove_dir_all(input.path().join("sub")).unwrap();
     m365report()
         .args(["convert", "--skip-invalid", "--out-dir"])
         .arg(out.path())
