@@ -157,7 +157,7 @@ fn missing_folder_is_a_write_error_not_a_panic() {
 }
 
 #[test]
-fn disk_full_is_a_write_error() {
+fn stdout_output_is_held_until_committed() {
     let report = group_counts();
     let mut writer = RecordWriter::new(
         WriteOptions {
