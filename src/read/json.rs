@@ -498,6 +498,21 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         context: None,
     };
     let outcome = r.document(ndjson);
+    if outcome.is_ok() && r.checker.kind().is_none() && !r.checker.stopped {
+        // No record to read property names from (`"value": []`): the context, the file name
+        // or `--report` may still tell the kind, so an empty report is still a report.
+        let forced = r.checker.options.report.clone();
+        let detection = r.checker.registry.detect(
+            forced.as_ref(),
+            r.context.as_deref(),
+            r.checker.file_name,
+            &[],
+            true,
+        );
+        if let Some(d) = detection {
+            r.checker.begin(&d.report, d.source, &[]);
+        }
+    }
     if let Some(e) = r.lex.io_error.take() {
         r.checker.io_failure(&e);
         return;
