@@ -30,7 +30,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    cli::reset_sigpipe();
     let cli = Cli::parse();
     let ctx = match Context::new(&cli.global, std::io::stderr().is_terminal()) {
         Ok(ctx) => ctx,

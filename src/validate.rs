@@ -257,6 +257,13 @@ impl Checker<'_> {
         }
     }
 
+    /// A row so broken that no field could be read (wrong field count, invalid UTF-8, not an
+    /// object): it counts, but file rules about days cannot judge the file.
+    pub(crate) fn skipped_row(&mut self) {
+        self.report.rows += 1;
+        self.rules.skip();
+    }
+
     /// A read error in the middle of the input.
     pub(crate) fn io_failure(&mut self, e: &std::io::Error) {
         self.report.io_error = true;
@@ -287,7 +294,44 @@ impl Checker<'_> {
         if all_ok {
             check_record(&report, cells, |p| problems.push(p));
         }
-        let record_ok = problems.is_empty();
+        // Native rules cover what the built-in schemas say (a property test proves it); a
+        // user's schema may say more (patterns, bounds on other keywords), so its records also
+        // go through the compiled JSON Schema.
+        let mut schema_ok = true;
+        if all_ok && problems.is_empty() && report.user_supplied {
+            let record = Record {
+                report: &report,
+                line,
+                cells,
+            };
+            let value = serde_json::Value::Object(record.to_json());
+            for error in report.validator.iter_errors(&value) {
+                schema_ok = false;
+                let path = error.instance_path().to_string();
+                let column = report
+                    .columns
+                    .iter()
+                    .position(|c| path.trim_start_matches('/') == c.property);
+                self.push_with(Code::SchemaConstraint.severity(), || {
+                    let loc = locate(column);
+                    let mut f = Finding::new(
+                        Code::SchemaConstraint,
+                        loc.line,
+                        loc.column,
+                        format!("{error}"),
+                    )
+                    .snippet(loc.snippet)
+                    .hint(format!("required by the schema of {}", report.name));
+                    if let Some(c) = column {
+                        f = f
+                            .field(report.columns[c].csv.clone())
+                            .found(error.instance().to_string());
+                    }
+                    f
+                });
+            }
+        }
+        let record_ok = problems.is_empty() && schema_ok;
         for p in problems {
             self.push_with(p.code.severity(), || {
                 let loc = locate(Some(p.column));
@@ -311,6 +355,8 @@ impl Checker<'_> {
             if self.gap.is_none() && self.rules.first_gap_line() == Some(line) {
                 self.gap = Some(locate(report.report_date()));
             }
+        } else {
+            self.rules.skip();
         }
         for p in file_problems {
             self.push_with(p.code.severity(), || {

@@ -121,7 +121,7 @@ fn check_row(
             .hint(hint)
             .snippet(loc.snippet)
         });
-        checker.report.rows += 1;
+        checker.skipped_row();
         return;
     }
     if let Err(e) = std::str::from_utf8(record.as_slice()) {
@@ -143,7 +143,7 @@ fn check_row(
                 })
                 .snippet(loc.snippet)
         });
-        checker.report.rows += 1;
+        checker.skipped_row();
         return;
     }
     for (j, column) in report.columns.iter().enumerate() {

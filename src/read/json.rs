@@ -732,7 +732,7 @@ impl<R: Read> Reader<'_, '_, R> {
 
     fn not_an_object(&mut self, pos: Pos, found: &str) {
         let loc = self.lex.location(pos, 1);
-        self.checker.report.rows += 1;
+        self.checker.skipped_row();
         self.checker.push_finding(
             Finding::new(
                 Code::NotAnObject,

@@ -67,6 +67,8 @@ impl DaySet {
 #[derive(Debug, Default)]
 pub struct FileRules {
     rows: u64,
+    /// Rows whose dates or period could not be read: gaps and counts would mislead.
+    unreadable: u64,
     period: Option<(Cell, u64)>,
     mixed_periods: bool,
     refresh: Option<NaiveDate>,
@@ -194,6 +196,13 @@ impl FileRules {
         self.previous = Some(date);
     }
 
+    /// Counts a row whose dates or period failed their field rules: it is a row, but the
+    /// day it covers is unknown, so gaps and day counts are not judged.
+    pub fn skip(&mut self) {
+        self.rows += 1;
+        self.unreadable += 1;
+    }
+
     /// The line of the row after the first gap between consecutive rows, if any: the caller
     /// locates it while the row is at hand, for the W404 that [`FileRules::finish`] may report.
     pub fn first_gap_line(&self) -> Option<u64> {
@@ -212,6 +221,9 @@ impl FileRules {
                     "Graph sends a header-only file when it has no data for the tenant yet".into(),
                 ),
             });
+            return;
+        }
+        if self.unreadable > 0 {
             return;
         }
         if let (Some(min), Some(max)) = (self.min, self.max) {
@@ -256,12 +268,12 @@ impl FileRules {
                 .get(usize::from(*i))
                 .and_then(|v| v.parse().ok());
             if let Some(days) = days {
-                if days != self.distinct {
+                if days != self.rows {
                     emit(FileProblem {
                         code: Code::RowCount,
                         line: 1,
                         column: None,
-                        message: format!("the file covers {} days but its report period is {days}", self.distinct),
+                        message: format!("the file has {} rows but its report period is {days} days", self.rows),
                         hint: Some("a complete download holds one row per day of its period; the file may be cut short or edited".into()),
                     });
                 }

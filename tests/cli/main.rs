@@ -2,8 +2,9 @@
 //! to keep link time down.
 
 mod trend;
+mod validate;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
@@ -22,4 +23,15 @@ pub fn m365report() -> Command {
     let mut cmd = Command::cargo_bin("m365report").expect("binary is built");
     cmd.current_dir(root()).env("NO_COLOR", "1");
     cmd
+}
+
+/// Runs `validate --format json` on one path and returns the parsed document.
+pub fn validate_json(path: &Path) -> serde_json::Value {
+    let out = m365report()
+        .args(["validate", "--format", "json"])
+        .arg(path)
+        .output()
+        .expect("runs");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()))
 }
