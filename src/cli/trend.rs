@@ -326,6 +326,18 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
                 trend.conflicts.len() - CONFLICTS_SHOWN
             );
         }
+        // Downloads of several tenants in one series disagree on every shared day.
+        let first_group = sources.first().map(|s| s.group.as_str());
+        if args.group_by == GroupBy::None
+            && !trend.conflicts.is_empty()
+            && sources
+                .iter()
+                .any(|s| Some(s.group.as_str()) != first_group)
+        {
+            text.push_str(
+                "hint: the files come from several folders; --group-by dir gives one series per folder\n",
+            );
+        }
     }
     let points: usize = trend.series.iter().map(|s| s.points.len()).sum();
     let _ = write!(
