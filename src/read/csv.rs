@@ -2,10 +2,8 @@
 
 use std::io::Read;
 
-use csv::ByteRecord;
-
 use super::locate::{csv_fields, locate};
-use super::window::{RecordTooLong, Window};
+use super::records::{Records, RecordsError, Row};
 use crate::diagnostic::{Code, Finding};
 use crate::record::Cell;
 use crate::rules::field::check_text_cell;
@@ -17,25 +15,17 @@ const MOJIBAKE_BOM: &str = "\u{EF}\u{BB}\u{BF}";
 
 /// Reads a CSV input (BOM already skipped) and checks it.
 pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
-    let limits = checker.options.limits;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(Window::new(reader, limits.max_record_bytes));
-    let mut record = ByteRecord::new();
-    match rdr.read_byte_record(&mut record) {
+    let mut records = Records::new(reader, checker.options.limits.max_record_bytes);
+    match records.advance() {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => return read_error(checker, e, 1),
     }
-    let Some(map) = check_header(&record, rdr.get_ref().from(0).unwrap_or_default(), checker)
-    else {
+    let Some(map) = check_header(&records.row(), records.raw().0, checker) else {
         checker.stopped = true;
         return;
     };
     let Some(report) = checker.kind() else { return };
-    let next = rdr.position().byte();
-    rdr.get_mut().mark(next);
     // Which header cell holds each schema column, to point findings at the right place.
     let mut cell_of = vec![None; report.columns.len()];
     for (i, j) in map.iter().enumerate() {
@@ -46,38 +36,34 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
     let mut cells = vec![Cell::Null; report.columns.len()];
     let mut ok = vec![false; report.columns.len()];
     loop {
-        let line = rdr.position().line();
-        match rdr.read_byte_record(&mut record) {
+        match records.advance() {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return read_error(checker, e, line),
-        }
-        let (start, mut line) = record
-            .position()
-            .map_or((0, line), |p| (p.byte(), p.line()));
-        let window = rdr.get_ref();
-        // After a CRLF record the reader's position sits on the `\n`: skip line ends so that
-        // the raw text and the line number are the record's own.
-        let mut raw = window.from(start).unwrap_or_default();
-        while let Some((&b, rest)) = raw.split_first() {
-            if b != b'\n' && b != b'\r' {
-                break;
+            Err(e) => {
+                let line = records.raw().1;
+                return read_error(checker, e, line);
             }
-            line += u64::from(b == b'\n');
-            raw = rest;
         }
+        let (raw, line) = records.raw();
         let at = |offset: usize, width: usize| locate(raw, line, offset, width);
         check_row(
-            &record, &report, &map, &cell_of, line, raw, &at, &mut cells, &mut ok, checker,
+            &records.row(),
+            &report,
+            &map,
+            &cell_of,
+            line,
+            raw,
+            &at,
+            &mut cells,
+            &mut ok,
+            checker,
         );
-        let next = rdr.position().byte();
-        rdr.get_mut().mark(next);
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn check_row(
-    record: &ByteRecord,
+    record: &Row<'_>,
     report: &Report,
     map: &[Option<usize>],
     cell_of: &[Option<usize>],
@@ -195,7 +181,7 @@ fn check_row(
 /// Checks the header; returns, for each header cell, the schema column it holds. `None` when
 /// the file cannot be checked further (wrong delimiter, unknown report).
 fn check_header(
-    record: &ByteRecord,
+    record: &Row<'_>,
     raw: &[u8],
     checker: &mut Checker<'_>,
 ) -> Option<Vec<Option<usize>>> {
@@ -457,29 +443,20 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn read_error(checker: &mut Checker<'_>, e: csv::Error, line: u64) {
+fn read_error(checker: &mut Checker<'_>, e: RecordsError, line: u64) {
     checker.stopped = true;
-    if let csv::ErrorKind::Io(io) = e.kind() {
-        if let Some(too_long) = io
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<RecordTooLong>())
-        {
-            checker.push_finding(
-                Finding::new(Code::LimitExceeded, line.max(1), 1, format!("a row starting on this line is longer than {} bytes", too_long.limit))
-                    .hint("this is not a usage report, or a quote is never closed; raise the limit with --max-record-bytes if the file is genuine"),
-            );
-            return;
-        }
-        let io = std::io::Error::new(io.kind(), io.to_string());
-        checker.io_failure(&io);
-        return;
+    match e {
+        RecordsError::TooLong(limit) => checker.push_finding(
+            Finding::new(
+                Code::LimitExceeded,
+                line.max(1),
+                1,
+                format!("a row starting on this line is longer than {limit} bytes"),
+            )
+            .hint("this is not a usage report, or a quote is never closed; raise the limit with --max-record-bytes if the file is genuine"),
+        ),
+        RecordsError::Io(io) => checker.io_failure(&io),
     }
-    checker.push_finding(Finding::new(
-        Code::Io,
-        line,
-        1,
-        format!("cannot read the CSV: {e}"),
-    ));
 }
 
 #[cfg(test)]

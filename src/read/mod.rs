@@ -3,7 +3,7 @@
 pub(crate) mod csv;
 pub(crate) mod json;
 pub(crate) mod locate;
-pub(crate) mod window;
+pub(crate) mod records;
 
 use std::io::{self, Cursor, Read};
 
