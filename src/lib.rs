@@ -8,11 +8,13 @@
 
 pub mod diagnostic;
 pub mod discover;
+pub mod merge;
 pub mod read;
 pub mod record;
 pub mod render;
 pub mod rules;
 pub mod schema;
+pub mod trend;
 pub mod validate;
 
 pub use diagnostic::{Code, Finding, Severity};

@@ -25,10 +25,11 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// List the known reports, or print one report's schema.
     Schemas(cli::schemas::SchemasArgs),
+    /// Merge overlapping exports and show the active ratio over time.
+    Trend(cli::trend::TrendArgs),
 }
 
 fn main() -> ExitCode {
-    cli::reset_sigpipe();
     let cli = Cli::parse();
     let ctx = match Context::new(&cli.global, std::io::stderr().is_terminal()) {
         Ok(ctx) => ctx,
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Validate(args) => cli::validate::run(args, &ctx),
         Command::Schemas(args) => cli::schemas::run(args, &ctx),
+        Command::Trend(args) => cli::trend::run(args, &ctx),
     };
     outcome.exit_code()
 }

@@ -294,7 +294,44 @@ impl Checker<'_> {
         if all_ok {
             check_record(&report, cells, |p| problems.push(p));
         }
-        let record_ok = problems.is_empty();
+        // Native rules cover what the built-in schemas say (a property test proves it); a
+        // user's schema may say more (patterns, bounds on other keywords), so its records also
+        // go through the compiled JSON Schema.
+        let mut schema_ok = true;
+        if all_ok && problems.is_empty() && report.user_supplied {
+            let record = Record {
+                report: &report,
+                line,
+                cells,
+            };
+            let value = serde_json::Value::Object(record.to_json());
+            for error in report.validator.iter_errors(&value) {
+                schema_ok = false;
+                let path = error.instance_path().to_string();
+                let column = report
+                    .columns
+                    .iter()
+                    .position(|c| path.trim_start_matches('/') == c.property);
+                self.push_with(Code::SchemaConstraint.severity(), || {
+                    let loc = locate(column);
+                    let mut f = Finding::new(
+                        Code::SchemaConstraint,
+                        loc.line,
+                        loc.column,
+                        format!("{error}"),
+                    )
+                    .snippet(loc.snippet)
+                    .hint(format!("required by the schema of {}", report.name));
+                    if let Some(c) = column {
+                        f = f
+                            .field(report.columns[c].csv.clone())
+                            .found(error.instance().to_string());
+                    }
+                    f
+                });
+            }
+        }
+        let record_ok = problems.is_empty() && schema_ok;
         for p in problems {
             self.push_with(p.code.severity(), || {
                 let loc = locate(Some(p.column));

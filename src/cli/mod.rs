@@ -2,6 +2,7 @@
 //! that calls the library and renders the result.
 
 pub mod schemas;
+pub mod trend;
 pub mod validate;
 
 use std::io::Write;
@@ -124,8 +125,3 @@ pub fn print_stdout(text: &str) -> bool {
 pub fn print_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
-
-/// Rust ignores SIGPIPE, which turns `| head` into write errors; [`print_stdout`] handles
-/// those, so nothing is needed here beyond keeping the default. Kept as one place to change
-/// should a platform need it.
-pub fn reset_sigpipe() {}

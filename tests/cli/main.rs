@@ -2,6 +2,7 @@
 //! to keep link time down.
 
 mod properties;
+mod trend;
 mod validate;
 
 use std::path::{Path, PathBuf};

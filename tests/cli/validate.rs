@@ -313,3 +313,37 @@ fn readme_documents_every_code() {
         );
     }
 }
+
+#[test]
+fn user_schema_constraints_beyond_native_rules_are_e599() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/office365GroupsActivityStorage.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    schema["x-m365report"]["type"] = "microsoft.graph.smallStorage".into();
+    schema["x-m365report"]["fileNameHints"] = serde_json::json!(["SmallStorage"]);
+    schema["properties"]["siteStorageUsedInBytes"] =
+        serde_json::json!({"type": ["integer", "null"], "minimum": 0, "multipleOf": 1024});
+    let path = dir.path().join("small.json");
+    std::fs::write(&path, schema.to_string()).unwrap();
+    let data = dir.path().join("SmallStorage.csv");
+    std::fs::copy(
+        root().join("samples/getOffice365GroupsActivityStorage_D7.csv"),
+        &data,
+    )
+    .unwrap();
+    let out = m365report()
+        .arg("--schema")
+        .arg(&path)
+        .args(["validate", "--format", "json"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &doc["files"][0]["findings"][0];
+    assert_eq!(first["code"], "E599", "{doc:#}");
+    assert_eq!(first["field"], "Site Storage Used (Byte)");
+    assert_eq!(out.status.code(), Some(1));
+}

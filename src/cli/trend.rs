@@ -1,0 +1,452 @@
+//! `m365report trend PATH...`: merge overlapping exports and show the active ratio over time,
+//! as a table, CSV or JSON, and optionally an SVG chart.
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+use m365report::discover::{discover, Source};
+use m365report::merge::Merge;
+use m365report::render::render_file;
+use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
+use m365report::validate::{check_source, CheckOptions, FileReport};
+use m365report::{Code, Record, RecordSink, Report};
+use rayon::prelude::*;
+
+use super::validate::{report_discover_errors, InputArgs};
+use super::{print_stderr, Context, Outcome};
+
+/// Arguments of `trend`.
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// Files or folders of exports (folders: *.csv, *.json, *.ndjson, recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// One series per report kind (`none`), or per folder holding the files (`dir`).
+    #[arg(long, value_enum, default_value_t = GroupBy::None)]
+    pub group_by: GroupBy,
+    /// Rolling-mean window, in days (weeks or months with --by).
+    #[arg(long, default_value_t = 7, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub window: u32,
+    /// One point per day, week (dated by its Monday) or month (dated by its first day).
+    #[arg(long, value_enum, default_value_t = ByArg::Day)]
+    pub by: ByArg,
+    /// First report date to keep (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<NaiveDate>,
+    /// Last report date to keep (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<NaiveDate>,
+    /// Output format [default: table on a terminal, csv otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<TrendFormat>,
+    /// Also draw an SVG line chart into this file (written atomically).
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
+    /// Stop before any output if any file is invalid.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `--group-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// One series per report kind.
+    None,
+    /// One series per folder (its path relative to the PATH given) and report kind.
+    Dir,
+}
+
+/// `--by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ByArg {
+    /// One point per report date.
+    Day,
+    /// One point per ISO week.
+    Week,
+    /// One point per calendar month.
+    Month,
+}
+
+/// `--format` of trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrendFormat {
+    /// A summary, a sparkline and the last points per series, for people.
+    Table,
+    /// `series,report_date,total,active,active_ratio,rolling_mean`, one row per point.
+    Csv,
+    /// One JSON document with series, summaries, points, skipped reports and conflicts.
+    Json,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a YYYY-MM-DD date"))
+}
+
+/// Files are checked in parallel; above this many, a progress bar is worth drawing.
+const PROGRESS_MIN_FILES: usize = 1000;
+/// Conflicts named one by one on standard error; the rest are counted.
+const CONFLICTS_SHOWN: usize = 20;
+
+/// The sink for one file: picks the series once the report kind is known, then collects
+/// the file's records into a per-file [`Merge`] that keeps them only if the file is valid.
+struct FileSink<'a> {
+    source: &'a Source,
+    group_by: GroupBy,
+    merge: Option<Merge>,
+}
+
+impl RecordSink for FileSink<'_> {
+    fn begin(&mut self, report: &Arc<Report>) {
+        let series = match self.group_by {
+            GroupBy::Dir => self.source.group.as_str(),
+            GroupBy::None => short_name(report),
+        };
+        let mut merge = Merge::for_file(series, self.source.index, &self.source.name);
+        merge.begin(report);
+        self.merge = Some(merge);
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        if let Some(merge) = &mut self.merge {
+            merge.record(record);
+        }
+    }
+
+    fn finish(&mut self, valid: bool) {
+        if let Some(merge) = &mut self.merge {
+            merge.finish(valid);
+        }
+    }
+}
+
+/// What the parallel pass gathers: the merge, the invalid files' reports (for their
+/// diagnostics) and counts. Valid files leave only their records and a count behind.
+#[derive(Default)]
+struct Pass {
+    merge: Merge,
+    invalid: Vec<FileReport>,
+    files: usize,
+    warnings: u64,
+    io_error: bool,
+    /// Files whose report kind was assumed (I001), and the first one's report.
+    assumed: usize,
+    first_assumed: Option<FileReport>,
+    not_checked: usize,
+}
+
+impl Pass {
+    fn add(mut self, report: FileReport, sink: FileSink<'_>) -> Pass {
+        self.files += 1;
+        self.warnings += report.warnings;
+        self.io_error |= report.io_error;
+        if let Some(merge) = sink.merge {
+            self.merge.absorb(merge);
+        }
+        if report
+            .findings
+            .iter()
+            .any(|f| f.code == Code::ReportAssumed)
+        {
+            self.assumed += 1;
+            if self
+                .first_assumed
+                .as_ref()
+                .is_none_or(|f| report.index < f.index)
+            {
+                self.first_assumed = Some(report.clone());
+            }
+        }
+        if !report.is_valid() {
+            self.invalid.push(report);
+        }
+        self
+    }
+
+    fn join(mut self, other: Pass) -> Pass {
+        self.merge = self.merge.merge(other.merge);
+        self.invalid.extend(other.invalid);
+        self.files += other.files;
+        self.warnings += other.warnings;
+        self.io_error |= other.io_error;
+        self.assumed += other.assumed;
+        if let Some(o) = other.first_assumed {
+            if self
+                .first_assumed
+                .as_ref()
+                .is_none_or(|f| o.index < f.index)
+            {
+                self.first_assumed = Some(o);
+            }
+        }
+        self.not_checked += other.not_checked;
+        self
+    }
+}
+
+/// Runs `trend`.
+pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
+    let fail = |message: String| {
+        print_stderr(&format!("error: {message}\n"));
+        Outcome::Failure
+    };
+    let check = match args.input.options(ctx) {
+        Ok(o) => o,
+        Err(message) => return fail(message),
+    };
+    if let (Some(since), Some(until)) = (args.since, args.until) {
+        if since > until {
+            return fail(format!("--since {since} is after --until {until}"));
+        }
+    }
+    let options = TrendOptions {
+        window: args.window,
+        by: match args.by {
+            ByArg::Day => By::Day,
+            ByArg::Week => By::Week,
+            ByArg::Month => By::Month,
+        },
+        since: args.since,
+        until: args.until,
+    };
+    let format = args.format.unwrap_or(if io::stdout().is_terminal() {
+        TrendFormat::Table
+    } else {
+        TrendFormat::Csv
+    });
+
+    let (sources, discover_errors) = discover(&args.paths);
+    report_discover_errors(&discover_errors);
+    if sources.is_empty() {
+        return fail("no report files found (looked for *.csv, *.json, *.ndjson)".into());
+    }
+    if let Some(chart) = &args.chart {
+        if let Some(input) = clobbers_input(chart, &sources) {
+            return fail(format!(
+                "--chart {} is one of the input files ({input}); choose another file",
+                chart.display()
+            ));
+        }
+    }
+
+    let pass = check_all(&sources, ctx, &check, args);
+    let mut invalid = pass.invalid;
+    invalid.sort_by_key(|r| r.index);
+    let mut text = String::new();
+    if !ctx.quiet {
+        for r in &invalid {
+            text.push_str(&render_file(r, ctx.color));
+        }
+        if let Some(first) = &pass.first_assumed {
+            if let Some(f) = first
+                .findings
+                .iter()
+                .find(|f| f.code == Code::ReportAssumed)
+            {
+                let which = if pass.assumed == 1 {
+                    first.name.clone()
+                } else {
+                    format!("{} files", pass.assumed)
+                };
+                let _ = writeln!(
+                    text,
+                    "note[{}]: {which}: {}; pass --report, or keep the report's name in the file name",
+                    Code::ReportAssumed,
+                    f.message
+                );
+            }
+        }
+    }
+    let data_outcome = if !discover_errors.is_empty() || pass.io_error {
+        Outcome::Failure
+    } else if !invalid.is_empty() {
+        Outcome::Invalid
+    } else {
+        Outcome::Success
+    };
+    let files_line = format!(
+        "{} files: {} valid, {} invalid{}",
+        pass.files + pass.not_checked,
+        pass.files - invalid.len(),
+        invalid.len(),
+        if pass.not_checked > 0 {
+            format!(", {} not checked", pass.not_checked)
+        } else {
+            String::new()
+        }
+    );
+    if args.strict && !invalid.is_empty() {
+        let _ = writeln!(
+            text,
+            "{files_line}\nerror: --strict: {} invalid file{}; no output written",
+            invalid.len(),
+            if invalid.len() == 1 { "" } else { "s" }
+        );
+        print_stderr(&text);
+        return data_outcome;
+    }
+
+    let trend = Trend::compute(pass.merge.into_merged(), options);
+    if !ctx.quiet {
+        for c in trend.conflicts.iter().take(CONFLICTS_SHOWN) {
+            let refresh = c.refresh.map(|d| d.to_string()).unwrap_or_default();
+            let _ = writeln!(
+                text,
+                "warning: conflict in {} on {}: {} and {} are both refreshed {refresh} but disagree; kept {}",
+                c.series, c.date, c.kept.name, c.other.name, c.kept.name
+            );
+        }
+        if trend.conflicts.len() > CONFLICTS_SHOWN {
+            let _ = writeln!(
+                text,
+                "warning: and {} more conflicts (see --format json)",
+                trend.conflicts.len() - CONFLICTS_SHOWN
+            );
+        }
+    }
+    let points: usize = trend.series.iter().map(|s| s.points.len()).sum();
+    let _ = write!(
+        text,
+        "{files_line}; {} series, {points} points",
+        trend.series.len()
+    );
+    if !invalid.is_empty() {
+        text.push_str(" (invalid files excluded)");
+    }
+    for s in &trend.skipped {
+        let _ = write!(
+            text,
+            "; skipped {} ({} file{}, no active ratio)",
+            short_name_of(ctx, &s.report),
+            s.files,
+            if s.files == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(
+        text,
+        "; {} conflict{}",
+        trend.conflicts.len(),
+        if trend.conflicts.len() == 1 { "" } else { "s" }
+    );
+
+    // The chart first: a reader closing standard output early must not lose it.
+    let mut outcome = data_outcome;
+    if let Some(path) = &args.chart {
+        if let Err(e) = write_atomically(path, chart::svg(&trend).as_bytes()) {
+            let _ = writeln!(text, "error: cannot write {}: {e}", path.display());
+            outcome = Outcome::Failure;
+        }
+    }
+    print_stderr(&text);
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let written = match format {
+        TrendFormat::Csv => render::write_csv(&trend, &mut out),
+        TrendFormat::Json => render::write_json(&trend, &mut out),
+        TrendFormat::Table => out
+            .write_all(render::table(&trend).as_bytes())
+            .and_then(|()| out.flush()),
+    };
+    match written {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            print_stderr(&format!("error: cannot write to standard output: {e}\n"));
+            Outcome::Failure
+        }
+        _ => outcome,
+    }
+}
+
+/// The report's short name for messages (`Storage`), or its type name if unknown.
+fn short_name_of(ctx: &Context, report: &str) -> String {
+    ctx.registry
+        .find(report)
+        .map_or_else(|| report.to_string(), |r| short_name(r).to_string())
+}
+
+/// Checks every source in parallel, folding each file's records into a per-thread merge.
+fn check_all(sources: &[Source], ctx: &Context, check: &CheckOptions, args: &TrendArgs) -> Pass {
+    let progress =
+        (ctx.stderr_terminal && !ctx.quiet && sources.len() > PROGRESS_MIN_FILES).then(|| {
+            let bar = indicatif::ProgressBar::new(sources.len() as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {bar:40} {pos}/{len} files {elapsed_precise}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+    // Under --strict the first invalid file makes the rest pointless to read.
+    let stop = AtomicBool::new(false);
+    let pass = sources
+        .par_iter()
+        .fold(Pass::default, |mut pass, source| {
+            if args.strict && stop.load(Ordering::Relaxed) {
+                pass.not_checked += 1;
+                return pass;
+            }
+            let mut sink = FileSink {
+                source,
+                group_by: args.group_by,
+                merge: None,
+            };
+            let report = check_source(source, &ctx.registry, check, &mut sink);
+            if !report.is_valid() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+            pass.add(report, sink)
+        })
+        .reduce(Pass::default, Pass::join);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    pass
+}
+
+/// The input the chart path names, if it names one: writing there would destroy it.
+fn clobbers_input(chart: &Path, sources: &[Source]) -> Option<String> {
+    let target = std::fs::canonicalize(chart).ok()?;
+    let name = target.file_name()?;
+    sources
+        .iter()
+        .filter(|s| s.file_name().is_some_and(|n| n == name))
+        .find(|s| match &s.input {
+            m365report::discover::Input::Path(p) => {
+                std::fs::canonicalize(p).ok() == Some(target.clone())
+            }
+            m365report::discover::Input::Stdin => false,
+        })
+        .map(|s| s.name.clone())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so a reader never
+/// sees half a chart and a failed run leaves any previous chart untouched.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    // The temporary file is private (0600); a chart is meant to be opened by others.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

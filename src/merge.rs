@@ -1,0 +1,696 @@
+//! Merging overlapping exports into one record per series, report and report date.
+//!
+//! Users download the same report every day, so one report date appears in many files. The
+//! rule is the one Graph's own data suggests: the record with the newest refresh date wins.
+//! Two files with the same refresh date but different values are a [`Conflict`]; the one
+//! first in input order (smallest [`Source::index`](crate::discover::Source::index)) is kept.
+//!
+//! The merge works on whole records so that `trend`, `convert --merge` and the archive share
+//! it. It is order-independent: a [`Merge`] per file, combined with [`Merge::absorb`] in any
+//! order and grouping (rayon's `fold` and `reduce`), gives the same [`Merged`] result. That
+//! holds because each key keeps only its newest refresh date's distinct value-sets, each with
+//! the smallest file index that had it, and that state combines like a maximum and a minimum.
+//! Memory is bounded by the number of distinct keys (times the rare conflicting value-sets),
+//! not by the number of files or rows read.
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::record::{Cell, Record, RecordSink};
+use crate::schema::{Report, Role};
+
+/// The file a record came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// Position in input order ([`Source::index`](crate::discover::Source::index)).
+    pub index: usize,
+    /// The file's name as shown to the user.
+    pub name: Arc<str>,
+}
+
+/// One candidate record for a key: a distinct value-set and the first file that had it.
+#[derive(Debug, Clone)]
+struct Candidate {
+    cells: Vec<Cell>,
+    origin: Origin,
+}
+
+/// Everything kept for one key: the newest refresh date seen and its distinct value-sets.
+#[derive(Debug, Clone)]
+struct Slot {
+    refresh: Option<NaiveDate>,
+    /// Almost always one entry; more only when files with the same refresh date disagree.
+    candidates: Vec<Candidate>,
+}
+
+impl Slot {
+    /// Offers a record by reference, cloning its cells only when it is kept.
+    fn offer(
+        &mut self,
+        report: &Report,
+        refresh: Option<NaiveDate>,
+        cells: &[Cell],
+        origin: &Origin,
+    ) {
+        if refresh < self.refresh {
+            return;
+        }
+        if refresh > self.refresh {
+            self.refresh = refresh;
+            self.candidates.clear();
+        }
+        match self
+            .candidates
+            .iter_mut()
+            .find(|c| same_values(report, &c.cells, cells))
+        {
+            Some(c) if origin.index < c.origin.index => {
+                c.cells.clear();
+                c.cells.extend_from_slice(cells);
+                c.origin = origin.clone();
+            }
+            Some(_) => {}
+            None => self.candidates.push(Candidate {
+                cells: cells.to_vec(),
+                origin: origin.clone(),
+            }),
+        }
+    }
+
+    /// Combines another slot for the same key into this one.
+    fn absorb(&mut self, report: &Report, other: Slot) {
+        if other.refresh < self.refresh {
+            return;
+        }
+        if other.refresh > self.refresh {
+            *self = other;
+            return;
+        }
+        for cand in other.candidates {
+            match self
+                .candidates
+                .iter_mut()
+                .find(|c| same_values(report, &c.cells, &cand.cells))
+            {
+                Some(c) if cand.origin.index < c.origin.index => *c = cand,
+                Some(_) => {}
+                None => self.candidates.push(cand),
+            }
+        }
+    }
+}
+
+/// Whether two records of `report` carry the same values. The period column is left out: a
+/// D7 and a D30 download refreshed the same day report the same counts for a shared date.
+fn same_values(report: &Report, a: &[Cell], b: &[Cell]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .zip(&report.columns)
+            .all(|((x, y), col)| col.role == Role::Period || x == y)
+}
+
+/// The days of one series of one report.
+#[derive(Debug, Clone)]
+struct Days {
+    report: Arc<Report>,
+    slots: BTreeMap<NaiveDate, Slot>,
+    files: u64,
+}
+
+impl Days {
+    fn new(report: Arc<Report>) -> Days {
+        Days {
+            report,
+            slots: BTreeMap::new(),
+            files: 0,
+        }
+    }
+
+    fn absorb(&mut self, other: Days) {
+        self.files += other.files;
+        for (date, slot) in other.slots {
+            match self.slots.entry(date) {
+                Entry::Vacant(v) => {
+                    v.insert(slot);
+                }
+                Entry::Occupied(mut o) => o.get_mut().absorb(&self.report, slot),
+            }
+        }
+    }
+}
+
+/// While a [`Merge`] collects one file: where its records go until the file proves valid.
+#[derive(Debug, Clone)]
+struct FileCollector {
+    series: String,
+    origin: Origin,
+    days: Option<Days>,
+}
+
+/// A partial or complete merge of records keyed by (series, report, report date).
+///
+/// Create one per file with [`Merge::for_file`] and hand it to the checker as its
+/// [`RecordSink`]; records are kept only if [`RecordSink::finish`] reports the file valid.
+/// Combine merges with [`Merge::absorb`] in any order, then call [`Merge::into_merged`].
+#[derive(Debug, Clone, Default)]
+pub struct Merge {
+    series: BTreeMap<(String, String), Days>,
+    file: Option<FileCollector>,
+    files: u64,
+    records: u64,
+}
+
+impl Merge {
+    /// An empty merge, the identity of [`Merge::absorb`].
+    pub fn new() -> Merge {
+        Merge::default()
+    }
+
+    /// A collector for the records of one file, belonging to `series`.
+    pub fn for_file(series: &str, index: usize, name: &str) -> Merge {
+        Merge {
+            file: Some(FileCollector {
+                series: series.to_string(),
+                origin: Origin {
+                    index,
+                    name: Arc::from(name),
+                },
+                days: None,
+            }),
+            ..Merge::default()
+        }
+    }
+
+    /// Adds everything `other` holds. A file collector whose file has not finished as valid
+    /// adds nothing.
+    pub fn absorb(&mut self, other: Merge) {
+        self.files += other.files;
+        self.records += other.records;
+        for (key, days) in other.series {
+            match self.series.entry(key) {
+                Entry::Vacant(v) => {
+                    v.insert(days);
+                }
+                Entry::Occupied(mut o) => o.get_mut().absorb(days),
+            }
+        }
+    }
+
+    /// [`Merge::absorb`] by value, for rayon's `reduce`.
+    pub fn merge(mut self, other: Merge) -> Merge {
+        // Absorbing the smaller into the larger moves fewer entries; the result is the same.
+        if self.len() < other.len() {
+            let mut other = other;
+            other.absorb(self);
+            return other;
+        }
+        self.absorb(other);
+        self
+    }
+
+    /// The number of distinct (series, report, report date) keys held.
+    pub fn len(&self) -> usize {
+        self.series.values().map(|d| d.slots.len()).sum()
+    }
+
+    /// Whether no record has been kept.
+    pub fn is_empty(&self) -> bool {
+        self.series.values().all(|d| d.slots.is_empty())
+    }
+
+    /// The number of valid files absorbed.
+    pub fn files(&self) -> u64 {
+        self.files
+    }
+
+    /// The number of records read from valid files (before merging).
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Resolves every key to its winner and lists the conflicts, sorted by series, report
+    /// and report date.
+    pub fn into_merged(self) -> Merged {
+        let mut series = Vec::with_capacity(self.series.len());
+        let mut conflicts = Vec::new();
+        for ((name, _), days) in self.series {
+            let mut points = Vec::with_capacity(days.slots.len());
+            for (date, slot) in days.slots {
+                let mut candidates = slot.candidates;
+                candidates.sort_by_key(|c| c.origin.index);
+                let mut rest = candidates.into_iter();
+                let Some(winner) = rest.next() else { continue };
+                for other in rest {
+                    conflicts.push(Conflict {
+                        series: name.clone(),
+                        report: days.report.name.clone(),
+                        date,
+                        refresh: slot.refresh,
+                        kept: winner.origin.clone(),
+                        other: other.origin,
+                    });
+                }
+                points.push(MergedRecord {
+                    date,
+                    refresh: slot.refresh,
+                    cells: winner.cells,
+                    source: winner.origin,
+                });
+            }
+            series.push(MergedSeries {
+                name,
+                report: days.report,
+                files: days.files,
+                records: points,
+            });
+        }
+        Merged { series, conflicts }
+    }
+}
+
+impl RecordSink for Merge {
+    fn begin(&mut self, report: &Arc<Report>) {
+        if let Some(file) = &mut self.file {
+            file.days = Some(Days::new(report.clone()));
+        }
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        // Only a file collector takes records, and only after `begin` named the report;
+        // a record without a report date cannot be placed on a timeline.
+        let Some(file) = &mut self.file else { return };
+        let Some(days) = &mut file.days else { return };
+        let Some(date) = record.report_date() else {
+            return;
+        };
+        let refresh = record.refresh_date();
+        self.records += 1;
+        match days.slots.entry(date) {
+            Entry::Vacant(v) => {
+                v.insert(Slot {
+                    refresh,
+                    candidates: vec![Candidate {
+                        cells: record.cells.to_vec(),
+                        origin: file.origin.clone(),
+                    }],
+                });
+            }
+            Entry::Occupied(mut o) => {
+                o.get_mut()
+                    .offer(&days.report, refresh, record.cells, &file.origin)
+            }
+        }
+    }
+
+    fn finish(&mut self, valid: bool) {
+        let Some(file) = self.file.take() else { return };
+        if !valid {
+            self.records = 0;
+            return;
+        }
+        self.files += 1;
+        if let Some(mut days) = file.days {
+            days.files = 1;
+            let key = (file.series, days.report.name.clone());
+            match self.series.entry(key) {
+                Entry::Vacant(v) => {
+                    v.insert(days);
+                }
+                Entry::Occupied(mut o) => o.get_mut().absorb(days),
+            }
+        }
+    }
+}
+
+/// The winning record of one key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedRecord {
+    /// The report date.
+    pub date: NaiveDate,
+    /// The newest refresh date among the files that had this date.
+    pub refresh: Option<NaiveDate>,
+    /// The record's values in the schema's column order.
+    pub cells: Vec<Cell>,
+    /// The file the kept record came from.
+    pub source: Origin,
+}
+
+/// All merged records of one series of one report, oldest date first.
+#[derive(Debug, Clone)]
+pub struct MergedSeries {
+    /// The series name (a folder, or the report's name when not grouping).
+    pub name: String,
+    /// The report the records belong to.
+    pub report: Arc<Report>,
+    /// The number of valid files that contributed records (kept or not).
+    pub files: u64,
+    /// One record per report date, ascending.
+    pub records: Vec<MergedRecord>,
+}
+
+/// Two files with the same refresh date that disagree about a report date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The series.
+    pub series: String,
+    /// The report's name.
+    pub report: String,
+    /// The report date they disagree about.
+    pub date: NaiveDate,
+    /// The refresh date both files have.
+    pub refresh: Option<NaiveDate>,
+    /// The file whose record was kept (first in input order).
+    pub kept: Origin,
+    /// The file whose record was dropped.
+    pub other: Origin,
+}
+
+/// The result of a merge: series sorted by (name, report name), and the conflicts found.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// Every series, sorted by name, then report name.
+    pub series: Vec<MergedSeries>,
+    /// Conflicts, sorted by series, report, date and the dropped file's input position.
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Merged {
+    /// Every kept record with its series, sorted by (series, report, report date).
+    pub fn records(&self) -> impl Iterator<Item = (&MergedSeries, &MergedRecord)> {
+        self.series
+            .iter()
+            .flat_map(|s| s.records.iter().map(move |r| (s, r)))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::schema::{Kind, Registry};
+    use proptest::prelude::*;
+
+    pub(crate) fn group_counts() -> Arc<Report> {
+        Registry::builtin()
+            .unwrap()
+            .find("GroupCounts")
+            .unwrap()
+            .clone()
+    }
+
+    pub(crate) fn day(n: i64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(n)
+    }
+
+    /// A GroupCounts row in column order, built from the schema's roles and ratio.
+    pub(crate) fn row(
+        report: &Report,
+        refresh: i64,
+        date: i64,
+        total: Option<i64>,
+        active: Option<i64>,
+        period: &str,
+    ) -> Vec<Cell> {
+        let ratio = report.ratio.unwrap();
+        let mut cells = vec![Cell::Null; report.columns.len()];
+        cells[report.refresh_date().unwrap()] = Cell::Date(day(refresh));
+        cells[report.report_date().unwrap()] = Cell::Date(day(date));
+        let p = report.period().unwrap();
+        let Kind::Enum(values) = &report.columns[p].kind else {
+            unreachable!()
+        };
+        cells[p] = Cell::Enum(values.iter().position(|v| v == period).unwrap() as u16);
+        cells[ratio.denominator] = total.map_or(Cell::Null, Cell::Int);
+        cells[ratio.numerator] = active.map_or(Cell::Null, Cell::Int);
+        cells
+    }
+
+    /// Feeds one file's rows through a per-file collector the way the checker does.
+    pub(crate) fn file(
+        report: &Arc<Report>,
+        series: &str,
+        index: usize,
+        rows: &[Vec<Cell>],
+        valid: bool,
+    ) -> Merge {
+        let mut m = Merge::for_file(series, index, &format!("f{index}.csv"));
+        m.begin(report);
+        for (i, cells) in rows.iter().enumerate() {
+            m.record(&Record {
+                report,
+                line: i as u64 + 2,
+                cells,
+            });
+        }
+        m.finish(valid);
+        m
+    }
+
+    /// (series, date, total, active, kept file index) per merged record.
+    type Row = (String, NaiveDate, Option<i64>, Option<i64>, usize);
+
+    fn values(m: &Merged) -> Vec<Row> {
+        m.records()
+            .map(|(s, r)| {
+                let ratio = s.report.ratio.unwrap();
+                (
+                    s.name.clone(),
+                    r.date,
+                    r.cells[ratio.denominator].as_int(),
+                    r.cells[ratio.numerator].as_int(),
+                    r.source.index,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn newest_refresh_wins_whatever_the_order() {
+        let gc = group_counts();
+        let old = file(&gc, "t", 0, &[row(&gc, 5, 4, Some(10), Some(3), "7")], true);
+        let new = file(&gc, "t", 1, &[row(&gc, 6, 4, Some(10), Some(4), "7")], true);
+        for (a, b) in [(old.clone(), new.clone()), (new, old)] {
+            let mut m = Merge::new();
+            m.absorb(a);
+            m.absorb(b);
+            let merged = m.into_merged();
+            assert_eq!(
+                values(&merged),
+                [("t".into(), day(4), Some(10), Some(4), 1)]
+            );
+            assert!(merged.conflicts.is_empty());
+        }
+    }
+
+    #[test]
+    fn same_refresh_different_values_is_a_conflict_first_file_kept() {
+        let gc = group_counts();
+        let a = file(&gc, "t", 3, &[row(&gc, 6, 4, Some(10), Some(3), "7")], true);
+        let b = file(
+            &gc,
+            "t",
+            7,
+            &[row(&gc, 6, 4, Some(10), Some(4), "30")],
+            true,
+        );
+        let merged = b.merge(a).into_merged();
+        assert_eq!(
+            values(&merged),
+            [("t".into(), day(4), Some(10), Some(3), 3)]
+        );
+        assert_eq!(merged.conflicts.len(), 1);
+        let c = &merged.conflicts[0];
+        assert_eq!((c.kept.index, c.other.index, c.date), (3, 7, day(4)));
+        assert_eq!(&*c.other.name, "f7.csv");
+    }
+
+    #[test]
+    fn same_values_in_d7_and_d30_is_no_conflict_and_first_file_kept() {
+        let gc = group_counts();
+        let a = file(
+            &gc,
+            "t",
+            2,
+            &[row(&gc, 6, 4, Some(10), Some(3), "30")],
+            true,
+        );
+        let b = file(&gc, "t", 1, &[row(&gc, 6, 4, Some(10), Some(3), "7")], true);
+        let merged = a.merge(b).into_merged();
+        assert!(merged.conflicts.is_empty());
+        assert_eq!(merged.series[0].records[0].source.index, 1);
+    }
+
+    #[test]
+    fn invalid_file_contributes_nothing() {
+        let gc = group_counts();
+        let bad = file(
+            &gc,
+            "t",
+            0,
+            &[row(&gc, 9, 4, Some(10), Some(9), "7")],
+            false,
+        );
+        let good = file(&gc, "t", 1, &[row(&gc, 6, 4, Some(10), Some(3), "7")], true);
+        let mut m = Merge::new();
+        m.absorb(bad);
+        m.absorb(good);
+        assert_eq!(m.files(), 1);
+        let merged = m.into_merged();
+        assert_eq!(
+            values(&merged),
+            [("t".into(), day(4), Some(10), Some(3), 1)]
+        );
+    }
+
+    #[test]
+    fn unfinished_file_contributes_nothing() {
+        let gc = group_counts();
+        let mut m = Merge::for_file("t", 0, "x.csv");
+        m.begin(&gc);
+        let cells = row(&gc, 6, 4, Some(10), Some(3), "7");
+        m.record(&Record {
+            report: &gc,
+            line: 2,
+            cells: &cells,
+        });
+        let mut all = Merge::new();
+        all.absorb(m);
+        assert!(all.is_empty());
+    }
+
+    #[test]
+    fn null_counts_stay_null_and_series_never_mix() {
+        let gc = group_counts();
+        let a = file(&gc, "b", 0, &[row(&gc, 6, 4, Some(10), None, "7")], true);
+        let b = file(&gc, "a", 1, &[row(&gc, 6, 4, Some(10), Some(1), "7")], true);
+        let merged = a.merge(b).into_merged();
+        assert_eq!(
+            values(&merged),
+            [
+                ("a".into(), day(4), Some(10), Some(1), 1),
+                ("b".into(), day(4), Some(10), None, 0)
+            ]
+        );
+    }
+
+    /// A download: refresh day, period in days, and whether it is an early, stale version
+    /// (its values differ from the truth; a later download with a newer refresh revises them).
+    #[derive(Debug, Clone)]
+    struct Download {
+        refresh: i64,
+        period: i64,
+        copies: usize,
+    }
+
+    fn downloads() -> impl Strategy<Value = Vec<Download>> {
+        prop::collection::vec(
+            (
+                0i64..60,
+                prop::sample::select(vec![7i64, 30, 90]),
+                1usize..3,
+            )
+                .prop_map(|(refresh, period, copies)| Download {
+                    refresh,
+                    period,
+                    copies,
+                }),
+            1..25,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the overlap pattern, file order and fold grouping, the merge yields the
+        /// generator's daily truth: for each date, the values of the newest download that has
+        /// it. Older downloads carry stale values (a revision), so picking them shows.
+        #[test]
+        fn merged_series_equals_the_generators_daily_truth(
+            downloads in downloads(),
+            seed in any::<u64>(),
+            chunk in 1usize..6,
+        ) {
+            let gc = group_counts();
+            // truth[d] = (total, active); every 11th day has a null Active.
+            let truth = |d: i64| -> (Option<i64>, Option<i64>) {
+                let total = 1000 + d * 3;
+                let active = if d % 11 == 5 { None } else { Some((d * 37 + 11) % total) };
+                (Some(total), active)
+            };
+            let newest = |d: i64| downloads.iter().filter(|w| w.refresh >= d && w.refresh - w.period < d)
+                .map(|w| w.refresh).max();
+            // One file per copy of each download; a stale download reports Active + 1 + refresh
+            // for dates it is not the newest for. Same refresh date => identical values.
+            let mut files: Vec<Vec<Vec<Cell>>> = Vec::new();
+            for w in &downloads {
+                let rows: Vec<Vec<Cell>> = (0..w.period).map(|k| w.refresh - k).map(|d| {
+                    let (total, active) = truth(d);
+                    let stale = newest(d) != Some(w.refresh);
+                    let active = if stale { active.map(|a| (a + 1 + w.refresh) % 1000) } else { active };
+                    row(&gc, w.refresh, d, total, active, &w.period.to_string())
+                }).collect();
+                for _ in 0..w.copies {
+                    files.push(rows.clone());
+                }
+            }
+            // Shuffle input order deterministically from the seed.
+            let mut order: Vec<usize> = (0..files.len()).collect();
+            let mut s = seed | 1;
+            for i in (1..order.len()).rev() {
+                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                order.swap(i, (s % (i as u64 + 1)) as usize);
+            }
+            let collectors: Vec<Merge> = order.iter().enumerate()
+                .map(|(index, &f)| file(&gc, "t", index, &files[f], true)).collect();
+            // Fold in chunks (like rayon's per-thread folds), then reduce in reverse.
+            let partials: Vec<Merge> = collectors.chunks(chunk).map(|c| {
+                c.iter().cloned().fold(Merge::new(), Merge::merge)
+            }).collect();
+            let merged = partials.into_iter().rev().fold(Merge::new(), Merge::merge).into_merged();
+
+            prop_assert!(merged.conflicts.is_empty());
+            let mut expected = Vec::new();
+            for d in -100..60 {
+                if newest(d).is_some() {
+                    let (total, active) = truth(d);
+                    expected.push((day(d), total, active));
+                }
+            }
+            let got: Vec<_> = values(&merged).into_iter().map(|(_, d, t, a, _)| (d, t, a)).collect();
+            prop_assert_eq!(got, expected);
+            // The kept file is the first in input order among the newest downloads.
+            let (rd, rf) = (gc.report_date().unwrap(), gc.refresh_date().unwrap());
+            for (_, r) in merged.records() {
+                let first = order.iter().enumerate()
+                    .filter(|(_, &f)| files[f].iter().any(|c| c[rd] == Cell::Date(r.date) && c[rf].as_date() == r.refresh))
+                    .map(|(i, _)| i).min();
+                prop_assert_eq!(Some(r.source.index), first);
+            }
+        }
+
+        /// Conflicting files give the same result and the same conflicts in any grouping.
+        #[test]
+        fn conflicts_are_order_independent(values in prop::collection::vec(0i64..3, 2..8), chunk in 1usize..4) {
+            let gc = group_counts();
+            let collectors: Vec<Merge> = values.iter().enumerate()
+                .map(|(i, &a)| file(&gc, "t", i, &[row(&gc, 6, 4, Some(10), Some(a), "7")], true))
+                .collect();
+            let forward = collectors.iter().cloned().fold(Merge::new(), Merge::merge).into_merged();
+            let grouped = collectors.chunks(chunk).rev()
+                .map(|c| c.iter().rev().cloned().fold(Merge::new(), Merge::merge))
+                .fold(Merge::new(), Merge::merge).into_merged();
+            prop_assert_eq!(values_of(&forward), values_of(&grouped));
+            prop_assert_eq!(&forward.conflicts, &grouped.conflicts);
+            let distinct = values.iter().collect::<std::collections::BTreeSet<_>>().len();
+            prop_assert_eq!(forward.conflicts.len(), distinct - 1);
+            prop_assert_eq!(forward.series[0].records[0].source.index, 0);
+        }
+    }
+
+    fn values_of(m: &Merged) -> Vec<Row> {
+        values(m)
+    }
+}

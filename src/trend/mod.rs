@@ -1,0 +1,672 @@
+//! Active-ratio trends: merged daily records become points with a ratio and a rolling mean,
+//! optionally bucketed by week or month, and a summary per series.
+//!
+//! Definitions (the README repeats them):
+//! - `active_ratio = active / total`, null when either count is null or `total` is 0.
+//! - `rolling_mean` at a point is the mean of the non-null ratios of the points whose position
+//!   lies in the last `window` positions, the point's own included: calendar days by default,
+//!   weeks with [`By::Week`], months with [`By::Month`]. Missing positions simply do not count.
+//! - `--since`/`--until` cut the daily records before anything is computed, so the first
+//!   rolling means of a cut run look back over fewer days, and the summary covers the cut only.
+//! - The summary is always computed from daily points, whatever the bucketing.
+//! - A *full window* is `window` consecutive calendar days that all have a non-null ratio.
+//!   `change_pp` is the mean ratio of the last full window minus that of the first, in
+//!   percentage points; null unless there are at least two full windows (they may overlap).
+//! - `slope_pp_per_30d` is the least-squares slope of the non-null daily ratios over the day
+//!   number, times 30 days, in percentage points; null with fewer than two ratios.
+//! - A bucket's total and active are the sums over its days that have both counts, so its
+//!   ratio is `sum(active) / sum(total)`; null when no day has both (or a sum overflows).
+
+pub mod chart;
+pub mod render;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::merge::{Conflict, Merged, MergedSeries};
+use crate::schema::Report;
+
+/// How points are bucketed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum By {
+    /// One point per report date.
+    #[default]
+    Day,
+    /// One point per ISO week (Monday to Sunday), dated by its Monday.
+    Week,
+    /// One point per calendar month, dated by its first day.
+    Month,
+}
+
+impl By {
+    /// The first day of the bucket holding `date`.
+    pub fn start(self, date: NaiveDate) -> NaiveDate {
+        match self {
+            By::Day => date,
+            By::Week => {
+                date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()))
+            }
+            By::Month => date.with_day(1).unwrap_or(date),
+        }
+    }
+
+    /// The bucket's position on a line of consecutive buckets: consecutive buckets differ
+    /// by exactly one, so gaps and windows are arithmetic.
+    pub fn ordinal(self, date: NaiveDate) -> i64 {
+        match self {
+            By::Day => i64::from(date.num_days_from_ce()),
+            By::Week => i64::from(self.start(date).num_days_from_ce()).div_euclid(7),
+            By::Month => i64::from(date.year()) * 12 + i64::from(date.month0()),
+        }
+    }
+
+    /// The word used in output (`day`, `week`, `month`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Day => "day",
+            By::Week => "week",
+            By::Month => "month",
+        }
+    }
+}
+
+/// What to compute, resolved from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrendOptions {
+    /// Rolling-mean window in points (days, weeks or months); at least 1.
+    pub window: u32,
+    /// Bucketing of the points.
+    pub by: By,
+    /// First report date kept, inclusive.
+    pub since: Option<NaiveDate>,
+    /// Last report date kept, inclusive.
+    pub until: Option<NaiveDate>,
+}
+
+impl Default for TrendOptions {
+    fn default() -> TrendOptions {
+        TrendOptions {
+            window: 7,
+            by: By::Day,
+            since: None,
+            until: None,
+        }
+    }
+}
+
+/// One point of a series: a day, or a bucket dated by its first day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// The report date (the bucket's first day when bucketed).
+    pub date: NaiveDate,
+    /// The total count, if known.
+    pub total: Option<i64>,
+    /// The active count, if known.
+    pub active: Option<i64>,
+    /// `active / total`, if both are known and `total` is not 0.
+    pub ratio: Option<f64>,
+    /// The mean of the non-null ratios over the window ending here.
+    pub rolling_mean: Option<f64>,
+}
+
+/// Consecutive calendar days, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    /// The first day.
+    pub from: NaiveDate,
+    /// The last day.
+    pub to: NaiveDate,
+}
+
+impl DateRange {
+    /// The number of days in the range.
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+}
+
+/// A ratio and the day it was seen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Extreme {
+    /// The ratio (0 to 1).
+    pub ratio: f64,
+    /// The report date.
+    pub date: NaiveDate,
+}
+
+/// The figures of one series, from its daily points.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    /// The first report date present.
+    pub first_date: Option<NaiveDate>,
+    /// The last report date present.
+    pub last_date: Option<NaiveDate>,
+    /// The number of report dates present (with or without counts).
+    pub days_present: usize,
+    /// Calendar days between the first and last date that no file covered.
+    pub missing: Vec<DateRange>,
+    /// The newest non-null daily ratio.
+    pub latest_ratio: Option<f64>,
+    /// The lowest daily ratio (the earliest day on ties).
+    pub min: Option<Extreme>,
+    /// The highest daily ratio (the earliest day on ties).
+    pub max: Option<Extreme>,
+    /// Last full window's mean minus the first's, in percentage points.
+    pub change_pp: Option<f64>,
+    /// Least-squares slope of the daily ratio, in percentage points per 30 days.
+    pub slope_pp_per_30d: Option<f64>,
+}
+
+impl Summary {
+    /// The number of missing calendar days.
+    pub fn days_missing(&self) -> i64 {
+        self.missing.iter().map(DateRange::days).sum()
+    }
+}
+
+/// One trended series: one report kind, one group of files.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// The series name: the folder (`tenant-0001`), or the report's short name when not
+    /// grouping; suffixed with `:<report>` when a folder holds several trended reports.
+    pub name: String,
+    /// The report's type name.
+    pub report: String,
+    /// The number of valid files that fed the series.
+    pub files: u64,
+    /// Figures over the daily points.
+    pub summary: Summary,
+    /// The points, oldest first (daily, or one per bucket).
+    pub points: Vec<Point>,
+}
+
+/// A report kind that was read but not trended, because its schema names no active ratio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The report's type name.
+    pub report: String,
+    /// How many valid files of it were read.
+    pub files: u64,
+}
+
+/// The result of a trend run.
+#[derive(Debug, Clone)]
+pub struct Trend {
+    /// The options used.
+    pub options: TrendOptions,
+    /// Trended series, sorted by name then report.
+    pub series: Vec<Series>,
+    /// Reports without an active ratio, sorted by name.
+    pub skipped: Vec<Skipped>,
+    /// Files that disagreed with the same refresh date (the series named as in `series`).
+    pub conflicts: Vec<Conflict>,
+}
+
+/// The short name of a report for series names: its first file-name hint (`GroupCounts`).
+pub fn short_name(report: &Report) -> &str {
+    report
+        .file_name_hints
+        .first()
+        .map(String::as_str)
+        .unwrap_or(&report.name)
+}
+
+/// `active / total` as a fraction; `None` for a null count or a zero total, never NaN.
+pub fn ratio(total: Option<i64>, active: Option<i64>) -> Option<f64> {
+    match (total, active) {
+        (Some(t), Some(a)) if t > 0 => Some(a as f64 / t as f64),
+        _ => None,
+    }
+}
+
+impl Trend {
+    /// Computes points and summaries for every series whose report has an active ratio;
+    /// the others are listed in [`Trend::skipped`].
+    pub fn compute(merged: Merged, options: TrendOptions) -> Trend {
+        let window = i64::from(options.window.max(1));
+        // A folder holding several trended reports gets one series per report; the names
+        // must then differ, since CSV output has no report column.
+        let mut reports_per_name: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in merged.series.iter().filter(|s| s.report.ratio.is_some()) {
+            *reports_per_name.entry(&s.name).or_default() += 1;
+        }
+        let display = |s: &MergedSeries| -> String {
+            if reports_per_name.get(s.name.as_str()).copied().unwrap_or(0) > 1 {
+                format!("{}:{}", s.name, short_name(&s.report))
+            } else {
+                s.name.clone()
+            }
+        };
+        let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
+        let mut series = Vec::new();
+        let mut renamed: BTreeMap<(String, String), String> = BTreeMap::new();
+        for s in &merged.series {
+            let Some(pair) = s.report.ratio else {
+                *skipped.entry(s.report.name.clone()).or_default() += s.files;
+                continue;
+            };
+            let name = display(s);
+            renamed.insert((s.name.clone(), s.report.name.clone()), name.clone());
+            let daily: Vec<Point> = s
+                .records
+                .iter()
+                .filter(|r| options.since.is_none_or(|d| r.date >= d))
+                .filter(|r| options.until.is_none_or(|d| r.date <= d))
+                .map(|r| {
+                    let total = r.cells[pair.denominator].as_int();
+                    let active = r.cells[pair.numerator].as_int();
+                    Point {
+                        date: r.date,
+                        total,
+                        active,
+                        ratio: ratio(total, active),
+                        rolling_mean: None,
+                    }
+                })
+                .collect();
+            let summary = summarize(&daily, window);
+            let mut points = match options.by {
+                By::Day => daily,
+                by => bucket(&daily, by),
+            };
+            rolling(&mut points, options.by, window);
+            series.push(Series {
+                name,
+                report: s.report.name.clone(),
+                files: s.files,
+                summary,
+                points,
+            });
+        }
+        series.sort_by(|a, b| (&a.name, &a.report).cmp(&(&b.name, &b.report)));
+        let conflicts = merged
+            .conflicts
+            .into_iter()
+            .filter_map(|mut c| {
+                c.series = renamed.get(&(c.series.clone(), c.report.clone()))?.clone();
+                Some(c)
+            })
+            .collect();
+        Trend {
+            options,
+            series,
+            skipped: skipped
+                .into_iter()
+                .map(|(report, files)| Skipped { report, files })
+                .collect(),
+            conflicts,
+        }
+    }
+}
+
+/// Sets each point's rolling mean: the mean of the non-null ratios whose ordinal lies in
+/// `[ordinal - (window - 1), ordinal]`. Each mean is summed afresh over its window rather
+/// than slid, so no rounding error builds up along a long series.
+fn rolling(points: &mut [Point], by: By, window: i64) {
+    let ordinals: Vec<i64> = points.iter().map(|p| by.ordinal(p.date)).collect();
+    let mut start = 0;
+    for i in 0..points.len() {
+        while ordinals[i] - ordinals[start] >= window {
+            start += 1;
+        }
+        let (sum, n) = points[start..=i]
+            .iter()
+            .filter_map(|p| p.ratio)
+            .fold((0.0, 0u32), |(s, n), r| (s + r, n + 1));
+        points[i].rolling_mean = (n > 0).then(|| sum / f64::from(n));
+    }
+}
+
+/// Groups daily points into buckets; totals and actives are summed over the days having both.
+fn bucket(daily: &[Point], by: By) -> Vec<Point> {
+    let mut out: Vec<Point> = Vec::new();
+    let mut sums: Option<(i64, i64)> = None;
+    let mut overflow = false;
+    let close = |out: &mut Vec<Point>, sums: Option<(i64, i64)>, overflow: bool| {
+        if let Some(last) = out.last_mut() {
+            let sums = sums.filter(|_| !overflow);
+            last.total = sums.map(|s| s.0);
+            last.active = sums.map(|s| s.1);
+            last.ratio = ratio(last.total, last.active);
+        }
+    };
+    for p in daily {
+        let start = by.start(p.date);
+        if out.last().is_none_or(|b| b.date != start) {
+            close(&mut out, sums, overflow);
+            out.push(Point {
+                date: start,
+                total: None,
+                active: None,
+                ratio: None,
+                rolling_mean: None,
+            });
+            sums = None;
+            overflow = false;
+        }
+        if let (Some(t), Some(a)) = (p.total, p.active) {
+            let (st, sa) = sums.unwrap_or((0, 0));
+            match (st.checked_add(t), sa.checked_add(a)) {
+                (Some(st), Some(sa)) => sums = Some((st, sa)),
+                _ => overflow = true,
+            }
+        }
+    }
+    close(&mut out, sums, overflow);
+    out
+}
+
+/// The summary of daily points (sorted by date, one per date).
+fn summarize(daily: &[Point], window: i64) -> Summary {
+    let mut s = Summary {
+        first_date: daily.first().map(|p| p.date),
+        last_date: daily.last().map(|p| p.date),
+        days_present: daily.len(),
+        ..Summary::default()
+    };
+    for pair in daily.windows(2) {
+        let (a, b) = (pair[0].date, pair[1].date);
+        if (b - a).num_days() > 1 {
+            s.missing.push(DateRange {
+                from: a + chrono::Duration::days(1),
+                to: b - chrono::Duration::days(1),
+            });
+        }
+    }
+    let ratios: Vec<(NaiveDate, f64)> = daily
+        .iter()
+        .filter_map(|p| p.ratio.map(|r| (p.date, r)))
+        .collect();
+    s.latest_ratio = ratios.last().map(|&(_, r)| r);
+    for &(date, ratio) in &ratios {
+        if s.min.is_none_or(|m| ratio < m.ratio) {
+            s.min = Some(Extreme { ratio, date });
+        }
+        if s.max.is_none_or(|m| ratio > m.ratio) {
+            s.max = Some(Extreme { ratio, date });
+        }
+    }
+    s.change_pp = change_pp(&ratios, window);
+    s.slope_pp_per_30d = slope_pp_per_30d(&ratios);
+    s
+}
+
+/// Last full window's mean minus the first's, in percentage points (see the module docs).
+fn change_pp(ratios: &[(NaiveDate, f64)], window: i64) -> Option<f64> {
+    let window_len = usize::try_from(window).ok()?;
+    // `ends` holds the index of the last ratio of each full window: a full window is
+    // `window` consecutive calendar days, all with a ratio.
+    let mut ends = Vec::new();
+    let mut run = 0i64;
+    for (i, &(date, _)) in ratios.iter().enumerate() {
+        let consecutive = i > 0 && (date - ratios[i - 1].0).num_days() == 1;
+        run = if consecutive { run + 1 } else { 1 };
+        if run >= window {
+            ends.push(i);
+        }
+    }
+    let (&first, &last) = (ends.first()?, ends.last()?);
+    if first == last {
+        return None;
+    }
+    let mean = |end: usize| {
+        let w = &ratios[end + 1 - window_len..=end];
+        w.iter().map(|&(_, r)| r).sum::<f64>() / w.len() as f64
+    };
+    Some((mean(last) - mean(first)) * 100.0)
+}
+
+/// Least-squares slope of ratio over day number, in percentage points per 30 days.
+fn slope_pp_per_30d(ratios: &[(NaiveDate, f64)]) -> Option<f64> {
+    if ratios.len() < 2 {
+        return None;
+    }
+    let origin = ratios[0].0;
+    let n = ratios.len() as f64;
+    let xs = ratios.iter().map(|&(d, _)| (d - origin).num_days() as f64);
+    let x_mean = xs.clone().sum::<f64>() / n;
+    let y_mean = ratios.iter().map(|&(_, r)| r).sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (x, &(_, y)) in xs.zip(ratios) {
+        sxy += (x - x_mean) * (y - y_mean);
+        sxx += (x - x_mean) * (x - x_mean);
+    }
+    (sxx > 0.0).then(|| sxy / sxx * 30.0 * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge::tests::{day, file, group_counts, row};
+    use crate::merge::Merge;
+    use crate::record::RecordSink;
+
+    fn trend_of(rows: &[(i64, Option<i64>, Option<i64>)], options: TrendOptions) -> Trend {
+        let gc = group_counts();
+        let cells: Vec<_> = rows
+            .iter()
+            .map(|&(d, t, a)| row(&gc, 100, d, t, a, "180"))
+            .collect();
+        Trend::compute(file(&gc, "t", 0, &cells, true).into_merged(), options)
+    }
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-12)
+    }
+
+    #[test]
+    fn ratio_is_null_for_zero_total_or_null_count_never_nan() {
+        assert_eq!(ratio(Some(0), Some(0)), None);
+        assert_eq!(ratio(None, Some(1)), None);
+        assert_eq!(ratio(Some(4), None), None);
+        assert_eq!(ratio(Some(4), Some(1)), Some(0.25));
+    }
+
+    /// Hand-checked: days 0..=3 with ratios 0.1, null (zero total), 0.3, 0.5, then day 5
+    /// (day 4 missing) with 0.2. Window 3 -> rolling means:
+    /// d0 0.1; d1 0.1; d2 (0.1+0.3)/2 = 0.2; d3 (0.3+0.5)/2 = 0.4; d5 covers d3..d5: (0.5+0.2)/2.
+    #[test]
+    fn rolling_mean_uses_calendar_days_and_skips_nulls() {
+        let t = trend_of(
+            &[
+                (0, Some(10), Some(1)),
+                (1, Some(0), Some(0)),
+                (2, Some(10), Some(3)),
+                (3, Some(10), Some(5)),
+                (5, Some(10), Some(2)),
+            ],
+            TrendOptions {
+                window: 3,
+                ..TrendOptions::default()
+            },
+        );
+        let p = &t.series[0].points;
+        let means: Vec<_> = p.iter().map(|p| p.rolling_mean).collect();
+        assert!(close(means[0], 0.1) && close(means[1], 0.1) && close(means[2], 0.2));
+        assert!(close(means[3], 0.4) && close(means[4], 0.35), "{means:?}");
+        assert_eq!(p[1].ratio, None);
+        let s = &t.series[0].summary;
+        assert_eq!(
+            s.missing,
+            [DateRange {
+                from: day(4),
+                to: day(4)
+            }]
+        );
+        assert_eq!(s.days_present, 5);
+        assert_eq!(s.latest_ratio, Some(0.2));
+        assert_eq!(
+            s.min,
+            Some(Extreme {
+                ratio: 0.1,
+                date: day(0)
+            })
+        );
+        assert_eq!(
+            s.max,
+            Some(Extreme {
+                ratio: 0.5,
+                date: day(3)
+            })
+        );
+        // Only d2..d3 is a run of consecutive ratios, shorter than 3: no full window.
+        assert_eq!(s.change_pp, None);
+    }
+
+    /// Hand-checked: ratios 0.40, 0.42, 0.44, 0.46 on days 0..=3, window 2.
+    /// Full windows end on d1, d2, d3: first mean 0.41, last 0.45 -> +4 pp.
+    /// Slope 0.02 per day -> 0.02 * 30 * 100 = 60 pp per 30 days.
+    #[test]
+    fn change_and_slope_hand_checked() {
+        let t = trend_of(
+            &[
+                (0, Some(100), Some(40)),
+                (1, Some(100), Some(42)),
+                (2, Some(100), Some(44)),
+                (3, Some(100), Some(46)),
+            ],
+            TrendOptions {
+                window: 2,
+                ..TrendOptions::default()
+            },
+        );
+        let s = &t.series[0].summary;
+        assert!(close(s.change_pp, 4.0), "{:?}", s.change_pp);
+        assert!(
+            s.slope_pp_per_30d.is_some_and(|v| (v - 60.0).abs() < 1e-9),
+            "{:?}",
+            s.slope_pp_per_30d
+        );
+    }
+
+    #[test]
+    fn one_full_window_gives_no_change_and_one_ratio_no_slope() {
+        let t = trend_of(
+            &[(0, Some(100), Some(40)), (1, Some(100), Some(42))],
+            TrendOptions {
+                window: 2,
+                ..TrendOptions::default()
+            },
+        );
+        assert_eq!(t.series[0].summary.change_pp, None);
+        let t = trend_of(&[(0, Some(100), Some(40))], TrendOptions::default());
+        assert_eq!(t.series[0].summary.slope_pp_per_30d, None);
+    }
+
+    /// 2026-01-01 is a Thursday: days 0..=3 are Thu..Sun of the week of Mon 2025-12-29,
+    /// days 4..=5 the next week. Week 1 sums the days with both counts: d0 (10,1), d1 (10,3),
+    /// d3 (20,2); d2 has a null active. 6/40 = 0.15. Week 2: (10,5) + (0,0) = 5/10.
+    #[test]
+    fn weekly_buckets_sum_days_with_both_counts() {
+        let t = trend_of(
+            &[
+                (0, Some(10), Some(1)),
+                (1, Some(10), Some(3)),
+                (2, Some(10), None),
+                (3, Some(20), Some(2)),
+                (4, Some(10), Some(5)),
+                (5, Some(0), Some(0)),
+            ],
+            TrendOptions {
+                window: 2,
+                by: By::Week,
+                ..TrendOptions::default()
+            },
+        );
+        let p = &t.series[0].points;
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].date, NaiveDate::from_ymd_opt(2025, 12, 29).unwrap());
+        assert_eq!((p[0].total, p[0].active), (Some(40), Some(6)));
+        assert!(close(p[0].ratio, 0.15));
+        assert_eq!(p[1].date, day(4));
+        assert!(close(p[1].ratio, 0.5));
+        assert!(close(p[1].rolling_mean, 0.325));
+        // The summary stays daily.
+        assert_eq!(t.series[0].summary.days_present, 6);
+    }
+
+    #[test]
+    fn monthly_buckets_and_since_until_cut_inclusively() {
+        let t = trend_of(
+            &[
+                (29, Some(10), Some(1)),
+                (30, Some(10), Some(2)),
+                (31, Some(10), Some(3)),
+                (32, Some(10), Some(4)),
+            ],
+            TrendOptions {
+                by: By::Month,
+                since: Some(day(30)),
+                until: Some(day(31)),
+                ..TrendOptions::default()
+            },
+        );
+        let p = &t.series[0].points;
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].date, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        assert_eq!((p[0].total, p[0].active), (Some(10), Some(2)));
+        assert_eq!(p[1].date, NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
+        assert_eq!((p[1].total, p[1].active), (Some(10), Some(3)));
+        assert_eq!(t.series[0].summary.first_date, Some(day(30)));
+    }
+
+    #[test]
+    fn all_null_series_has_empty_figures_not_a_panic() {
+        let t = trend_of(
+            &[(0, None, None), (1, Some(0), Some(0))],
+            TrendOptions::default(),
+        );
+        let s = &t.series[0];
+        assert!(s
+            .points
+            .iter()
+            .all(|p| p.ratio.is_none() && p.rolling_mean.is_none()));
+        assert_eq!(s.summary.min, None);
+        assert_eq!(s.summary.slope_pp_per_30d, None);
+    }
+
+    #[test]
+    fn reports_without_ratio_are_skipped_and_folders_with_two_kinds_are_named_apart() {
+        let reg = crate::Registry::builtin().unwrap();
+        let gc = group_counts();
+        let fc = reg.find("FileCounts").unwrap().clone();
+        let storage = reg.find("Storage").unwrap().clone();
+        let mut m = Merge::new();
+        m.absorb(file(
+            &gc,
+            "a",
+            0,
+            &[row(&gc, 1, 1, Some(2), Some(1), "7")],
+            true,
+        ));
+        m.absorb(file(
+            &fc,
+            "a",
+            1,
+            &[row(&fc, 1, 1, Some(2), Some(1), "7")],
+            true,
+        ));
+        m.absorb(file(
+            &gc,
+            "b",
+            2,
+            &[row(&gc, 1, 1, Some(2), Some(1), "7")],
+            true,
+        ));
+        let mut s = Merge::for_file("a", 3, "s.csv");
+        s.begin(&storage);
+        s.finish(true);
+        m.absorb(s);
+        let t = Trend::compute(m.into_merged(), TrendOptions::default());
+        let names: Vec<_> = t.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a:FileCounts", "a:GroupCounts", "b"]);
+        assert_eq!(
+            t.skipped,
+            [Skipped {
+                report: "office365GroupsActivityStorage".into(),
+                files: 1
+            }]
+        );
+    }
+}
