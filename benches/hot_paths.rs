@@ -49,7 +49,9 @@ fn csv_file(report: &Report, n: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// A GroupCounts Graph beta JSON envelope, compact, with midnight date-times.
+/// A GroupCounts Graph beta JSON envelope with midnight date-times, pretty-printed: the JSON
+/// reader keeps a record's whole line for snippets, so a compact (one-line) document over
+/// `--max-record-bytes` (1 MiB) is refused with E008 today.
 fn json_file(report: &Report, n: usize) -> Vec<u8> {
     let records: Vec<serde_json::Value> = rows(n)
         .map(|(date, total, active)| {
@@ -63,7 +65,7 @@ fn json_file(report: &Report, n: usize) -> Vec<u8> {
         })
         .collect();
     let doc = serde_json::json!({"@odata.context": report.odata_context(), "value": records});
-    serde_json::to_vec(&doc).expect("serialisable")
+    serde_json::to_vec_pretty(&doc).expect("serialisable")
 }
 
 fn source() -> Source {
