@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
-use m365report::discover::{discover, Source};
+use m365report::discover::{discover, Input, Source};
 use m365report::merge::Merge;
 use m365report::render::render_file;
 use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
@@ -106,10 +106,10 @@ struct FileSink<'a> {
 impl RecordSink for FileSink<'_> {
     fn begin(&mut self, report: &Arc<Report>) {
         let series = match self.group_by {
-            GroupBy::Dir => self.source.group.as_str(),
-            GroupBy::None => short_name(report),
+            GroupBy::Dir => dir_series(self.source),
+            GroupBy::None => short_name(report).to_string(),
         };
-        let mut merge = Merge::for_file(series, self.source.index, &self.source.name);
+        let mut merge = Merge::for_file(&series, self.source.index, &self.source.name);
         merge.begin(report);
         self.merge = Some(merge);
     }
@@ -124,6 +124,22 @@ impl RecordSink for FileSink<'_> {
         if let Some(merge) = &mut self.merge {
             merge.finish(valid);
         }
+    }
+}
+
+/// The series of a file under `--group-by dir`: its folder relative to the PATH given, or,
+/// for a file directly in that PATH or named on its own, the folder as given on the command
+/// line, so `trend tenants/* --group-by dir` still gives one series per tenant.
+fn dir_series(source: &Source) -> String {
+    if source.group != "." {
+        return source.group.clone();
+    }
+    match &source.input {
+        Input::Path(path) => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| ".".to_string(), |p| p.display().to_string()),
+        Input::Stdin => ".".to_string(),
     }
 }
 
@@ -310,6 +326,18 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
                 trend.conflicts.len() - CONFLICTS_SHOWN
             );
         }
+        // Downloads of several tenants in one series disagree on every shared day.
+        let first_group = sources.first().map(|s| s.group.as_str());
+        if args.group_by == GroupBy::None
+            && !trend.conflicts.is_empty()
+            && sources
+                .iter()
+                .any(|s| Some(s.group.as_str()) != first_group)
+        {
+            text.push_str(
+                "hint: the files come from several folders; --group-by dir gives one series per folder\n",
+            );
+        }
     }
     let points: usize = trend.series.iter().map(|s| s.points.len()).sum();
     let _ = write!(
@@ -422,10 +450,8 @@ fn clobbers_input(chart: &Path, sources: &[Source]) -> Option<String> {
         .iter()
         .filter(|s| s.file_name().is_some_and(|n| n == name))
         .find(|s| match &s.input {
-            m365report::discover::Input::Path(p) => {
-                std::fs::canonicalize(p).ok() == Some(target.clone())
-            }
-            m365report::discover::Input::Stdin => false,
+            Input::Path(p) => std::fs::canonicalize(p).ok() == Some(target.clone()),
+            Input::Stdin => false,
         })
         .map(|s| s.name.clone())
 }
