@@ -1,1 +1,170 @@
-fn main() {}
+//! The per-cell parsers and whole-file validation, on in-memory inputs (no disk, no threads).
+//!
+//! `cargo bench --bench hot_paths`; whole-file groups print MB/s and rows/s. The files are
+//! shaped like Graph's GroupCounts downloads (`benches/gen_corpus.py stress` writes the same
+//! rows to disk for `benches/validate.sh`).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Days, NaiveDate};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use m365report::discover::{Input, Source};
+use m365report::record::Discard;
+use m365report::rules::field::{check_text_cell, parse_count, parse_iso_date};
+use m365report::schema::Role;
+use m365report::validate::check_reader;
+use m365report::{CheckOptions, InputFormat, Registry, Report};
+
+fn group_counts(registry: &Registry) -> Arc<Report> {
+    registry
+        .find("GroupCounts")
+        .expect("GroupCounts is built in")
+        .clone()
+}
+
+/// One row per day, newest first, counted back from 9999-12-31 like the stress corpus.
+fn rows(n: usize) -> impl Iterator<Item = (String, u64, u64)> {
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a real date");
+    (0..n).map(move |i| {
+        let date = last - Days::new(i as u64);
+        let total = 5000 + (i as u64 * 7919) % 50_000;
+        let active = total * (20 + (i as u64 % 50)) / 100;
+        (date.format("%Y-%m-%d").to_string(), total, active)
+    })
+}
+
+/// A GroupCounts CSV as Graph writes it: BOM, CRLF, period 180 on every row.
+fn csv_file(report: &Report, n: usize) -> Vec<u8> {
+    let header: Vec<&str> = report.columns.iter().map(|c| c.csv.as_str()).collect();
+    let mut out = String::from("\u{feff}");
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    for (date, total, active) in rows(n) {
+        out.push_str(&format!("9999-12-31,{total},{active},{date},180\r\n"));
+    }
+    out.into_bytes()
+}
+
+/// A GroupCounts Graph beta JSON envelope with midnight date-times, pretty-printed: the JSON
+/// reader keeps a record's whole line for snippets, so a compact (one-line) document over
+/// `--max-record-bytes` (1 MiB) is refused with E008 today.
+fn json_file(report: &Report, n: usize) -> Vec<u8> {
+    let records: Vec<serde_json::Value> = rows(n)
+        .map(|(date, total, active)| {
+            serde_json::json!({
+                "reportRefreshDate": "9999-12-31T00:00:00Z",
+                "total": total,
+                "active": active,
+                "reportDate": format!("{date}T00:00:00Z"),
+                "reportPeriod": "180",
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({"@odata.context": report.odata_context(), "value": records});
+    serde_json::to_vec_pretty(&doc).expect("serialisable")
+}
+
+fn source() -> Source {
+    Source {
+        input: Input::Path(PathBuf::from("GroupCounts.csv")),
+        name: "GroupCounts.csv".into(),
+        index: 0,
+        group: ".".into(),
+        relative: PathBuf::from("GroupCounts.csv"),
+    }
+}
+
+fn fields(c: &mut Criterion) {
+    let registry = Registry::builtin().expect("built-in schemas compile");
+    let report = group_counts(&registry);
+    let mut g = c.benchmark_group("field");
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+    g.bench_function("parse_iso_date", |b| {
+        b.iter(|| parse_iso_date(black_box(b"2026-11-25")))
+    });
+    g.bench_function("parse_count", |b| {
+        b.iter(|| parse_count(black_box(b"1234567")))
+    });
+    let kind_of = |role: Role| {
+        report
+            .columns
+            .iter()
+            .find(|c| c.role == role)
+            .map(|c| c.kind.clone())
+            .expect("GroupCounts has the column")
+    };
+    // A row's worth of cells: a date, a count and the period.
+    let cells = [
+        (kind_of(Role::ReportDate), &b"2026-11-25"[..]),
+        (kind_of(Role::Value), &b"53467"[..]),
+        (kind_of(Role::Period), &b"180"[..]),
+    ];
+    for (kind, raw) in &cells {
+        let name = format!("check_text_cell/{}", String::from_utf8_lossy(raw));
+        g.bench_function(name, |b| {
+            b.iter(|| check_text_cell(black_box(kind), black_box(raw)))
+        });
+    }
+    g.finish();
+}
+
+fn files(c: &mut Criterion) {
+    let registry = Registry::builtin().expect("built-in schemas compile");
+    let report = group_counts(&registry);
+    let options = CheckOptions {
+        report: Some(report.clone()),
+        ..CheckOptions::default()
+    };
+    let source = source();
+    let mut g = c.benchmark_group("file");
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+
+    const CSV_ROWS: usize = 100_000;
+    let csv = csv_file(&report, CSV_ROWS);
+    g.throughput(Throughput::ElementsAndBytes {
+        elements: CSV_ROWS as u64,
+        bytes: csv.len() as u64,
+    });
+    g.bench_function("csv_100k_rows", |b| {
+        b.iter(|| {
+            let r = check_reader(csv.as_slice(), &source, &registry, &options, &mut Discard);
+            assert_eq!(r.rows, CSV_ROWS as u64);
+            r
+        })
+    });
+
+    const JSON_RECORDS: usize = 10_000;
+    let json = json_file(&report, JSON_RECORDS);
+    let json_options = CheckOptions {
+        input_format: Some(InputFormat::Json),
+        ..options.clone()
+    };
+    g.throughput(Throughput::ElementsAndBytes {
+        elements: JSON_RECORDS as u64,
+        bytes: json.len() as u64,
+    });
+    g.bench_function("json_10k_records", |b| {
+        b.iter(|| {
+            let r = check_reader(
+                json.as_slice(),
+                &source,
+                &registry,
+                &json_options,
+                &mut Discard,
+            );
+            assert_eq!(r.rows, JSON_RECORDS as u64);
+            r
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, fields, files);
+criterion_main!(benches);

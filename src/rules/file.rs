@@ -38,7 +38,11 @@ impl DaySet {
             self.base = day.div_euclid(64) * 64;
         }
         if day < self.base {
-            let grow = (self.base - day).div_euclid(64) as usize + 1;
+            // Newest-first files (the usual order) extend the set downwards a word every 64
+            // days; growing by at least the current size keeps that amortised O(1) instead
+            // of shifting every word each time (quadratic on a long file).
+            let needed = (self.base - day).div_euclid(64) as usize + 1;
+            let grow = needed.max(self.words.len());
             self.words.splice(0..0, std::iter::repeat_n(0, grow));
             self.base -= 64 * grow as i64;
         }
@@ -349,5 +353,16 @@ mod tests {
         assert!(set.insert(5000));
         assert!(!set.insert(10));
         assert_eq!(set.first_missing(10, 12), Some(11));
+    }
+
+    #[test]
+    fn day_set_newest_first_keeps_every_day() {
+        let mut set = DaySet::default();
+        for day in (0..10_000).rev() {
+            assert!(set.insert(day));
+        }
+        assert!(!set.insert(0) && !set.insert(9_999));
+        assert_eq!(set.first_missing(0, 9_999), None);
+        assert_eq!(set.first_missing(0, 10_000), Some(10_000));
     }
 }

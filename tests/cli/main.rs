@@ -2,6 +2,7 @@
 //! to keep link time down.
 
 mod convert;
+mod properties;
 mod trend;
 mod validate;
 
