@@ -16,6 +16,9 @@ use crate::rules::field::{check_json_number, check_json_string, check_text_cell,
 use crate::schema::{loose_eq, DetectionSource, Kind, Report};
 use crate::validate::{Checker, Location};
 
+/// Text kept before a record's start, for the snippet of its line.
+const KEEP_BEFORE_RECORD: u64 = 1024;
+
 /// A position in the input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Pos {
@@ -111,7 +114,9 @@ impl<R: Read> Lexer<R> {
         } else {
             pos.byte - self.column_bytes(pos)
         };
-        self.keep = line_start;
+        // Compact JSON (what Graph sends) is one long line: keep the line for snippets only
+        // when it starts near the record, so the record limit counts the record, not the file.
+        self.keep = line_start.max(pos.byte.saturating_sub(KEEP_BEFORE_RECORD));
     }
 
     /// Bytes between the start of `pos`'s line and `pos`, if held.
@@ -401,10 +406,16 @@ impl<R: Read> Lexer<R> {
             };
         };
         let offset = (offset as usize).min(self.buf.len());
-        let start = self.buf[..offset]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
+        let newline = self.buf[..offset].iter().rposition(|&b| b == b'\n');
+        if newline.is_none() && self.base > 0 {
+            // The line began before the text still held: no snippet rather than a wrong one.
+            return Location {
+                line: pos.line,
+                column: pos.column,
+                snippet: None,
+            };
+        }
+        let start = newline.map_or(0, |p| p + 1);
         let mut loc = locate(&self.buf[start..], pos.line, offset - start, width);
         loc.column = pos.column;
         if let Some(s) = &mut loc.snippet {
@@ -1132,6 +1143,50 @@ mod tests {
                 Tok::ObjectEnd
             ]
         );
+    }
+
+    #[test]
+    fn compact_json_longer_than_the_record_limit_is_fine() {
+        use crate::discover::{Input, Source};
+        let mut text = String::from(
+            r#"{"@odata.context":"https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph.office365GroupsActivityGroupCounts)","value":["#,
+        );
+        let mut day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        for i in 0..5000 {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!(
+                r#"{{"reportRefreshDate":"2026-11-25","total":10,"active":5,"reportDate":"{day}","reportPeriod":"180"}}"#
+            ));
+            day = day.pred_opt().unwrap();
+        }
+        text.push_str("]}");
+        let registry = crate::Registry::builtin().unwrap();
+        let options = crate::CheckOptions {
+            limits: crate::Limits {
+                max_record_bytes: 16 * 1024,
+                ..crate::Limits::default()
+            },
+            ..crate::CheckOptions::default()
+        };
+        let source = Source {
+            input: Input::Stdin,
+            name: "x.json".into(),
+            index: 0,
+            group: ".".into(),
+            relative: "x.json".into(),
+        };
+        let report = crate::validate::check_reader(
+            text.as_bytes(),
+            &source,
+            &registry,
+            &options,
+            &mut crate::record::Discard,
+        );
+        assert!(text.len() > 400_000);
+        assert_eq!(report.errors, 0, "{:?}", report.findings);
+        assert_eq!(report.rows, 5000);
     }
 
     #[test]
