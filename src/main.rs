@@ -27,6 +27,8 @@ enum Command {
     Schemas(cli::schemas::SchemasArgs),
     /// Merge overlapping exports and show the active ratio over time.
     Trend(cli::trend::TrendArgs),
+    /// Keep usage history beyond Graph's 180 days in an embedded SQLite database.
+    Archive(cli::archive::ArchiveArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::run(args, &ctx),
         Command::Schemas(args) => cli::schemas::run(args, &ctx),
         Command::Trend(args) => cli::trend::run(args, &ctx),
+        Command::Archive(args) => cli::archive::run(args, &ctx),
     };
     outcome.exit_code()
 }

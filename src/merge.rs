@@ -252,6 +252,7 @@ impl Merge {
                         refresh: slot.refresh,
                         kept: winner.origin.clone(),
                         other: other.origin,
+                        other_cells: other.cells,
                     });
                 }
                 points.push(MergedRecord {
@@ -367,6 +368,8 @@ pub struct Conflict {
     pub kept: Origin,
     /// The file whose record was dropped.
     pub other: Origin,
+    /// The dropped record's values in schema order (the archive keeps them for review).
+    pub other_cells: Vec<Cell>,
 }
 
 /// The result of a merge: series sorted by (name, report name), and the conflicts found.
