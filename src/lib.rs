@@ -17,6 +17,7 @@ pub mod rules;
 pub mod schema;
 pub mod trend;
 pub mod validate;
+pub mod write;
 
 pub use diagnostic::{Code, Finding, Severity};
 pub use read::{InputFormat, Limits};

@@ -25,6 +25,8 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// List the known reports, or print one report's schema.
     Schemas(cli::schemas::SchemasArgs),
+    /// Normalise exports to Graph's JSON, NDJSON or canonical CSV.
+    Convert(cli::convert::ConvertArgs),
     /// Merge overlapping exports and show the active ratio over time.
     Trend(cli::trend::TrendArgs),
     /// Keep usage history beyond Graph's 180 days in an embedded SQLite database.
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Validate(args) => cli::validate::run(args, &ctx),
         Command::Schemas(args) => cli::schemas::run(args, &ctx),
+        Command::Convert(args) => cli::convert::run(args, &ctx),
         Command::Trend(args) => cli::trend::run(args, &ctx),
         Command::Archive(args) => cli::archive::run(args, &ctx),
     };

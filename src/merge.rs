@@ -59,8 +59,16 @@ impl Slot {
             return;
         }
         if refresh > self.refresh {
+            // The common case with daily downloads: a newer file revises the day. Reuse the
+            // first candidate's buffer so the hot path does not allocate.
             self.refresh = refresh;
-            self.candidates.clear();
+            self.candidates.truncate(1);
+            if let Some(c) = self.candidates.first_mut() {
+                c.cells.clear();
+                c.cells.extend_from_slice(cells);
+                c.origin = origin.clone();
+                return;
+            }
         }
         match self
             .candidates
@@ -143,12 +151,30 @@ impl Days {
     }
 }
 
-/// While a [`Merge`] collects one file: where its records go until the file proves valid.
+/// Whether a collected file may be merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileState {
+    /// Records are still arriving; validity is unknown.
+    Open,
+    /// The checker finished it as valid.
+    Valid,
+    /// The checker found errors: its records are dropped.
+    Invalid,
+}
+
+/// While a [`Merge`] collects one file: its records, flat, until the file proves valid.
+/// Buffering plain rows (not a map) keeps the per-record cost to a copy; allocation happens
+/// only when a row is kept by [`Merge::absorb`].
 #[derive(Debug, Clone)]
 struct FileCollector {
     series: String,
     origin: Origin,
-    days: Option<Days>,
+    report: Option<Arc<Report>>,
+    /// (report date, refresh date) per row.
+    dates: Vec<(NaiveDate, Option<NaiveDate>)>,
+    /// Row after row, `report.columns.len()` cells each.
+    cells: Vec<Cell>,
+    state: FileState,
 }
 
 /// A partial or complete merge of records keyed by (series, report, report date).
@@ -158,7 +184,8 @@ struct FileCollector {
 /// Combine merges with [`Merge::absorb`] in any order, then call [`Merge::into_merged`].
 #[derive(Debug, Clone, Default)]
 pub struct Merge {
-    series: BTreeMap<(String, String), Days>,
+    /// series -> report name -> days.
+    series: BTreeMap<String, BTreeMap<String, Days>>,
     file: Option<FileCollector>,
     files: u64,
     records: u64,
@@ -179,7 +206,10 @@ impl Merge {
                     index,
                     name: Arc::from(name),
                 },
-                days: None,
+                report: None,
+                dates: Vec::new(),
+                cells: Vec::new(),
+                state: FileState::Open,
             }),
             ..Merge::default()
         }
@@ -190,12 +220,56 @@ impl Merge {
     pub fn absorb(&mut self, other: Merge) {
         self.files += other.files;
         self.records += other.records;
-        for (key, days) in other.series {
-            match self.series.entry(key) {
-                Entry::Vacant(v) => {
-                    v.insert(days);
+        for (name, reports) in other.series {
+            let mine = self.series.entry(name).or_default();
+            for (report, days) in reports {
+                match mine.entry(report) {
+                    Entry::Vacant(v) => {
+                        v.insert(days);
+                    }
+                    Entry::Occupied(mut o) => o.get_mut().absorb(days),
                 }
-                Entry::Occupied(mut o) => o.get_mut().absorb(days),
+            }
+        }
+        if let Some(file) = other.file {
+            self.absorb_file(file);
+        }
+    }
+
+    /// Offers a finished, valid file's rows, copying only those that are kept.
+    fn absorb_file(&mut self, file: FileCollector) {
+        let (FileState::Valid, Some(report)) = (file.state, file.report) else {
+            return;
+        };
+        self.files += 1;
+        self.records += file.dates.len() as u64;
+        // Lookups by &str: no key is allocated unless the series or report is new.
+        if !self.series.contains_key(&file.series) {
+            self.series.insert(file.series.clone(), BTreeMap::new());
+        }
+        let Some(reports) = self.series.get_mut(&file.series) else {
+            return;
+        };
+        if !reports.contains_key(&report.name) {
+            reports.insert(report.name.clone(), Days::new(report.clone()));
+        }
+        let Some(days) = reports.get_mut(&report.name) else {
+            return;
+        };
+        days.files += 1;
+        let width = report.columns.len().max(1);
+        for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width)) {
+            match days.slots.entry(date) {
+                Entry::Vacant(v) => {
+                    v.insert(Slot {
+                        refresh,
+                        candidates: vec![Candidate {
+                            cells: cells.to_vec(),
+                            origin: file.origin.clone(),
+                        }],
+                    });
+                }
+                Entry::Occupied(mut o) => o.get_mut().offer(&report, refresh, cells, &file.origin),
             }
         }
     }
@@ -212,14 +286,20 @@ impl Merge {
         self
     }
 
-    /// The number of distinct (series, report, report date) keys held.
+    fn days(&self) -> impl Iterator<Item = &Days> {
+        self.series.values().flat_map(BTreeMap::values)
+    }
+
+    /// The number of distinct (series, report, report date) keys held (a file collector
+    /// counts its rows).
     pub fn len(&self) -> usize {
-        self.series.values().map(|d| d.slots.len()).sum()
+        self.days().map(|d| d.slots.len()).sum::<usize>()
+            + self.file.as_ref().map_or(0, |f| f.dates.len())
     }
 
     /// Whether no record has been kept.
     pub fn is_empty(&self) -> bool {
-        self.series.values().all(|d| d.slots.is_empty())
+        self.len() == 0
     }
 
     /// The number of valid files absorbed.
@@ -234,40 +314,45 @@ impl Merge {
 
     /// Resolves every key to its winner and lists the conflicts, sorted by series, report
     /// and report date.
-    pub fn into_merged(self) -> Merged {
+    pub fn into_merged(mut self) -> Merged {
+        if let Some(file) = self.file.take() {
+            self.absorb_file(file);
+        }
         let mut series = Vec::with_capacity(self.series.len());
         let mut conflicts = Vec::new();
-        for ((name, _), days) in self.series {
-            let mut points = Vec::with_capacity(days.slots.len());
-            for (date, slot) in days.slots {
-                let mut candidates = slot.candidates;
-                candidates.sort_by_key(|c| c.origin.index);
-                let mut rest = candidates.into_iter();
-                let Some(winner) = rest.next() else { continue };
-                for other in rest {
-                    conflicts.push(Conflict {
-                        series: name.clone(),
-                        report: days.report.name.clone(),
+        for (name, reports) in self.series {
+            for (_, days) in reports {
+                let mut points = Vec::with_capacity(days.slots.len());
+                for (date, slot) in days.slots {
+                    let mut candidates = slot.candidates;
+                    candidates.sort_by_key(|c| c.origin.index);
+                    let mut rest = candidates.into_iter();
+                    let Some(winner) = rest.next() else { continue };
+                    for other in rest {
+                        conflicts.push(Conflict {
+                            series: name.clone(),
+                            report: days.report.name.clone(),
+                            date,
+                            refresh: slot.refresh,
+                            kept: winner.origin.clone(),
+                            other: other.origin,
+                            other_cells: other.cells,
+                        });
+                    }
+                    points.push(MergedRecord {
                         date,
                         refresh: slot.refresh,
-                        kept: winner.origin.clone(),
-                        other: other.origin,
-                        other_cells: other.cells,
+                        cells: winner.cells,
+                        source: winner.origin,
                     });
                 }
-                points.push(MergedRecord {
-                    date,
-                    refresh: slot.refresh,
-                    cells: winner.cells,
-                    source: winner.origin,
+                series.push(MergedSeries {
+                    name: name.clone(),
+                    report: days.report,
+                    files: days.files,
+                    records: points,
                 });
             }
-            series.push(MergedSeries {
-                name,
-                report: days.report,
-                files: days.files,
-                records: points,
-            });
         }
         Merged { series, conflicts }
     }
@@ -276,53 +361,38 @@ impl Merge {
 impl RecordSink for Merge {
     fn begin(&mut self, report: &Arc<Report>) {
         if let Some(file) = &mut self.file {
-            file.days = Some(Days::new(report.clone()));
+            file.report = Some(report.clone());
         }
     }
 
     fn record(&mut self, record: &Record<'_>) {
-        // Only a file collector takes records, and only after `begin` named the report;
-        // a record without a report date cannot be placed on a timeline.
+        // Only an open file collector takes records, and only after `begin` named the
+        // report; a record without a report date cannot be placed on a timeline.
         let Some(file) = &mut self.file else { return };
-        let Some(days) = &mut file.days else { return };
+        let Some(report) = &file.report else { return };
+        // Rows are stored flat, so each must have exactly the report's width.
+        if file.state != FileState::Open || record.cells.len() != report.columns.len() {
+            return;
+        }
         let Some(date) = record.report_date() else {
             return;
         };
-        let refresh = record.refresh_date();
-        self.records += 1;
-        match days.slots.entry(date) {
-            Entry::Vacant(v) => {
-                v.insert(Slot {
-                    refresh,
-                    candidates: vec![Candidate {
-                        cells: record.cells.to_vec(),
-                        origin: file.origin.clone(),
-                    }],
-                });
-            }
-            Entry::Occupied(mut o) => {
-                o.get_mut()
-                    .offer(&days.report, refresh, record.cells, &file.origin)
-            }
-        }
+        file.dates.push((date, record.refresh_date()));
+        file.cells.extend_from_slice(record.cells);
     }
 
     fn finish(&mut self, valid: bool) {
-        let Some(file) = self.file.take() else { return };
-        if !valid {
-            self.records = 0;
+        let Some(file) = &mut self.file else { return };
+        if file.state != FileState::Open {
             return;
         }
-        self.files += 1;
-        if let Some(mut days) = file.days {
-            days.files = 1;
-            let key = (file.series, days.report.name.clone());
-            match self.series.entry(key) {
-                Entry::Vacant(v) => {
-                    v.insert(days);
-                }
-                Entry::Occupied(mut o) => o.get_mut().absorb(days),
-            }
+        if valid {
+            file.state = FileState::Valid;
+        } else {
+            file.state = FileState::Invalid;
+            // Nothing of an invalid file is kept; free its rows now.
+            file.dates = Vec::new();
+            file.cells = Vec::new();
         }
     }
 }

@@ -7,8 +7,7 @@
 //! transaction.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -17,10 +16,11 @@ use m365report::archive::ingest::FileEntry;
 use m365report::archive::query::Selection;
 use m365report::archive::{sha256_file, Access, Archive};
 use m365report::discover::{discover, io_message, Input, Source};
-use m365report::merge::{Merge, MergedSeries};
+use m365report::merge::Merge;
 use m365report::render::render_file;
 use m365report::trend::short_name;
 use m365report::validate::{check_source, FileReport};
+use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
 use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
@@ -123,23 +123,18 @@ pub struct ExportArgs {
     /// Last report date (YYYY-MM-DD, inclusive).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub until: Option<NaiveDate>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
-    pub to: ExportFormat,
+    /// Output format: the normal form of `convert`.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub to: Format,
     /// Write here (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-/// `--to` of export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    /// Graph's JSON form: `{"@odata.context": ..., "value": [...]}`.
-    Json,
-    /// One Graph JSON record per line.
-    Ndjson,
-    /// The documented CSV columns.
-    Csv,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets).
+    #[arg(long)]
+    pub bom: bool,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -487,24 +482,34 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             ));
         }
     };
-    let mut bytes = Vec::new();
     if let Some(s) = series {
-        if let Err(e) = write_records(&mut bytes, s, args.to) {
-            return fail(format!("cannot format the records: {e}"));
+        // The writers of `convert`, fed as `convert --merge` feeds them: newest first.
+        let destination = match &args.output {
+            Some(path) => Destination::File(path.clone()),
+            None => Destination::Stdout,
+        };
+        let mut writer = RecordWriter::new(
+            WriteOptions {
+                format: args.to,
+                bom: args.bom,
+            },
+            destination,
+        );
+        writer.begin(&s.report);
+        for record in s.records.iter().rev() {
+            writer.record(&Record {
+                report: &s.report,
+                line: 0,
+                cells: &record.cells,
+            });
         }
-    }
-    let written = match &args.output {
-        Some(path) => write_atomically(path, &bytes),
-        None => {
-            let mut out = io::stdout().lock();
-            match out.write_all(&bytes).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                other => other,
-            }
+        writer.finish(true);
+        let committed = writer
+            .take_output(Some(&s.report))
+            .and_then(|o| o.map_or(Ok(None), |o| o.commit(args.force)));
+        if let Err(e) = committed {
+            return fail(e);
         }
-    };
-    if let Err(e) = written {
-        return fail(format!("cannot write the export: {e}"));
     }
     if let Some(s) = series {
         print_stderr(&format!(
@@ -515,69 +520,4 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
         ));
     }
     Outcome::Success
-}
-
-/// Writes the series' records, oldest first, in Graph's form.
-fn write_records(out: &mut Vec<u8>, s: &MergedSeries, to: ExportFormat) -> io::Result<()> {
-    let report = &s.report;
-    let record = |cells: &[m365report::Cell]| -> serde_json::Value {
-        serde_json::Value::Object(
-            Record {
-                report,
-                line: 0,
-                cells,
-            }
-            .to_json(),
-        )
-    };
-    match to {
-        ExportFormat::Json => {
-            let doc = serde_json::json!({
-                "@odata.context": report.odata_context(),
-                "value": s.records.iter().map(|r| record(&r.cells)).collect::<Vec<_>>(),
-            });
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            out.push(b'\n');
-        }
-        ExportFormat::Ndjson => {
-            for r in &s.records {
-                serde_json::to_writer(&mut *out, &record(&r.cells))?;
-                out.push(b'\n');
-            }
-        }
-        ExportFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(report.columns.iter().map(|c| c.csv.as_str()))?;
-            let mut cells: Vec<String> = vec![String::new(); report.columns.len()];
-            for r in &s.records {
-                for ((text, cell), col) in cells.iter_mut().zip(&r.cells).zip(&report.columns) {
-                    text.clear();
-                    cell.write_text(&col.kind, text);
-                }
-                w.write_record(&cells)?;
-            }
-            w.flush()?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes through a temporary file in the target folder, so a reader never sees half an
-/// export and a failed run leaves any previous file untouched.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -2,6 +2,7 @@
 //! that calls the library and renders the result.
 
 pub mod archive;
+pub mod convert;
 pub mod schemas;
 pub mod trend;
 pub mod validate;

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use m365report::archive::query::Selection;
 use m365report::archive::{Access, Archive};
-use m365report::discover::{discover, Source};
+use m365report::discover::{discover, Input, Source};
 use m365report::merge::{Merge, Merged};
 use m365report::render::render_file;
 use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
@@ -112,10 +112,10 @@ struct FileSink<'a> {
 impl RecordSink for FileSink<'_> {
     fn begin(&mut self, report: &Arc<Report>) {
         let series = match self.group_by {
-            GroupBy::Dir => self.source.group.as_str(),
-            GroupBy::None => short_name(report),
+            GroupBy::Dir => dir_series(self.source),
+            GroupBy::None => short_name(report).to_string(),
         };
-        let mut merge = Merge::for_file(series, self.source.index, &self.source.name);
+        let mut merge = Merge::for_file(&series, self.source.index, &self.source.name);
         merge.begin(report);
         self.merge = Some(merge);
     }
@@ -130,6 +130,22 @@ impl RecordSink for FileSink<'_> {
         if let Some(merge) = &mut self.merge {
             merge.finish(valid);
         }
+    }
+}
+
+/// The series of a file under `--group-by dir`: its folder relative to the PATH given, or,
+/// for a file directly in that PATH or named on its own, the folder as given on the command
+/// line, so `trend tenants/* --group-by dir` still gives one series per tenant.
+fn dir_series(source: &Source) -> String {
+    if source.group != "." {
+        return source.group.clone();
+    }
+    match &source.input {
+        Input::Path(path) => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| ".".to_string(), |p| p.display().to_string()),
+        Input::Stdin => ".".to_string(),
     }
 }
 
@@ -313,6 +329,9 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
             text,
             files_line,
             outcome: data_outcome,
+            several_folders: sources
+                .iter()
+                .any(|s| Some(s.group.as_str()) != sources.first().map(|f| f.group.as_str())),
         },
         args,
         ctx,
@@ -346,6 +365,7 @@ fn from_archive(
             text: String::new(),
             files_line,
             outcome: Outcome::Success,
+            several_folders: false,
         },
         args,
         ctx,
@@ -362,6 +382,8 @@ struct Rendering {
     files_line: String,
     /// The outcome so far.
     outcome: Outcome,
+    /// Whether the inputs came from several folders (a hint when they conflict).
+    several_folders: bool,
 }
 
 /// Computes the trend of `merged` and writes the summary, the chart and the output.
@@ -372,6 +394,7 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
         mut text,
         files_line,
         outcome: data_outcome,
+        several_folders,
     } = r;
     let trend = Trend::compute(merged, options);
     if !ctx.quiet {
@@ -388,6 +411,12 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
                 text,
                 "warning: and {} more conflicts (see --format json)",
                 trend.conflicts.len() - CONFLICTS_SHOWN
+            );
+        }
+        // Downloads of several tenants in one series disagree on every shared day.
+        if args.group_by == GroupBy::None && !trend.conflicts.is_empty() && several_folders {
+            text.push_str(
+                "hint: the files come from several folders; --group-by dir gives one series per folder\n",
             );
         }
     }
@@ -499,10 +528,8 @@ fn clobbers_input(chart: &Path, sources: &[Source]) -> Option<String> {
         .iter()
         .filter(|s| s.file_name().is_some_and(|n| n == name))
         .find(|s| match &s.input {
-            m365report::discover::Input::Path(p) => {
-                std::fs::canonicalize(p).ok() == Some(target.clone())
-            }
-            m365report::discover::Input::Stdin => false,
+            Input::Path(p) => std::fs::canonicalize(p).ok() == Some(target.clone()),
+            Input::Stdin => false,
         })
         .map(|s| s.name.clone())
 }

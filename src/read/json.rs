@@ -77,6 +77,9 @@ struct Lexer<R> {
     keep: u64,
     eof: bool,
     pos: Pos,
+    /// Byte offset where the line of `pos` starts: lets `keep_from` find a record's line
+    /// start without scanning back, which was quadratic on one-line (compact) JSON files.
+    line_start: u64,
     limit: usize,
     io_error: Option<std::io::Error>,
 }
@@ -95,6 +98,7 @@ impl<R: Read> Lexer<R> {
                 line: 1,
                 column: 1,
             },
+            line_start: 0,
             limit,
             io_error: None,
         }
@@ -102,7 +106,11 @@ impl<R: Read> Lexer<R> {
 
     /// Lets the lexer forget text before the line holding `pos` (a record start).
     fn keep_from(&mut self, pos: Pos) {
-        let line_start = pos.byte - self.column_bytes(pos);
+        let line_start = if pos.line == self.pos.line {
+            self.line_start
+        } else {
+            pos.byte - self.column_bytes(pos)
+        };
         self.keep = line_start;
     }
 
@@ -181,6 +189,7 @@ impl<R: Read> Lexer<R> {
         if b == b'\n' {
             self.pos.line += 1;
             self.pos.column = 1;
+            self.line_start = self.pos.byte;
         } else if b & 0xC0 != 0x80 {
             self.pos.column += 1;
         }
@@ -498,6 +507,21 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         context: None,
     };
     let outcome = r.document(ndjson);
+    if outcome.is_ok() && r.checker.kind().is_none() && !r.checker.stopped {
+        // No record to read property names from (`"value": []`): the context, the file name
+        // or `--report` may still tell the kind, so an empty report is still a report.
+        let forced = r.checker.options.report.clone();
+        let detection = r.checker.registry.detect(
+            forced.as_ref(),
+            r.context.as_deref(),
+            r.checker.file_name,
+            &[],
+            true,
+        );
+        if let Some(d) = detection {
+            r.checker.begin(&d.report, d.source, &[]);
+        }
+    }
     if let Some(e) = r.lex.io_error.take() {
         r.checker.io_failure(&e);
         return;

@@ -144,13 +144,19 @@ pub fn svg(trend: &Trend) -> String {
         (TOP + BOTTOM) / 2.0,
     );
 
-    // Lines, then the legend on top.
+    // Lines, then the legend on top. With many series the daily lines fade further, so
+    // the rolling means stay readable.
+    let faint = if trend.series.len() > PALETTE.len() {
+        0.25
+    } else {
+        0.6
+    };
     for (i, s) in trend.series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
         let _ = writeln!(
             out,
             r##"<g class="series" data-name="{}" fill="none" stroke="{colour}" stroke-linejoin="round" stroke-linecap="round">
-<path class="ratio" stroke-width="1.2" stroke-opacity="0.6" d="{}"/>
+<path class="ratio" stroke-width="1.2" stroke-opacity="{faint}" d="{}"/>
 <path class="rolling" stroke-width="2.8" d="{}"/>
 </g>"##,
             escape(&s.name),

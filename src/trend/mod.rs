@@ -669,4 +669,86 @@ mod tests {
             }]
         );
     }
+
+    /// A generated download: refresh day, period, and how many identical copies were saved.
+    #[derive(Debug, Clone)]
+    struct Download {
+        refresh: i64,
+        period: i64,
+        copies: usize,
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// The whole path, as the CLI runs it: CSV text written like Graph's downloads (BOM,
+        /// newest first), checked by the validate driver into per-file merges folded in any
+        /// grouping, then trended. For any overlap pattern the daily points equal the
+        /// generator's own daily series: the newest download's counts for every covered day
+        /// (older downloads carry stale values), empty counts staying null.
+        #[test]
+        fn trended_points_equal_the_generators_daily_series(
+            downloads in proptest::collection::vec(
+                (0i64..40, proptest::sample::select(vec![7i64, 30]), 1usize..3)
+                    .prop_map(|(refresh, period, copies)| Download { refresh, period, copies }),
+                1..12,
+            ),
+            chunk in 1usize..5,
+        ) {
+            let registry = crate::Registry::builtin().unwrap();
+            let truth = |d: i64| -> (i64, Option<i64>) {
+                let total = 500 + d.rem_euclid(17);
+                let active = (d.rem_euclid(13) != 4).then(|| (d * 31).rem_euclid(total));
+                (total, active)
+            };
+            let newest = |d: i64| downloads.iter()
+                .filter(|w| w.refresh >= d && w.refresh - w.period < d)
+                .map(|w| w.refresh).max();
+            let mut texts = Vec::new();
+            for w in &downloads {
+                let mut text = String::from("\u{feff}Report Refresh Date,Total,Active,Report Date,Report Period\r\n");
+                for d in (w.refresh - w.period + 1..=w.refresh).rev() {
+                    let (total, active) = truth(d);
+                    let active = if newest(d) == Some(w.refresh) {
+                        active
+                    } else {
+                        Some(active.unwrap_or(0).wrapping_add(1 + w.refresh).rem_euclid(total))
+                    };
+                    let active = active.map(|a| a.to_string()).unwrap_or_default();
+                    text.push_str(&format!("{},{total},{active},{},{}\r\n", day(w.refresh), day(d), w.period));
+                }
+                for _ in 0..w.copies {
+                    texts.push(text.clone());
+                }
+            }
+            let collectors: Vec<Merge> = texts.iter().enumerate().map(|(index, text)| {
+                let name = format!("GroupCounts_{index}.csv");
+                let source = crate::discover::Source {
+                    input: crate::discover::Input::Path(name.clone().into()),
+                    name: name.clone(),
+                    index,
+                    group: ".".into(),
+                    relative: name.clone().into(),
+                };
+                let mut merge = Merge::for_file("t", index, &name);
+                let report = crate::validate::check_reader(
+                    text.as_bytes(), &source, &registry, &Default::default(), &mut merge);
+                assert!(report.is_valid(), "{:?}", report.findings);
+                merge
+            }).collect();
+            let merged = collectors.chunks(chunk).rev()
+                .map(|c| c.iter().cloned().fold(Merge::new(), Merge::merge))
+                .fold(Merge::new(), Merge::merge)
+                .into_merged();
+            prop_assert!(merged.conflicts.is_empty());
+            let t = Trend::compute(merged, TrendOptions::default());
+            let got: Vec<_> = t.series[0].points.iter().map(|p| (p.date, p.total, p.active)).collect();
+            let want: Vec<_> = (-40..40).filter(|&d| newest(d).is_some())
+                .map(|d| { let (total, active) = truth(d); (day(d), Some(total), active) })
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+    }
 }

@@ -505,3 +505,31 @@ fn two_adds_at_the_same_time_both_succeed_and_lose_nothing() {
     assert_eq!(strip(both), strip(rows(&dir.path().join("one.sqlite"))));
     assert_eq!(count(&dir.path().join("both.sqlite"), "files"), 4 * 30);
 }
+
+#[test]
+fn export_equals_convert_merge_of_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let contoso = root().join("samples/tenants/contoso");
+    let c = contoso.to_str().unwrap();
+    let (code, err) = archive(dir.path(), &["add", c]);
+    assert_eq!(code, 0, "{err}");
+    for to in ["json", "ndjson", "csv"] {
+        let convert = m365report()
+            .args(["convert", "--merge", "--to", to, c])
+            .output()
+            .unwrap();
+        assert_eq!(convert.status.code(), Some(0), "{to}");
+        let export = m365report()
+            .current_dir(dir.path())
+            .args(["archive", "export", "--to", to])
+            .output()
+            .unwrap();
+        assert_eq!(export.status.code(), Some(0), "{to}");
+        assert!(!export.stdout.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&export.stdout),
+            String::from_utf8_lossy(&convert.stdout),
+            "{to}"
+        );
+    }
+}

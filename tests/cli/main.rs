@@ -2,6 +2,7 @@
 //! to keep link time down.
 
 mod archive;
+mod convert;
 mod trend;
 mod validate;
 
@@ -35,4 +36,22 @@ pub fn validate_json(path: &Path) -> serde_json::Value {
         .expect("runs");
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()))
+}
+
+/// The names in a folder, recursively, relative to it and sorted (temporary files included).
+pub fn tree(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .unwrap_or(e.path())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
 }

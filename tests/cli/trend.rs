@@ -456,3 +456,25 @@ fn bad_dates_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn group_by_dir_on_folders_named_one_by_one_keeps_them_apart() {
+    let (doc, stderr, code) = run_json(&[
+        "samples/tenants/contoso",
+        "samples/tenants/fabrikam/",
+        "--group-by",
+        "dir",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let names: Vec<&str> = doc["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["samples/tenants/contoso", "samples/tenants/fabrikam"]
+    );
+    assert_eq!(doc["conflicts"], serde_json::json!([]));
+}

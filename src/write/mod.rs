@@ -1,0 +1,638 @@
+//! The normal form of a report: Graph's JSON, NDJSON, or canonical CSV, written safely.
+//!
+//! A [`RecordWriter`] is a [`RecordSink`]: the checker feeds it the good records of a file
+//! and tells it at the end whether the file was valid. Only then does an output exist:
+//! records stream into a temporary file (in the target's folder for files, in memory up to
+//! [`STDOUT_MEMORY`] and then an unnamed temporary file for standard output), and
+//! [`RecordWriter::take_output`] hands back a finished [`Output`] to commit, or nothing for
+//! an invalid file. So an invalid input never prints partial output, not even on stdout.
+//!
+//! # Layouts
+//! - JSON: the envelope Graph's `$format=application/json` returns, pretty enough to diff:
+//!   one record per line, each record compact (`{"reportRefreshDate":"2026-11-25",...}`),
+//!   properties in schema order, counts as integers or `null`, dates as `YYYY-MM-DD`:
+//!   ```text
+//!   {
+//!     "@odata.context": "https://graph.microsoft.com/beta/$metadata#Collection(microsoft.graph.office365GroupsActivityGroupCounts)",
+//!     "value": [
+//!       {"reportRefreshDate":"2026-11-25","total":5347,"active":2169,"reportDate":"2026-11-25","reportPeriod":"7"},
+//!       {"reportRefreshDate":"2026-11-25","total":5346,"active":2206,"reportDate":"2026-11-24","reportPeriod":"7"}
+//!     ]
+//!   }
+//!   ```
+//!   An empty report is `"value": []`. Every output ends with a line feed.
+//! - NDJSON: the same record lines, nothing else.
+//! - CSV: the documented header, LF line ends, quotes only where needed, a BOM on request.
+//!
+//! # Record order and memory
+//! Records come out newest report date first, ties in input order (a stable sort), as Graph
+//! writes them. Graph's files already are in that order, so the writer streams: memory stays
+//! flat however long the file. The first record out of order switches the writer to sorting:
+//! the records written so far are read back from the temporary file, and from then on every
+//! record is kept in a compact binary form (a tag byte and the raw value per cell, about 31
+//! bytes for a GroupCounts row) plus a 16-byte sort key, then stable-sorted and written at
+//! the end. The bound for such a file is about 47 bytes per row: 2 million rows take under
+//! 100 MB; Graph's own files have at most 180.
+
+mod atomic;
+mod csv;
+mod json;
+mod paths;
+
+pub use atomic::{
+    check_target, install_interrupt_cleanup, same_file, AtomicFile, Finished, WriteError,
+};
+pub use paths::{mirror, PathError};
+
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use tempfile::SpooledTempFile;
+
+use crate::record::{Cell, Record, RecordSink};
+use crate::schema::{Kind, Report};
+
+use self::csv::CsvRecord;
+use self::json::{push_json_string, JsonRecord};
+
+/// How much of one standard-output result is kept in memory before it spills to an unnamed
+/// temporary file (removed by the OS even after a crash).
+pub const STDOUT_MEMORY: usize = 8 << 20;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Format {
+    /// Graph's JSON envelope: `{"@odata.context": ..., "value": [...]}`.
+    Json,
+    /// One JSON record per line.
+    Ndjson,
+    /// Canonical CSV with the documented header.
+    Csv,
+}
+
+impl Format {
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Csv => "csv",
+        }
+    }
+
+    /// The format a file is converted to when none is asked for: JSON for CSV input, CSV
+    /// for JSON or NDJSON input (by extension); JSON for anything else, since Graph's own
+    /// download is CSV.
+    pub fn default_for(input: &Path) -> Format {
+        let ext = input
+            .extension()
+            .and_then(|x| x.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "json" | "ndjson" | "jsonl" => Format::Csv,
+            _ => Format::Json,
+        }
+    }
+}
+
+/// What a [`RecordWriter`] writes and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// The output format.
+    pub format: Format,
+    /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets); ignored otherwise.
+    pub bom: bool,
+}
+
+/// Where a [`RecordWriter`]'s output goes once finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A file, written through a temporary file in its folder.
+    File(PathBuf),
+    /// Standard output, buffered until the input is known to be valid.
+    Stdout,
+}
+
+/// A complete output, not yet visible: commit it, or drop it to throw it away.
+#[derive(Debug)]
+pub enum Output {
+    /// A file under its temporary name.
+    File(Finished),
+    /// The bytes for standard output.
+    Stdout(SpooledTempFile),
+}
+
+impl Output {
+    /// Makes the output visible: renames the file into place (replacing an existing one only
+    /// with `force`) or copies the bytes to standard output. Returns the file's path. A closed
+    /// standard output (`| head`) is not an error.
+    pub fn commit(self, force: bool) -> Result<Option<PathBuf>, WriteError> {
+        match self {
+            Output::File(finished) => finished.commit(force).map(Some),
+            Output::Stdout(mut spool) => {
+                let mut copy = || -> io::Result<()> {
+                    spool.seek(SeekFrom::Start(0))?;
+                    let stdout = io::stdout();
+                    let mut lock = stdout.lock();
+                    io::copy(&mut spool, &mut lock)?;
+                    lock.flush()
+                };
+                match copy() {
+                    Ok(()) => Ok(None),
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(None),
+                    Err(e) => Err(WriteError::Stdout(e)),
+                }
+            }
+        }
+    }
+}
+
+/// The bytes being written: the target's temporary file or the stdout buffer.
+enum Spool {
+    File(AtomicFile),
+    Memory(SpooledTempFile),
+}
+
+impl Spool {
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        match self {
+            Spool::File(f) => f.file().set_len(len),
+            Spool::Memory(m) => m.set_len(len),
+        }
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Spool::File(f) => f.file().write(buf),
+            Spool::Memory(m) => m.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Spool::File(f) => f.file().write_all(buf),
+            Spool::Memory(m) => m.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Spool::File(f) => f.file().flush(),
+            Spool::Memory(m) => m.flush(),
+        }
+    }
+}
+
+impl Read for Spool {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Spool::File(f) => f.file().read(buf),
+            Spool::Memory(m) => m.read(buf),
+        }
+    }
+}
+
+impl Seek for Spool {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match self {
+            Spool::File(f) => f.file().seek(pos),
+            Spool::Memory(m) => m.seek(pos),
+        }
+    }
+}
+
+/// Records kept for sorting once the input turned out not to be newest first.
+#[derive(Default)]
+struct SortBuffer {
+    /// Compact records one after another (see [`encode`]).
+    arena: Vec<u8>,
+    /// (sort key, offset in `arena`) per record, in input order until sorted.
+    index: Vec<(i32, u64)>,
+}
+
+/// A file's output while records arrive.
+struct Open {
+    report: Arc<Report>,
+    out: BufWriter<Spool>,
+    /// Where the first record starts (after the header).
+    body_start: u64,
+    /// Records written to `out`.
+    written: u64,
+    /// Sort key of the last record written; records stream while keys do not increase.
+    last_key: i32,
+    json: JsonRecord,
+    csv: Option<CsvRecord>,
+    line: Vec<u8>,
+    sorting: Option<SortBuffer>,
+}
+
+enum State {
+    Idle,
+    Open(Box<Open>),
+    Done(Result<Option<Output>, WriteError>),
+}
+
+/// Writes one output in the normal form from the records of one file (or of several, for a
+/// merge). Implements [`RecordSink`]; collect the result with [`RecordWriter::take_output`].
+pub struct RecordWriter {
+    options: WriteOptions,
+    destination: Destination,
+    state: State,
+    /// `finish(true)` came before any `begin`.
+    finished_valid_idle: bool,
+}
+
+impl RecordWriter {
+    /// A writer that will produce `options.format` at `destination`. Nothing is created
+    /// until the report kind is known ([`RecordSink::begin`]).
+    pub fn new(options: WriteOptions, destination: Destination) -> RecordWriter {
+        RecordWriter {
+            options,
+            destination,
+            state: State::Idle,
+            finished_valid_idle: false,
+        }
+    }
+
+    /// The finished output after `finish(true)`; `Ok(None)` when the input was invalid (or
+    /// `finish` was not called), and the first write error if writing failed. Any temporary
+    /// file is already gone in the last two cases.
+    ///
+    /// `kind` is the report the checker settled on (`FileReport::report`): a valid input
+    /// that never started the sink (no records, so nothing needed the kind) still gets an
+    /// empty output of that report; without a kind there is nothing to write (`Ok(None)`).
+    pub fn take_output(
+        &mut self,
+        kind: Option<&Arc<Report>>,
+    ) -> Result<Option<Output>, WriteError> {
+        if let (true, Some(kind)) = (self.finished_valid_idle, kind) {
+            self.finished_valid_idle = false;
+            self.state = State::Idle;
+            self.begin(kind);
+            self.finish(true);
+        }
+        match std::mem::replace(&mut self.state, State::Done(Ok(None))) {
+            State::Done(result) => result,
+            State::Idle | State::Open(_) => Ok(None),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        match &self.destination {
+            Destination::File(p) => p.clone(),
+            Destination::Stdout => PathBuf::from("<stdout>"),
+        }
+    }
+
+    fn open(&self, report: &Arc<Report>) -> Result<Open, WriteError> {
+        let spool = match &self.destination {
+            Destination::File(path) => Spool::File(AtomicFile::create(path)?),
+            Destination::Stdout => Spool::Memory(SpooledTempFile::new(STDOUT_MEMORY)),
+        };
+        let mut open = Open {
+            report: report.clone(),
+            out: BufWriter::with_capacity(256 << 10, spool),
+            body_start: 0,
+            written: 0,
+            last_key: i32::MAX,
+            json: JsonRecord::new(report),
+            csv: (self.options.format == Format::Csv).then(CsvRecord::new),
+            line: Vec::with_capacity(256),
+            sorting: None,
+        };
+        let mut head = Vec::new();
+        match (self.options.format, open.csv.as_mut()) {
+            (Format::Json, _) => {
+                head.extend_from_slice(b"{\n  \"@odata.context\": ");
+                push_json_string(&mut head, &report.odata_context());
+                head.extend_from_slice(b",\n  \"value\": [");
+            }
+            (Format::Ndjson, _) => {}
+            (Format::Csv, Some(csv)) => {
+                if self.options.bom {
+                    head.extend_from_slice("\u{feff}".as_bytes());
+                }
+                csv.write_header(report, &mut head)
+                    .map_err(|e| WriteError::write(&self.path(), e))?;
+            }
+            (Format::Csv, None) => {}
+        }
+        open.out
+            .write_all(&head)
+            .map_err(|e| WriteError::write(&self.path(), e))?;
+        open.body_start = head.len() as u64;
+        Ok(open)
+    }
+
+    fn fail(&mut self, error: WriteError) {
+        // Dropping the open output removes its temporary file.
+        self.state = State::Done(Err(error));
+    }
+}
+
+/// The sort key of a record: its report date as days, newest largest; records without one
+/// sort last.
+fn sort_key(report: &Report, cells: &[Cell]) -> i32 {
+    report
+        .report_date()
+        .and_then(|i| cells.get(i))
+        .and_then(Cell::as_date)
+        .map_or(i32::MIN, |d| d.num_days_from_ce())
+}
+
+impl Open {
+    /// Renders `cells` with the separator the format needs before record number `written`.
+    fn put(&mut self, format: Format, cells: &[Cell]) -> io::Result<()> {
+        self.line.clear();
+        match format {
+            Format::Json => {
+                self.line.extend_from_slice(if self.written == 0 {
+                    b"\n    "
+                } else {
+                    b",\n    "
+                });
+                self.json.write(&self.report, cells, &mut self.line);
+            }
+            Format::Ndjson => {
+                self.json.write(&self.report, cells, &mut self.line);
+                self.line.push(b'\n');
+            }
+            Format::Csv => {
+                if let Some(csv) = self.csv.as_mut() {
+                    csv.write(&self.report, cells, &mut self.line)?;
+                }
+            }
+        }
+        self.written += 1;
+        self.out.write_all(&self.line)
+    }
+
+    /// Reads back the records written so far into a sort buffer and truncates the output to
+    /// its header: called once, on the first record out of order.
+    fn start_sorting(&mut self, format: Format) -> io::Result<()> {
+        self.out.flush()?;
+        let spool = self.out.get_mut();
+        spool.seek(SeekFrom::Start(self.body_start))?;
+        let mut body = Vec::new();
+        spool.read_to_end(&mut body)?;
+        spool.set_len(self.body_start)?;
+        spool.seek(SeekFrom::Start(self.body_start))?;
+        let mut buffer = SortBuffer::default();
+        let mut cells = Vec::with_capacity(self.report.columns.len());
+        let mut keep = |cells: &[Cell]| {
+            buffer
+                .index
+                .push((sort_key(&self.report, cells), buffer.arena.len() as u64));
+            encode(cells, &mut buffer.arena);
+        };
+        match format {
+            Format::Json | Format::Ndjson => {
+                for line in body.split(|&b| b == b'\n') {
+                    let line = line.trim_ascii();
+                    let line = line.strip_suffix(b",").unwrap_or(line);
+                    if line.is_empty() {
+                        continue;
+                    }
+                    decode_json(&self.report, line, &mut cells)?;
+                    keep(&cells);
+                }
+            }
+            Format::Csv => {
+                let mut reader = ::csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(&body[..]);
+                let mut fields = ::csv::ByteRecord::new();
+                while reader.read_byte_record(&mut fields)? {
+                    decode_csv(&self.report, &fields, &mut cells)?;
+                    keep(&cells);
+                }
+            }
+        }
+        self.written = 0;
+        self.sorting = Some(buffer);
+        Ok(())
+    }
+
+    /// Writes the sorted records (if sorting) and the format's ending.
+    fn complete(&mut self, format: Format) -> io::Result<()> {
+        if let Some(mut buffer) = self.sorting.take() {
+            // Stable: equal dates keep input order.
+            buffer.index.sort_by_key(|&(key, _)| std::cmp::Reverse(key));
+            let mut cells = Vec::with_capacity(self.report.columns.len());
+            for &(_, offset) in &buffer.index {
+                let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+                decode(&self.report, &buffer.arena, offset, &mut cells)?;
+                self.put(format, &cells)?;
+            }
+        }
+        if format == Format::Json {
+            let end: &[u8] = if self.written == 0 {
+                b"]\n}\n"
+            } else {
+                b"\n  ]\n}\n"
+            };
+            self.out.write_all(end)?;
+        }
+        self.out.flush()
+    }
+}
+
+impl RecordSink for RecordWriter {
+    fn begin(&mut self, report: &Arc<Report>) {
+        if !matches!(self.state, State::Idle) {
+            return;
+        }
+        match self.open(report) {
+            Ok(open) => self.state = State::Open(Box::new(open)),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        let format = self.options.format;
+        let State::Open(open) = &mut self.state else {
+            return;
+        };
+        let key = sort_key(&open.report, record.cells);
+        let result = (|| {
+            if open.sorting.is_none() && key > open.last_key {
+                open.start_sorting(format)?;
+            }
+            match open.sorting.as_mut() {
+                Some(buffer) => {
+                    buffer.index.push((key, buffer.arena.len() as u64));
+                    encode(record.cells, &mut buffer.arena);
+                    Ok(())
+                }
+                None => {
+                    open.last_key = key;
+                    open.put(format, record.cells)
+                }
+            }
+        })();
+        if let Err(e) = result {
+            let path = self.path();
+            self.fail(WriteError::write(&path, e));
+        }
+    }
+
+    fn finish(&mut self, valid: bool) {
+        let format = self.options.format;
+        let state = std::mem::replace(&mut self.state, State::Done(Ok(None)));
+        let State::Open(mut open) = state else {
+            // Idle (no report) or already failed: keep what is there.
+            self.finished_valid_idle = valid && matches!(state, State::Idle);
+            self.state = match state {
+                State::Open(_) | State::Idle => State::Done(Ok(None)),
+                done => done,
+            };
+            return;
+        };
+        if !valid {
+            return; // `open` dropped here: the temporary file goes with it.
+        }
+        let path = self.path();
+        let result = open
+            .complete(format)
+            .map_err(|e| WriteError::write(&path, e))
+            .and_then(|()| match open.out.into_inner() {
+                Ok(Spool::File(file)) => file.finish().map(Output::File),
+                Ok(Spool::Memory(spool)) => Ok(Output::Stdout(spool)),
+                Err(e) => Err(WriteError::write(&path, e.into_error())),
+            });
+        self.state = State::Done(result.map(Some));
+    }
+}
+
+/// Appends the compact form of a record: per cell a tag and the raw value.
+fn encode(cells: &[Cell], out: &mut Vec<u8>) {
+    for cell in cells {
+        match cell {
+            Cell::Null => out.push(0),
+            Cell::Int(n) => {
+                out.push(1);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            Cell::Date(d) => {
+                out.push(2);
+                out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+            }
+            Cell::Enum(v) => {
+                out.push(3);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            Cell::Text(t) => {
+                out.push(4);
+                out.extend_from_slice(&(t.len() as u64).to_le_bytes());
+                out.extend_from_slice(t.as_bytes());
+            }
+        }
+    }
+}
+
+fn corrupt(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("the temporary output changed under us ({what})"),
+    )
+}
+
+/// Reads one record written by [`encode`] at `at` into `cells`.
+fn decode(report: &Report, arena: &[u8], mut at: usize, cells: &mut Vec<Cell>) -> io::Result<()> {
+    fn take<'a>(arena: &'a [u8], at: &mut usize, n: usize) -> io::Result<&'a [u8]> {
+        let bytes = arena
+            .get(*at..at.saturating_add(n))
+            .ok_or_else(|| corrupt("sort buffer"))?;
+        *at += n;
+        Ok(bytes)
+    }
+    cells.clear();
+    for _ in &report.columns {
+        let tag = take(arena, &mut at, 1)?[0];
+        let cell = match tag {
+            0 => Cell::Null,
+            1 => {
+                let mut b = [0; 8];
+                b.copy_from_slice(take(arena, &mut at, 8)?);
+                Cell::Int(i64::from_le_bytes(b))
+            }
+            2 => {
+                let mut b = [0; 4];
+                b.copy_from_slice(take(arena, &mut at, 4)?);
+                let days = i32::from_le_bytes(b);
+                Cell::Date(
+                    NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| corrupt("date"))?,
+                )
+            }
+            3 => {
+                let mut b = [0; 2];
+                b.copy_from_slice(take(arena, &mut at, 2)?);
+                Cell::Enum(u16::from_le_bytes(b))
+            }
+            4 => {
+                let mut b = [0; 8];
+                b.copy_from_slice(take(arena, &mut at, 8)?);
+                let len = usize::try_from(u64::from_le_bytes(b)).unwrap_or(usize::MAX);
+                let text = take(arena, &mut at, len)?;
+                Cell::Text(String::from_utf8(text.to_vec()).map_err(|_| corrupt("text"))?)
+            }
+            _ => return Err(corrupt("tag")),
+        };
+        cells.push(cell);
+    }
+    Ok(())
+}
+
+/// A cell from its canonical text (our own CSV or JSON string): the inverse of the writers.
+fn cell_from_text(text: &str, kind: &Kind) -> io::Result<Cell> {
+    Ok(match kind {
+        _ if text.is_empty() && *kind != Kind::Text => Cell::Null,
+        Kind::Date => {
+            Cell::Date(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| corrupt("date"))?)
+        }
+        Kind::Integer { .. } => Cell::Int(text.parse().map_err(|_| corrupt("number"))?),
+        Kind::Enum(values) => match values.iter().position(|v| v == text) {
+            Some(i) => Cell::Enum(u16::try_from(i).map_err(|_| corrupt("enum"))?),
+            None => Cell::Enum(text.parse().map_err(|_| corrupt("enum"))?),
+        },
+        Kind::Text => Cell::Text(text.to_string()),
+    })
+}
+
+fn decode_csv(
+    report: &Report,
+    fields: &::csv::ByteRecord,
+    cells: &mut Vec<Cell>,
+) -> io::Result<()> {
+    cells.clear();
+    for (i, column) in report.columns.iter().enumerate() {
+        let field = fields.get(i).ok_or_else(|| corrupt("field count"))?;
+        let text = std::str::from_utf8(field).map_err(|_| corrupt("UTF-8"))?;
+        cells.push(cell_from_text(text, &column.kind)?);
+    }
+    Ok(())
+}
+
+fn decode_json(report: &Report, line: &[u8], cells: &mut Vec<Cell>) -> io::Result<()> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(line).map_err(|_| corrupt("JSON"))?;
+    cells.clear();
+    for column in &report.columns {
+        let cell = match map.get(&column.property) {
+            None | Some(serde_json::Value::Null) => Cell::Null,
+            Some(serde_json::Value::Number(n)) => {
+                Cell::Int(n.as_i64().ok_or_else(|| corrupt("number"))?)
+            }
+            Some(serde_json::Value::String(s)) => cell_from_text(s, &column.kind)?,
+            Some(_) => return Err(corrupt("JSON value")),
+        };
+        cells.push(cell);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
