@@ -6,6 +6,7 @@
 //! the report's [`schema`], producing [`diagnostic::Finding`]s; [`write`] and [`trend`] consume
 //! the records that passed.
 
+pub mod archive;
 pub mod diagnostic;
 pub mod discover;
 pub mod merge;

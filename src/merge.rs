@@ -336,6 +336,7 @@ impl Merge {
                             refresh: slot.refresh,
                             kept: winner.origin.clone(),
                             other: other.origin,
+                            other_cells: other.cells,
                         });
                     }
                     points.push(MergedRecord {
@@ -437,6 +438,8 @@ pub struct Conflict {
     pub kept: Origin,
     /// The file whose record was dropped.
     pub other: Origin,
+    /// The dropped record's values in schema order (the archive keeps them for review).
+    pub other_cells: Vec<Cell>,
 }
 
 /// The result of a merge: series sorted by (name, report name), and the conflicts found.

@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand, each with its clap arguments and a `run`
 //! that calls the library and renders the result.
 
+pub mod archive;
 pub mod convert;
 pub mod schemas;
 pub mod trend;

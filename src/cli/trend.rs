@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
+use m365report::archive::query::Selection;
+use m365report::archive::{Access, Archive};
 use m365report::discover::{discover, Input, Source};
-use m365report::merge::Merge;
+use m365report::merge::{Merge, Merged};
 use m365report::render::render_file;
 use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
 use m365report::validate::{check_source, CheckOptions, FileReport};
@@ -24,8 +26,12 @@ use super::{print_stderr, Context, Outcome};
 #[derive(Debug, Args)]
 pub struct TrendArgs {
     /// Files or folders of exports (folders: *.csv, *.json, *.ndjson, recursively).
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "db", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Read the records from this archive (see `archive add`) instead of files; its series
+    /// are the ones chosen when the files were added.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "group_by", "strict"])]
+    pub db: Option<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
     /// One series per report kind (`none`), or per folder holding the files (`dir`).
@@ -238,6 +244,9 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
         TrendFormat::Csv
     });
 
+    if let Some(db) = &args.db {
+        return from_archive(db, args, ctx, options, format);
+    }
     let (sources, discover_errors) = discover(&args.paths);
     report_discover_errors(&discover_errors);
     if sources.is_empty() {
@@ -287,7 +296,7 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
     } else {
         Outcome::Success
     };
-    let files_line = format!(
+    let mut files_line = format!(
         "{} files: {} valid, {} invalid{}",
         pass.files + pass.not_checked,
         pass.files - invalid.len(),
@@ -309,7 +318,85 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
         return data_outcome;
     }
 
-    let trend = Trend::compute(pass.merge.into_merged(), options);
+    if !invalid.is_empty() {
+        files_line.push_str(" (invalid files excluded)");
+    }
+    output(
+        pass.merge.into_merged(),
+        Rendering {
+            options,
+            format,
+            text,
+            files_line,
+            outcome: data_outcome,
+            several_folders: sources
+                .iter()
+                .any(|s| Some(s.group.as_str()) != sources.first().map(|f| f.group.as_str())),
+        },
+        args,
+        ctx,
+    )
+}
+
+/// `trend --db`: the archive's records, fed to the same computation and rendering as files.
+fn from_archive(
+    db: &Path,
+    args: &TrendArgs,
+    ctx: &Context,
+    options: TrendOptions,
+    format: TrendFormat,
+) -> Outcome {
+    let merged = match Archive::open(db, Access::Read)
+        .and_then(|a| a.merged(&ctx.registry, &Selection::default()))
+    {
+        Ok(m) => m,
+        Err(e) => {
+            print_stderr(&format!("error: {e}\n"));
+            return Outcome::Failure;
+        }
+    };
+    let files: u64 = merged.series.iter().map(|s| s.files).sum();
+    let files_line = format!("{}: {files} files archived", db.display());
+    output(
+        merged,
+        Rendering {
+            options,
+            format,
+            text: String::new(),
+            files_line,
+            outcome: Outcome::Success,
+            several_folders: false,
+        },
+        args,
+        ctx,
+    )
+}
+
+/// What the rendering of a trend needs besides the records.
+struct Rendering {
+    options: TrendOptions,
+    format: TrendFormat,
+    /// Standard-error text gathered so far (diagnostics of invalid files).
+    text: String,
+    /// The first part of the summary line (`N files: ...`).
+    files_line: String,
+    /// The outcome so far.
+    outcome: Outcome,
+    /// Whether the inputs came from several folders (a hint when they conflict).
+    several_folders: bool,
+}
+
+/// Computes the trend of `merged` and writes the summary, the chart and the output.
+fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outcome {
+    let Rendering {
+        options,
+        format,
+        mut text,
+        files_line,
+        outcome: data_outcome,
+        several_folders,
+    } = r;
+    let trend = Trend::compute(merged, options);
     if !ctx.quiet {
         for c in trend.conflicts.iter().take(CONFLICTS_SHOWN) {
             let refresh = c.refresh.map(|d| d.to_string()).unwrap_or_default();
@@ -327,13 +414,7 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
             );
         }
         // Downloads of several tenants in one series disagree on every shared day.
-        let first_group = sources.first().map(|s| s.group.as_str());
-        if args.group_by == GroupBy::None
-            && !trend.conflicts.is_empty()
-            && sources
-                .iter()
-                .any(|s| Some(s.group.as_str()) != first_group)
-        {
+        if args.group_by == GroupBy::None && !trend.conflicts.is_empty() && several_folders {
             text.push_str(
                 "hint: the files come from several folders; --group-by dir gives one series per folder\n",
             );
@@ -345,9 +426,6 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
         "{files_line}; {} series, {points} points",
         trend.series.len()
     );
-    if !invalid.is_empty() {
-        text.push_str(" (invalid files excluded)");
-    }
     for s in &trend.skipped {
         let _ = write!(
             text,

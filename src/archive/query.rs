@@ -1,0 +1,265 @@
+//! Reading the archive back: what it holds per series ([`Archive::status`]) and its records
+//! as a [`Merged`] ([`Archive::merged`]), the form `trend` and export consume, so a trend from
+//! the archive is computed by the same code as a trend from the files.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rusqlite::params;
+
+use super::{cells_from_json, Archive, ArchiveError};
+use crate::merge::{Conflict, Merged, MergedRecord, MergedSeries, Origin};
+use crate::schema::{Registry, Report};
+use crate::trend::DateRange;
+
+/// Which records to read; `None` takes all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only this report (its type name).
+    pub report: Option<String>,
+    /// Only this series.
+    pub series: Option<String>,
+    /// First report date, inclusive.
+    pub since: Option<NaiveDate>,
+    /// Last report date, inclusive.
+    pub until: Option<NaiveDate>,
+}
+
+/// What the archive holds for one series of one report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesStatus {
+    /// The report's type name.
+    pub report: String,
+    /// The series.
+    pub series: String,
+    /// The first report date held.
+    pub first_date: Option<NaiveDate>,
+    /// The last report date held.
+    pub last_date: Option<NaiveDate>,
+    /// Report dates held.
+    pub days: u64,
+    /// Calendar days between the first and last that are not held.
+    pub missing: Vec<DateRange>,
+    /// The newest refresh date of any record held.
+    pub newest_refresh: Option<NaiveDate>,
+    /// Files ingested into the series.
+    pub files: u64,
+    /// Conflicts recorded for the series.
+    pub conflicts: u64,
+}
+
+fn parse_day(text: Option<String>) -> Option<NaiveDate> {
+    text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
+}
+
+impl Archive {
+    /// Per (report, series): the dates held, the gaps, the newest refresh and the file count;
+    /// sorted by report, then series.
+    pub fn status(&self) -> Result<Vec<SeriesStatus>, ArchiveError> {
+        let e = |source| self.error(source);
+        let mut out: BTreeMap<(String, String), SeriesStatus> = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT report, series, report_date, refresh_date FROM records
+                 ORDER BY report, series, report_date",
+            )
+            .map_err(e)?;
+        let mut rows = stmt.query([]).map_err(e)?;
+        while let Some(row) = rows.next().map_err(e)? {
+            let report: String = row.get(0).map_err(e)?;
+            let series: String = row.get(1).map_err(e)?;
+            let Some(day) = parse_day(row.get(2).map_err(e)?) else {
+                continue;
+            };
+            let refresh = parse_day(row.get(3).map_err(e)?);
+            let s = out
+                .entry((report.clone(), series.clone()))
+                .or_insert_with(|| empty(report, series));
+            if let Some(last) = s.last_date {
+                if (day - last).num_days() > 1 {
+                    s.missing.push(DateRange {
+                        from: last + chrono::Duration::days(1),
+                        to: day - chrono::Duration::days(1),
+                    });
+                }
+            }
+            s.first_date = s.first_date.or(Some(day));
+            s.last_date = Some(day);
+            s.days += 1;
+            s.newest_refresh = s.newest_refresh.max(refresh);
+        }
+        for (table, set) in [
+            (
+                "SELECT report, series, COUNT(*) FROM files GROUP BY report, series",
+                0,
+            ),
+            (
+                "SELECT report, series, COUNT(*) FROM conflicts GROUP BY report, series",
+                1,
+            ),
+        ] {
+            let mut stmt = self.conn.prepare(table).map_err(e)?;
+            let mut rows = stmt.query([]).map_err(e)?;
+            while let Some(row) = rows.next().map_err(e)? {
+                let report: String = row.get(0).map_err(e)?;
+                let series: String = row.get(1).map_err(e)?;
+                let n: i64 = row.get(2).map_err(e)?;
+                let s = out
+                    .entry((report.clone(), series.clone()))
+                    .or_insert_with(|| empty(report, series));
+                let n = u64::try_from(n).unwrap_or(0);
+                if set == 0 {
+                    s.files = n;
+                } else {
+                    s.conflicts = n;
+                }
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    /// The selected records as a [`Merged`]: series sorted by (name, report), one record per
+    /// report date, file origins named by their stored paths (their index is the file id), and
+    /// the recorded conflicts. Reports must be known to `registry` to type the values.
+    pub fn merged(
+        &self,
+        registry: &Registry,
+        selection: &Selection,
+    ) -> Result<Merged, ArchiveError> {
+        let e = |source| self.error(source);
+        let mut paths: BTreeMap<i64, Arc<str>> = BTreeMap::new();
+        let mut files: BTreeMap<(String, String), u64> = BTreeMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, path, report, series FROM files")
+                .map_err(e)?;
+            let mut rows = stmt.query([]).map_err(e)?;
+            while let Some(row) = rows.next().map_err(e)? {
+                let id: i64 = row.get(0).map_err(e)?;
+                let path: String = row.get(1).map_err(e)?;
+                paths.insert(id, Arc::from(path));
+                *files
+                    .entry((row.get(3).map_err(e)?, row.get(2).map_err(e)?))
+                    .or_default() += 1;
+            }
+        }
+        let origin = |id: i64| Origin {
+            index: usize::try_from(id).unwrap_or(usize::MAX),
+            name: paths.get(&id).cloned().unwrap_or_else(|| Arc::from("")),
+        };
+        let report_of = |name: &str| -> Result<Arc<Report>, ArchiveError> {
+            registry
+                .find(name)
+                .cloned()
+                .ok_or_else(|| ArchiveError::UnknownReport(name.to_string()))
+        };
+        let since = selection.since.map(|d| d.to_string());
+        let until = selection.until.map(|d| d.to_string());
+        let filter = "(?1 IS NULL OR report = ?1) AND (?2 IS NULL OR series = ?2)
+                      AND (?3 IS NULL OR report_date >= ?3) AND (?4 IS NULL OR report_date <= ?4)";
+        let mut series: Vec<MergedSeries> = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT series, report, report_date, refresh_date, file_id, values_json
+                     FROM records WHERE {filter} ORDER BY series, report, report_date"
+                ))
+                .map_err(e)?;
+            let mut rows = stmt
+                .query(params![selection.report, selection.series, since, until])
+                .map_err(e)?;
+            while let Some(row) = rows.next().map_err(e)? {
+                let name: String = row.get(0).map_err(e)?;
+                let report: String = row.get(1).map_err(e)?;
+                let day: String = row.get(2).map_err(e)?;
+                let bad = |why: String| ArchiveError::BadRecord {
+                    report: report.clone(),
+                    date: day.clone(),
+                    why,
+                };
+                let Some(date) = parse_day(Some(day.clone())) else {
+                    return Err(bad("the report date is not YYYY-MM-DD".into()));
+                };
+                let refresh = parse_day(row.get(3).map_err(e)?);
+                let file_id: i64 = row.get(4).map_err(e)?;
+                let json: String = row.get(5).map_err(e)?;
+                let same = series
+                    .last()
+                    .is_some_and(|s| s.name == name && s.report.name == report);
+                if !same {
+                    let files = files
+                        .get(&(name.clone(), report.clone()))
+                        .copied()
+                        .unwrap_or(0);
+                    series.push(MergedSeries {
+                        report: report_of(&report)?,
+                        name: name.clone(),
+                        files,
+                        records: Vec::new(),
+                    });
+                }
+                let Some(s) = series.last_mut() else { continue };
+                let cells = cells_from_json(&s.report, &json).map_err(bad)?;
+                s.records.push(MergedRecord {
+                    date,
+                    refresh,
+                    cells,
+                    source: origin(file_id),
+                });
+            }
+        }
+        let mut conflicts = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT series, report, report_date, refresh_date, kept_file_id,
+                       other_file_id, other_values
+                     FROM conflicts WHERE {filter}
+                     ORDER BY series, report, report_date, other_file_id, id"
+                ))
+                .map_err(e)?;
+            let mut rows = stmt
+                .query(params![selection.report, selection.series, since, until])
+                .map_err(e)?;
+            while let Some(row) = rows.next().map_err(e)? {
+                let report: String = row.get(1).map_err(e)?;
+                let day: Option<String> = row.get(2).map_err(e)?;
+                let Some(date) = parse_day(day) else { continue };
+                let json: String = row.get(6).map_err(e)?;
+                let other_cells = report_of(&report)
+                    .ok()
+                    .and_then(|r| cells_from_json(&r, &json).ok())
+                    .unwrap_or_default();
+                conflicts.push(Conflict {
+                    series: row.get(0).map_err(e)?,
+                    report,
+                    date,
+                    refresh: parse_day(row.get(3).map_err(e)?),
+                    kept: origin(row.get(4).map_err(e)?),
+                    other: origin(row.get(5).map_err(e)?),
+                    other_cells,
+                });
+            }
+        }
+        Ok(Merged { series, conflicts })
+    }
+}
+
+fn empty(report: String, series: String) -> SeriesStatus {
+    SeriesStatus {
+        report,
+        series,
+        first_date: None,
+        last_date: None,
+        days: 0,
+        missing: Vec::new(),
+        newest_refresh: None,
+        files: 0,
+        conflicts: 0,
+    }
+}

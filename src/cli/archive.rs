@@ -1,0 +1,523 @@
+//! `m365report archive add|status|export`: keep usage history beyond Graph's 180 days in an
+//! embedded SQLite database (see [`m365report::archive`] for the rules and the schema).
+//!
+//! `add` hashes every input first (a file whose SHA-256 is already archived is skipped
+//! without being parsed, so re-adding a folder daily is cheap), checks the rest in parallel
+//! into one order-independent [`Merge`] as `trend` does, then writes from this thread in one
+//! transaction.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+use m365report::archive::ingest::FileEntry;
+use m365report::archive::query::Selection;
+use m365report::archive::{sha256_file, Access, Archive};
+use m365report::discover::{discover, io_message, Input, Source};
+use m365report::merge::Merge;
+use m365report::render::render_file;
+use m365report::trend::short_name;
+use m365report::validate::{check_source, FileReport};
+use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
+use m365report::{Code, Record, RecordSink, Report};
+use rayon::prelude::*;
+
+use super::trend::GroupBy;
+use super::validate::{report_discover_errors, InputArgs};
+use super::{print_stderr, Context, Outcome};
+
+/// The database used when neither `--db` nor `M365REPORT_DB` names one.
+const DEFAULT_DB: &str = "m365report.sqlite";
+/// Conflicts named one by one on standard error; the rest are counted.
+const CONFLICTS_SHOWN: usize = 20;
+
+/// Arguments of `archive`.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    #[command(subcommand)]
+    pub command: ArchiveCommand,
+}
+
+/// The archive's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Validate exports and store their records (files already stored are skipped).
+    Add(AddArgs),
+    /// Per report and series: dates held, gaps, newest refresh, files ingested.
+    Status(StatusArgs),
+    /// Write the held records of one report and series as JSON, NDJSON or CSV.
+    Export(ExportArgs),
+}
+
+/// `--db`, shared by the subcommands.
+#[derive(Debug, Args, Clone)]
+pub struct DbArg {
+    /// The archive database [default: $M365REPORT_DB, else m365report.sqlite].
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+}
+
+impl DbArg {
+    /// `--db`, else `M365REPORT_DB`, else the default in the current folder.
+    pub fn path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .or_else(|| std::env::var_os("M365REPORT_DB").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
+}
+
+/// Arguments of `archive add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Files or folders of exports (folders: *.csv, *.json, *.ndjson, recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArg,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// One series per report kind (`none`), or per folder holding the files (`dir`).
+    #[arg(long, value_enum, default_value_t = GroupBy::None)]
+    pub group_by: GroupBy,
+    /// Store nothing if any input is invalid.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Arguments of `archive status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+/// `--format` of status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// One line per series, for people.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// Arguments of `archive export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The report to export (needed when the archive holds several).
+    #[arg(long, value_name = "NAME")]
+    pub report: Option<String>,
+    /// The series to export (needed when the report has several).
+    #[arg(long, value_name = "NAME")]
+    pub series: Option<String>,
+    /// First report date (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<NaiveDate>,
+    /// Last report date (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<NaiveDate>,
+    /// Output format: the normal form of `convert`.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub to: Format,
+    /// Write here (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets).
+    #[arg(long)]
+    pub bom: bool,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a YYYY-MM-DD date"))
+}
+
+/// Runs `archive`.
+pub fn run(args: &ArchiveArgs, ctx: &Context) -> Outcome {
+    match &args.command {
+        ArchiveCommand::Add(a) => add(a, ctx),
+        ArchiveCommand::Status(a) => status(a),
+        ArchiveCommand::Export(a) => export(a, ctx),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> Outcome {
+    print_stderr(&format!("error: {message}\n"));
+    Outcome::Failure
+}
+
+/// The sink for one file: a per-file [`Merge`] like trend's, plus the newest refresh date.
+struct FileSink<'a> {
+    source: &'a Source,
+    group_by: GroupBy,
+    merge: Option<Merge>,
+    series: String,
+    refresh: Option<NaiveDate>,
+}
+
+impl RecordSink for FileSink<'_> {
+    fn begin(&mut self, report: &Arc<Report>) {
+        self.series = match self.group_by {
+            GroupBy::Dir => self.source.group.clone(),
+            GroupBy::None => short_name(report).to_string(),
+        };
+        let mut merge = Merge::for_file(&self.series, self.source.index, &self.source.name);
+        merge.begin(report);
+        self.merge = Some(merge);
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        self.refresh = self.refresh.max(record.refresh_date());
+        if let Some(merge) = &mut self.merge {
+            merge.record(record);
+        }
+    }
+
+    fn finish(&mut self, valid: bool) {
+        if let Some(merge) = &mut self.merge {
+            merge.finish(valid);
+        }
+    }
+}
+
+/// What the parallel pass of `add` gathers.
+#[derive(Default)]
+struct Pass {
+    merge: Merge,
+    files: Vec<FileEntry>,
+    invalid: Vec<FileReport>,
+    unreadable: Vec<(String, String)>,
+    skipped: usize,
+    checked: usize,
+}
+
+impl Pass {
+    fn join(mut self, other: Pass) -> Pass {
+        self.merge = self.merge.merge(other.merge);
+        self.files.extend(other.files);
+        self.invalid.extend(other.invalid);
+        self.unreadable.extend(other.unreadable);
+        self.skipped += other.skipped;
+        self.checked += other.checked;
+        self
+    }
+}
+
+fn add(args: &AddArgs, ctx: &Context) -> Outcome {
+    let check = match args.input.options(ctx) {
+        Ok(o) => o,
+        Err(message) => return fail(message),
+    };
+    let db = args.db.path();
+    // Opened before reading anything: a database that is not ours stops the run early.
+    let mut archive = match Archive::open(&db, Access::Write) {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let known = match archive.known_hashes() {
+        Ok(k) => k,
+        Err(e) => return fail(e),
+    };
+    let (sources, discover_errors) = discover(&args.paths);
+    report_discover_errors(&discover_errors);
+    if sources.is_empty() {
+        return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
+    }
+    let pass = sources
+        .par_iter()
+        .fold(Pass::default, |mut pass, source| {
+            let Input::Path(path) = &source.input else {
+                pass.unreadable.push((
+                    source.name.clone(),
+                    "standard input cannot be archived (it has no file to name); save it first"
+                        .into(),
+                ));
+                return pass;
+            };
+            let sha256 = match sha256_file(path) {
+                Ok(h) => h,
+                Err(e) => {
+                    pass.unreadable.push((source.name.clone(), io_message(&e)));
+                    return pass;
+                }
+            };
+            if known.contains(&sha256) {
+                pass.skipped += 1;
+                return pass;
+            }
+            let mut sink = FileSink {
+                source,
+                group_by: args.group_by,
+                merge: None,
+                series: String::new(),
+                refresh: None,
+            };
+            let report = check_source(source, &ctx.registry, &check, &mut sink);
+            pass.checked += 1;
+            if let Some(merge) = sink.merge {
+                pass.merge.absorb(merge);
+            }
+            match (&report.report, report.is_valid()) {
+                (Some(kind), true) => pass.files.push(FileEntry {
+                    index: source.index,
+                    path: source.name.clone(),
+                    sha256,
+                    report: kind.name.clone(),
+                    series: sink.series,
+                    refresh: sink.refresh,
+                    rows: report.rows,
+                }),
+                _ => pass.invalid.push(report),
+            }
+            pass
+        })
+        .reduce(Pass::default, Pass::join);
+
+    let mut invalid = pass.invalid;
+    invalid.sort_by_key(|r| r.index);
+    let mut files = pass.files;
+    files.sort_by_key(|f| f.index);
+    let mut text = String::new();
+    if !ctx.quiet {
+        for r in &invalid {
+            text.push_str(&render_file(r, ctx.color));
+        }
+    }
+    for (name, message) in &pass.unreadable {
+        let _ = writeln!(text, "error[{}]: {name}: {message}", Code::Io);
+    }
+    let io_error = !discover_errors.is_empty()
+        || !pass.unreadable.is_empty()
+        || invalid.iter().any(|r| r.io_error);
+    let outcome = if io_error {
+        Outcome::Failure
+    } else if !invalid.is_empty() {
+        Outcome::Invalid
+    } else {
+        Outcome::Success
+    };
+    let files_line = format!(
+        "{} files: {} valid, {} invalid, {} already archived",
+        sources.len(),
+        files.len(),
+        invalid.len() + pass.unreadable.len(),
+        pass.skipped
+    );
+    if args.strict && (!invalid.is_empty() || !pass.unreadable.is_empty()) {
+        let _ = writeln!(
+            text,
+            "{files_line}\nerror: --strict: invalid input; nothing stored in {}",
+            db.display()
+        );
+        print_stderr(&text);
+        return outcome;
+    }
+    let merged = pass.merge.into_merged();
+    let ingested = match archive.ingest(&files, &merged) {
+        Ok(i) => i,
+        Err(e) => {
+            print_stderr(&text);
+            return fail(e);
+        }
+    };
+    if !ctx.quiet {
+        for c in ingested.conflicts.iter().take(CONFLICTS_SHOWN) {
+            let refresh = c.refresh.map(|d| d.to_string()).unwrap_or_default();
+            let _ = writeln!(
+                text,
+                "warning: conflict in {} on {}: {} and {} are both refreshed {refresh} but disagree; kept {}",
+                c.series, c.date, c.kept, c.other, c.kept
+            );
+        }
+        if ingested.conflicts.len() > CONFLICTS_SHOWN {
+            let _ = writeln!(
+                text,
+                "warning: and {} more conflicts (see the conflicts table)",
+                ingested.conflicts.len() - CONFLICTS_SHOWN
+            );
+        }
+    }
+    let _ =
+        writeln!(
+        text,
+        "{files_line}; stored {} files in {}: {} new days, {} updated, {} unchanged; {} conflict{}",
+        ingested.files_added,
+        db.display(),
+        ingested.inserted,
+        ingested.updated,
+        ingested.unchanged,
+        ingested.conflicts.len(),
+        if ingested.conflicts.len() == 1 { "" } else { "s" }
+    );
+    print_stderr(&text);
+    outcome
+}
+
+fn status(args: &StatusArgs) -> Outcome {
+    let db = args.db.path();
+    let rows = match Archive::open(&db, Access::Read).and_then(|a| a.status()) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string());
+    let text = match args.format {
+        StatusFormat::Json => {
+            let doc: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "report": s.report,
+                        "series": s.series,
+                        "first_date": day(s.first_date),
+                        "last_date": day(s.last_date),
+                        "days": s.days,
+                        "missing": s.missing.iter().map(|m| serde_json::json!({
+                            "from": m.from.to_string(), "to": m.to.to_string(), "days": m.days()
+                        })).collect::<Vec<_>>(),
+                        "newest_refresh": day(s.newest_refresh),
+                        "files": s.files,
+                        "conflicts": s.conflicts,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({ "database": db.display().to_string(), "series": doc });
+            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        }
+        StatusFormat::Table => {
+            let mut t = String::new();
+            let _ = writeln!(
+                t,
+                "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
+                "report",
+                "series",
+                "first",
+                "last",
+                "days",
+                "missing",
+                "refreshed",
+                "files",
+                "conflicts"
+            );
+            for s in &rows {
+                let missing: i64 = s.missing.iter().map(|m| m.days()).sum();
+                let _ = writeln!(
+                    t,
+                    "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
+                    s.report,
+                    s.series,
+                    day(s.first_date).unwrap_or_default(),
+                    day(s.last_date).unwrap_or_default(),
+                    s.days,
+                    missing,
+                    day(s.newest_refresh).unwrap_or_default(),
+                    s.files,
+                    s.conflicts
+                );
+                for m in &s.missing {
+                    let _ = writeln!(t, "    missing {} .. {} ({} days)", m.from, m.to, m.days());
+                }
+            }
+            t
+        }
+    };
+    super::print_stdout(&text);
+    Outcome::Success
+}
+
+fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
+    if let (Some(since), Some(until)) = (args.since, args.until) {
+        if since > until {
+            return fail(format!("--since {since} is after --until {until}"));
+        }
+    }
+    let report = match &args.report {
+        None => None,
+        Some(name) => match ctx.registry.find(name) {
+            Some(r) => Some(r.name.clone()),
+            None => {
+                return fail(format!(
+                    "no report named `{name}`; `m365report schemas` lists them"
+                ))
+            }
+        },
+    };
+    let selection = Selection {
+        report,
+        series: args.series.clone(),
+        since: args.since,
+        until: args.until,
+    };
+    let db = args.db.path();
+    let merged =
+        match Archive::open(&db, Access::Read).and_then(|a| a.merged(&ctx.registry, &selection)) {
+            Ok(m) => m,
+            Err(e) => return fail(e),
+        };
+    // A Graph-form file has no series column: one file holds one series of one report, so
+    // the export stays a valid input for validate, trend and archive add.
+    let series = match merged.series.as_slice() {
+        [] => {
+            print_stderr("0 records exported (nothing held matches)\n");
+            None
+        }
+        [one] => Some(one),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|s| format!("--report {} --series {}", short_name(&s.report), s.name))
+                .collect();
+            return fail(format!(
+                "the selection holds {} series; export one at a time: {}",
+                many.len(),
+                names.join(", ")
+            ));
+        }
+    };
+    if let Some(s) = series {
+        // The writers of `convert`, fed as `convert --merge` feeds them: newest first.
+        let destination = match &args.output {
+            Some(path) => Destination::File(path.clone()),
+            None => Destination::Stdout,
+        };
+        let mut writer = RecordWriter::new(
+            WriteOptions {
+                format: args.to,
+                bom: args.bom,
+            },
+            destination,
+        );
+        writer.begin(&s.report);
+        for record in s.records.iter().rev() {
+            writer.record(&Record {
+                report: &s.report,
+                line: 0,
+                cells: &record.cells,
+            });
+        }
+        writer.finish(true);
+        let committed = writer
+            .take_output(Some(&s.report))
+            .and_then(|o| o.map_or(Ok(None), |o| o.commit(args.force)));
+        if let Err(e) = committed {
+            return fail(e);
+        }
+    }
+    if let Some(s) = series {
+        print_stderr(&format!(
+            "{} records of {} {} exported\n",
+            s.records.len(),
+            s.report.name,
+            s.name
+        ));
+    }
+    Outcome::Success
+}

@@ -1,0 +1,535 @@
+//! `m365report archive`: idempotence, order independence, a year stitched from D180
+//! downloads, conflicts, kill -9 during ingest, concurrent adds, export and `trend --db`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::{m365report, root};
+
+const HEADER: &str = "\u{feff}Report Refresh Date,Total,Active,Report Date,Report Period\n";
+
+/// One archived row: report, series, report date, refresh date, values, source path.
+type Row = (String, String, String, Option<String>, String, String);
+
+/// Every record of the archive with its file's path, sorted.
+fn rows(db: &Path) -> Vec<Row> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT r.report, r.series, r.report_date, r.refresh_date, r.values_json, f.path
+             FROM records r JOIN files f ON f.id = r.file_id
+             ORDER BY r.report, r.series, r.report_date",
+        )
+        .unwrap();
+    let out = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<Vec<Row>, _>>()
+        .unwrap();
+    out
+}
+
+fn count(db: &Path, table: &str) -> i64 {
+    let conn = Connection::open(db).unwrap();
+    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Runs `archive ARGS` from `dir`; returns (exit status, stderr).
+fn archive(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = m365report()
+        .current_dir(dir)
+        .env_remove("M365REPORT_DB")
+        .arg("archive")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A GroupCounts CSV of `days` rows refreshed on `refresh`, newest first, Active from `f`.
+fn export(path: &Path, refresh: chrono::NaiveDate, days: i64, f: impl Fn(i64) -> i64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut text = HEADER.to_string();
+    for k in 0..days {
+        let d = refresh - chrono::Duration::days(k);
+        let n = d.num_days_from_ce_i64();
+        text.push_str(&format!("{refresh},1000,{},{d},{days}\n", f(n)));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+trait DayNumber {
+    fn num_days_from_ce_i64(&self) -> i64;
+}
+impl DayNumber for chrono::NaiveDate {
+    fn num_days_from_ce_i64(&self) -> i64 {
+        i64::from(chrono::Datelike::num_days_from_ce(self))
+    }
+}
+
+fn date(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// A generated corpus of `tenants` folders and `days` daily downloads each.
+fn corpus(dir: &Path, tenants: u32, days: u32) -> PathBuf {
+    let out = dir.join("corpus");
+    let status = std::process::Command::new("python3")
+        .arg(root().join("benches/gen_corpus.py"))
+        .args(["tenants"])
+        .arg(&out)
+        .args([
+            "--tenants",
+            &tenants.to_string(),
+            "--days",
+            &days.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+#[test]
+fn adding_twice_is_adding_once_and_skips_known_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = root().join("samples/tenants");
+    let t = tenants.to_str().unwrap();
+    let (code, err) = archive(dir.path(), &["add", t, "--group-by", "dir"]);
+    assert_eq!(code, 0, "{err}");
+    let db = dir.path().join("m365report.sqlite");
+    let once = rows(&db);
+    assert_eq!(once.len(), 88);
+    let (code, err) = archive(dir.path(), &["add", t, "--group-by", "dir"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("42 already archived"), "{err}");
+    assert_eq!(rows(&db), once);
+    assert_eq!(count(&db, "files"), 42);
+}
+
+#[test]
+fn the_order_of_adds_does_not_change_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = root().join("samples/tenants");
+    let (d7, d30): (Vec<PathBuf>, Vec<PathBuf>) = std::fs::read_dir(tenants.join("contoso"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .partition(|p| p.to_string_lossy().contains("_D7_"));
+    let add = |db: &str, files: &[PathBuf]| {
+        let mut cmd = m365report();
+        cmd.current_dir(dir.path())
+            .args(["archive", "add", "--db", db]);
+        // One file per run so every record meets the archive, not the in-run merge.
+        for f in files {
+            let out = cmd.arg(f).output().unwrap();
+            assert_eq!(out.status.code(), Some(0));
+        }
+    };
+    let mut forward: Vec<PathBuf> = d7.iter().chain(&d30).cloned().collect();
+    forward.sort();
+    let mut backward = forward.clone();
+    backward.reverse();
+    for (db, files) in [("f.sqlite", &forward), ("b.sqlite", &backward)] {
+        for f in files.iter() {
+            add(db, std::slice::from_ref(f));
+        }
+    }
+    let strip = |rows: Vec<Row>| -> Vec<(String, String, String, Option<String>, String)> {
+        rows.into_iter()
+            .map(|(a, b, c, d, e, _)| {
+                // The period differs between equally refreshed D7 and D30 files, and which
+                // one is kept depends on order, as documented; the counts may not.
+                let v: serde_json::Value = serde_json::from_str(&e).unwrap();
+                let counts = format!("{}/{}", v["total"], v["active"]);
+                (a, b, c, d, counts)
+            })
+            .collect()
+    };
+    let f = rows(&dir.path().join("f.sqlite"));
+    assert_eq!(f.len(), 44);
+    assert_eq!(strip(f), strip(rows(&dir.path().join("b.sqlite"))));
+}
+
+#[test]
+fn twelve_monthly_d180_downloads_make_a_year_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = date("2026-06-29");
+    for m in 0..12 {
+        let refresh = first + chrono::Duration::days(30 * m);
+        export(
+            &dir.path()
+                .join(format!("in/GroupCounts_D180_{refresh}.csv")),
+            refresh,
+            180,
+            |n| n % 500,
+        );
+    }
+    let (code, err) = archive(dir.path(), &["add", "in"]);
+    assert_eq!(code, 0, "{err}");
+    let out = m365report()
+        .current_dir(dir.path())
+        .args(["archive", "status", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &doc["series"][0];
+    assert_eq!(s["days"], 180 + 11 * 30);
+    assert!(s["days"].as_u64().unwrap() >= 365);
+    assert_eq!(s["missing"], serde_json::json!([]));
+    assert_eq!(s["first_date"], "2026-01-01");
+    assert_eq!(s["files"], 12);
+    // Each day comes from the newest download holding it.
+    let refreshes: Vec<chrono::NaiveDate> = (0..12)
+        .map(|m| first + chrono::Duration::days(30 * m))
+        .collect();
+    let rows = rows(&dir.path().join("m365report.sqlite"));
+    assert_eq!(rows.len(), 510);
+    for r in &rows {
+        let d = date(&r.2);
+        let newest = refreshes
+            .iter()
+            .filter(|&&f| f >= d && (f - d).num_days() < 180)
+            .max()
+            .map(|f| f.to_string());
+        assert_eq!(r.3, newest, "{}", r.2);
+    }
+}
+
+#[test]
+fn disagreeing_files_with_one_refresh_date_fill_the_conflict_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let refresh = date("2026-11-10");
+    export(
+        &dir.path().join("a/GroupCounts_D7_a.csv"),
+        refresh,
+        7,
+        |n| n % 50,
+    );
+    export(
+        &dir.path().join("b/GroupCounts_D7_b.csv"),
+        refresh,
+        7,
+        |n| n % 50 + i64::from(n % 2 == 0),
+    );
+    // Within one run: the first in input order is kept.
+    let (code, err) = archive(dir.path(), &["add", "a", "b"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("warning: conflict in GroupCounts"), "{err}");
+    let db = dir.path().join("m365report.sqlite");
+    let n = count(&db, "conflicts");
+    assert!((3..=4).contains(&n), "{n}");
+    assert!(rows(&db)
+        .iter()
+        .all(|r| r.5.ends_with("GroupCounts_D7_a.csv")));
+    // Across runs: what the archive holds is first.
+    let (code, err) = archive(dir.path(), &["add", "--db", "2.sqlite", "b"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = archive(dir.path(), &["add", "--db", "2.sqlite", "a"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("conflict"), "{err}");
+    let db2 = dir.path().join("2.sqlite");
+    assert_eq!(count(&db2, "conflicts"), n);
+    assert!(rows(&db2)
+        .iter()
+        .all(|r| r.5.ends_with("GroupCounts_D7_b.csv")));
+    let conn = Connection::open(&db2).unwrap();
+    let (kept, other): (String, String) = conn
+        .query_row(
+            "SELECT k.path, o.path FROM conflicts c JOIN files k ON k.id = c.kept_file_id
+             JOIN files o ON o.id = c.other_file_id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(kept.ends_with("b.csv") && other.ends_with("a.csv"));
+}
+
+#[test]
+fn invalid_files_are_reported_and_not_stored_and_strict_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    export(
+        &dir.path().join("in/GroupCounts_D7_ok.csv"),
+        date("2026-11-10"),
+        7,
+        |_| 5,
+    );
+    std::fs::write(
+        dir.path().join("in/GroupCounts_D7_bad.csv"),
+        format!("{HEADER}2026-11-10,10,11,2026-11-10,7\n"),
+    )
+    .unwrap();
+    let (code, err) = archive(dir.path(), &["add", "--strict", "in"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nothing stored"), "{err}");
+    let db = dir.path().join("m365report.sqlite");
+    assert_eq!(count(&db, "files"), 0);
+    let (code, err) = archive(dir.path(), &["add", "in"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("GroupCounts_D7_bad.csv"), "{err}");
+    assert_eq!(count(&db, "files"), 1);
+    assert_eq!(rows(&db).len(), 7);
+}
+
+#[test]
+fn a_database_that_is_not_ours_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.sqlite");
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE customers(id INTEGER)")
+        .unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let samples = root().join("samples/tenants");
+    let (code, err) = archive(
+        dir.path(),
+        &["add", "--db", "crm.sqlite", samples.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("not an m365report archive"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    let (code, err) = archive(dir.path(), &["status", "--db", "nothing.sqlite"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no archive there"), "{err}");
+    assert!(!dir.path().join("nothing.sqlite").exists());
+}
+
+#[test]
+fn trend_from_the_archive_equals_trend_on_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = root().join("samples/tenants");
+    let t = tenants.to_str().unwrap();
+    let (code, err) = archive(dir.path(), &["add", t, "--group-by", "dir"]);
+    assert_eq!(code, 0, "{err}");
+    let db = dir.path().join("m365report.sqlite");
+    for format in ["csv", "json", "table"] {
+        for extra in [&[][..], &["--by", "week", "--window", "2"][..]] {
+            let files = m365report()
+                .args(["trend", t, "--group-by", "dir", "--format", format])
+                .args(extra)
+                .output()
+                .unwrap();
+            let archived = m365report()
+                .args(["trend", "--format", format, "--db"])
+                .arg(&db)
+                .args(extra)
+                .output()
+                .unwrap();
+            assert_eq!(archived.status.code(), Some(0));
+            assert!(!files.stdout.is_empty());
+            assert_eq!(
+                String::from_utf8_lossy(&files.stdout),
+                String::from_utf8_lossy(&archived.stdout),
+                "{format} {extra:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn export_is_a_valid_file_that_re_archives_to_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = root().join("samples/tenants");
+    let (code, err) = archive(
+        dir.path(),
+        &["add", tenants.to_str().unwrap(), "--group-by", "dir"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = archive(dir.path(), &["export"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--series contoso"), "{err}");
+    let original: Vec<Row> = rows(&dir.path().join("m365report.sqlite"))
+        .into_iter()
+        .filter(|r| r.1 == "contoso")
+        .collect();
+    for to in ["csv", "json", "ndjson"] {
+        let name = format!("contoso/GroupCounts_export.{to}");
+        std::fs::create_dir_all(dir.path().join("contoso")).unwrap();
+        let (code, err) = archive(
+            dir.path(),
+            &["export", "--series", "contoso", "--to", to, "-o", &name],
+        );
+        assert_eq!(code, 0, "{err}");
+        let db = format!("{to}.sqlite");
+        let (code, err) = archive(
+            dir.path(),
+            &["add", "--db", &db, "--group-by", "dir", &name],
+        );
+        assert_eq!(code, 0, "{to}: {err}");
+        let again = rows(&dir.path().join(&db));
+        assert_eq!(again.len(), original.len());
+        for (a, b) in again.iter().zip(&original) {
+            assert_eq!((&a.0, &a.2, &a.3, &a.4), (&b.0, &b.2, &b.3, &b.4), "{to}");
+        }
+        std::fs::remove_file(dir.path().join(&name)).unwrap();
+    }
+    // --since/--until cut the dates.
+    let out = m365report()
+        .current_dir(dir.path())
+        .args([
+            "archive", "export", "--series", "fabrikam", "--to", "ndjson",
+        ])
+        .args(["--since", "2026-11-01", "--until", "2026-11-07"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 7);
+}
+
+#[test]
+fn kill_9_during_ingest_leaves_a_sound_database_and_re_adding_completes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus(dir.path(), 5, 60);
+    let c = corpus.to_str().unwrap();
+    let (code, err) = archive(dir.path(), &["add", "--db", "clean.sqlite", c]);
+    assert_eq!(code, 0, "{err}");
+    let clean = rows(&dir.path().join("clean.sqlite"));
+    let db = dir.path().join("killed.sqlite");
+    let bin = assert_cmd::cargo::cargo_bin("m365report");
+    let mut killed_before_commit = 0;
+    for delay_ms in [15u64, 60, 120, 250, 400] {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(dir.path())
+            .args(["archive", "add", "--db", "killed.sqlite", c])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // Child::kill sends SIGKILL on Unix: no destructor, no rollback.
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        killed_before_commit += usize::from(!status.success());
+        if db.exists() && std::fs::metadata(&db).unwrap().len() > 0 {
+            let conn = Connection::open(&db).unwrap();
+            let ok: String = conn
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap_or_else(|e| panic!("after {delay_ms} ms: {e}"));
+            assert_eq!(ok, "ok", "after {delay_ms} ms");
+            // All of a run or none of it: files and records agree.
+            let files: i64 = conn
+                .query_row("SELECT COUNT(*) FROM files", [], |r| r.get(0))
+                .unwrap_or(0);
+            let records: i64 = conn
+                .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))
+                .unwrap_or(0);
+            assert!(
+                (files == 0 && records == 0) || (files == 300 && records as usize == clean.len()),
+                "after {delay_ms} ms: {files} files, {records} records"
+            );
+        }
+    }
+    assert!(
+        killed_before_commit > 0,
+        "no run was killed; lower the delays"
+    );
+    let (code, err) = archive(dir.path(), &["add", "--db", "killed.sqlite", c]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rows(&db), clean);
+}
+
+#[test]
+fn two_adds_at_the_same_time_both_succeed_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus(dir.path(), 4, 30);
+    let bin = assert_cmd::cargo::cargo_bin("m365report");
+    // Two parent folders sharing tenant-0003, so --group-by dir names the same series.
+    for (parent, tenants) in [
+        ("a", &["tenant-0001", "tenant-0002", "tenant-0003"][..]),
+        ("b", &["tenant-0003", "tenant-0004"][..]),
+    ] {
+        std::fs::create_dir(dir.path().join(parent)).unwrap();
+        for t in tenants {
+            std::os::unix::fs::symlink(corpus.join(t), dir.path().join(parent).join(t)).unwrap();
+        }
+    }
+    let spawn = |parent: &str| {
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.current_dir(dir.path()).args([
+            "archive",
+            "add",
+            "--db",
+            "both.sqlite",
+            "--group-by",
+            "dir",
+            parent,
+        ]);
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn("a");
+    let b = spawn("b");
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (code, err) = archive(
+        dir.path(),
+        &[
+            "add",
+            "--db",
+            "one.sqlite",
+            "--group-by",
+            "dir",
+            corpus.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let strip = |rows: Vec<Row>| -> Vec<(String, String, String, Option<String>, String)> {
+        rows.into_iter()
+            .map(|(a, b, c, d, e, _)| (a, b, c, d, e))
+            .collect()
+    };
+    let both = rows(&dir.path().join("both.sqlite"));
+    assert_eq!(strip(both), strip(rows(&dir.path().join("one.sqlite"))));
+    assert_eq!(count(&dir.path().join("both.sqlite"), "files"), 4 * 30);
+}
+
+#[test]
+fn export_equals_convert_merge_of_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let contoso = root().join("samples/tenants/contoso");
+    let c = contoso.to_str().unwrap();
+    let (code, err) = archive(dir.path(), &["add", c]);
+    assert_eq!(code, 0, "{err}");
+    for to in ["json", "ndjson", "csv"] {
+        let convert = m365report()
+            .args(["convert", "--merge", "--to", to, c])
+            .output()
+            .unwrap();
+        assert_eq!(convert.status.code(), Some(0), "{to}");
+        let export = m365report()
+            .current_dir(dir.path())
+            .args(["archive", "export", "--to", to])
+            .output()
+            .unwrap();
+        assert_eq!(export.status.code(), Some(0), "{to}");
+        assert!(!export.stdout.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&export.stdout),
+            String::from_utf8_lossy(&convert.stdout),
+            "{to}"
+        );
+    }
+}
