@@ -445,7 +445,8 @@ fn kill_loop(dir: &Path, args: &[&str], target: &Path, old: &[u8]) {
     let (mut saw_old, mut saw_new) = (false, false);
     for i in 0..iterations {
         std::fs::write(target, old).unwrap();
-        let delay = full * (i + 1) / iterations;
+        // Spread over one and a half runs: early kills, kills while writing, and completions.
+        let delay = full * 3 * (i + 1) / (2 * iterations);
         run_and_kill(StdCommand::new(bin()).args(args), delay);
         let now = std::fs::read(target).unwrap();
         assert!(
@@ -457,6 +458,11 @@ fn kill_loop(dir: &Path, args: &[&str], target: &Path, old: &[u8]) {
         saw_new |= now == new;
     }
     assert!(saw_old || saw_new);
+    eprintln!(
+        "{}: old {saw_old}, new {saw_new}, leftovers {}",
+        args[0],
+        temporaries(dir).len()
+    );
     // What kills left behind: hidden, named after the target; a later run clears them once
     // they are older than the run by a minute (set back here instead of waiting).
     let old_time = SystemTime::now() - Duration::from_secs(3600);
