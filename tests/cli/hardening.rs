@@ -168,6 +168,36 @@ fn endless_json_nesting_on_stdin_is_e008() {
 }
 
 #[test]
+fn json_nesting_limit_is_64_levels_exactly() {
+    // A bare array's elements are level 2, an envelope's level 3: 64 levels pass the limit
+    // (and are then not records), 65 do not, with the 65th bracket pointed at.
+    for (prefix, suffix, at) in [("", "", 1), ("{\"value\":", "}", 10)] {
+        let nest = |n: usize| format!("{prefix}{}{}{suffix}", "[".repeat(n), "]".repeat(n));
+        let levels = 64 - usize::from(!prefix.is_empty());
+        let out = m365report()
+            .args(["validate", "-"])
+            .write_stdin(nest(levels))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("E008"), "{levels}: {stderr}");
+        let out = m365report()
+            .args(["validate", "-"])
+            .write_stdin(nest(levels + 1))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let column = at + levels;
+        assert!(
+            stderr.contains(&format!(
+                "error[E008]: JSON nested deeper than 64 levels\n --> <stdin>:1:{column}"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_million_columns_is_e008() {
     let header = vec!["a"; 1_000_000].join(",");
     let ended = endless_stdin(
