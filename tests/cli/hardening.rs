@@ -523,7 +523,7 @@ fn kill_loop(dir: &Path, args: &[&str], target: &Path, old: &[u8]) {
 fn kill_9_during_convert_and_chart_leaves_old_or_new_file() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("GroupCounts_big.csv");
-    std::fs::write(&input, rows_csv(60_000)).unwrap();
+    std::fs::write(&input, rows_csv(40_000)).unwrap();
     let out = dir.path().join("out.json");
     let args = [
         "convert",
@@ -534,7 +534,7 @@ fn kill_9_during_convert_and_chart_leaves_old_or_new_file() {
     ];
     kill_loop(dir.path(), &args, &out, b"{\"old\": true}\n");
     let small = dir.path().join("GroupCounts_small.csv");
-    std::fs::write(&small, rows_csv(20_000)).unwrap();
+    std::fs::write(&small, rows_csv(12_000)).unwrap();
     let chart = dir.path().join("chart.svg");
     let args = [
         "trend",
