@@ -51,14 +51,16 @@ peak() {
     printf '%s\t%s\n' "$1" "$(awk -F': ' '/Maximum resident/{printf "%.1f", $2/1024}' "$dir/tv")" >> "$dir/peak.tsv"
 }
 : > "$dir/peak.tsv"
-csvs="find $T -name '*.csv' -print0 | xargs -0"
+# Miller gets every CSV path in ONE process (xargs would split the list into batches).
+find "$T" -name '*.csv' | sort > "$dir/csvs.txt"
+F="\$(cat $dir/csvs.txt)"
 
 echo "== validate, tenants (12,000 files)"
 bench validate-tenants cat "find $T -type f -print0 | xargs -0 cat > /dev/null"
 bench validate-tenants m365report "$bin validate --quiet $T"
 peak validate-tenants "$bin validate --quiet $T"
 [ $have_duck = 1 ] && bench validate-tenants duckdb "python3 benches/validate_duckdb.py $o/v.csv '$T/*/*.csv' '$T/*/*.json'"
-[ $have_mlr = 1 ] && bench validate-tenants miller-csv "$csvs mlr --icsv --ojson put -q -f benches/validate.mlr > $o/v.json"
+[ $have_mlr = 1 ] && bench validate-tenants miller-csv "mlr --icsv --ojson put -q -f benches/validate.mlr $F > $o/v.json"
 
 echo "== validate, 2M-row CSV"
 bench validate-2M cat "cat $S > /dev/null"
@@ -72,7 +74,7 @@ bench convert-tenants cat "find $T -type f -print0 | xargs -0 cat > $o/cat.out"
 bench convert-tenants m365report "rm -rf $o/conv && $bin convert $T --to json --out-dir $o/conv"
 peak convert-tenants "rm -rf $o/conv && $bin convert $T --to json --out-dir $o/conv"
 [ $have_duck = 1 ] && bench convert-tenants duckdb "python3 -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_csv('$T/*/*.csv', header=true, all_varchar=false)) TO '$o/duck.json' (FORMAT JSON)\\\")\""
-[ $have_mlr = 1 ] && bench convert-tenants miller-csv "$csvs mlr --icsv --ojson cat > $o/mlr.json"
+[ $have_mlr = 1 ] && bench convert-tenants miller-csv "mlr --icsv --ojson cat $F > $o/mlr.json"
 
 echo "== CSV -> JSON, 2M-row CSV"
 bench convert-2M cat "cat $S > $o/cat.out"
@@ -86,7 +88,7 @@ bench trend-tenants cat "find $T -type f -print0 | xargs -0 cat > /dev/null"
 bench trend-tenants m365report "$bin trend $T --group-by dir --format csv > $o/trend.csv"
 peak trend-tenants "$bin trend $T --group-by dir --format csv"
 [ $have_duck = 1 ] && bench trend-tenants duckdb "python3 benches/trend_duckdb.py $T $o/duck-trend.csv"
-[ $have_mlr = 1 ] && bench trend-tenants miller-csv "$csvs mlr --icsv --ocsv put '\$series = sub(FILENAME, \".*(tenant-[0-9]+).*\", \"\\1\")' then sort -f series,'Report Date' -tr 'Report Refresh Date' then head -n 1 -g series,'Report Date' then put '\$ratio = \$Total > 0 ? \$Active / \$Total : \"\"' then step -a slwin_6_0 -f ratio -g series > $o/mlr-trend.csv"
+[ $have_mlr = 1 ] && bench trend-tenants miller-csv "mlr --icsv --ocsv put '\$series = sub(FILENAME, \".*(tenant-[0-9]+).*\", \"\\1\")' then sort -f series,'Report Date' -tr 'Report Refresh Date' then head -n 1 -g series,'Report Date' then put '\$ratio = \$Total > 0 ? \$Active / \$Total : \"\"' then step -a slwin_6_0 -f ratio -g series $F > $o/mlr-trend.csv"
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
