@@ -30,12 +30,14 @@ echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/load
 [ $have_mlr = 1 ] || echo "Miller: not installed (apt-get install -y miller), skipped"
 
 o=$dir/out; rm -rf "$o"; mkdir -p "$o"
-results=$dir/results.tsv; : > "$results"
+# ONLY=REGEX runs only the work items matching it (results are appended); WARMUP=N warm-ups.
+results=$dir/results.tsv; [ -n "${ONLY:-}" ] || : > "$results"
 
 # bench WORK TOOL COMMAND: median wall and mean CPU (user+sys) of $runs runs.
 bench() {
     local work=$1 tool=$2 cmd=$3
-    hyperfine --style none -i --warmup 1 --runs "$runs" --export-json "$dir/h.json" "$cmd" >/dev/null 2>&1 || {
+    [[ $work =~ ${ONLY:-.} ]] || return 0
+    hyperfine --style none -i --warmup "${WARMUP:-1}" --runs "$runs" --export-json "$dir/h.json" "$cmd" >/dev/null 2>&1 || {
         echo "  $work / $tool: failed"; return; }
     python3 - "$dir/h.json" "$work" "$tool" >> "$results" <<'PY'
 import json, sys
@@ -46,11 +48,11 @@ PY
 }
 # peak WORK COMMAND: max RSS of one run (m365report), appended to $dir/peak.tsv
 peak() {
-    [ $have_time = 1 ] || return 0
+    [ $have_time = 1 ] && [[ $1 =~ ${ONLY:-.} ]] || return 0
     /usr/bin/time -v -o "$dir/tv" sh -c "$2" >/dev/null 2>&1 || true
     printf '%s\t%s\n' "$1" "$(awk -F': ' '/Maximum resident/{printf "%.1f", $2/1024}' "$dir/tv")" >> "$dir/peak.tsv"
 }
-: > "$dir/peak.tsv"
+[ -n "${ONLY:-}" ] || : > "$dir/peak.tsv"
 # Miller gets every CSV path in ONE process (xargs would split the list into batches).
 find "$T" -name '*.csv' | sort > "$dir/csvs.txt"
 F="\$(cat $dir/csvs.txt)"

@@ -2,7 +2,7 @@
 # How m365report's cost grows with the corpus (BENCHMARKS.md): validate, convert and trend on
 # tenant corpora of N x 60 daily downloads, --jobs 1 and --jobs 2; then the archive figures
 # (archive add fresh, re-add, trend --db) on the first size. Median of RUNS (3) runs,
-# wall and CPU (user + sys) from hyperfine.
+# wall and CPU (user + sys) from hyperfine. CONVERT=0 leaves convert out (it is the slow one).
 #   bash benches/scale.sh [OUT_DIR] [TENANTS...]    # default /tmp/m365report-compare 200 400 800
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ for n in $sizes; do
     rows=$(sed -E 's/.* ([0-9]+) rows .*/\1/' "$c.summary")
     for j in 1 2; do
         h "validate $n tenants ($rows rows) --jobs $j" "$bin --jobs $j validate --quiet $c"
-        h "convert $n tenants --jobs $j" "rm -rf $dir/sc-out && $bin --jobs $j convert $c --to json --out-dir $dir/sc-out"
+        [ "${CONVERT:-1}" = 0 ] || h "convert $n tenants --jobs $j" "rm -rf $dir/sc-out && $bin --jobs $j convert $c --to json --out-dir $dir/sc-out"
         h "trend $n tenants --jobs $j" "$bin --jobs $j trend $c --group-by dir --format csv > /dev/null"
     done
 done
