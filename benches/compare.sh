@@ -18,7 +18,7 @@ mkdir -p "$dir"
 command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get install -y hyperfine)" >&2; exit 2; }
 [ -x "$bin" ] || cargo build --release --quiet
 have_duck=0; python3 -c 'import duckdb' 2>/dev/null && have_duck=1
-have_mlr=0; command -v mlr >/dev/null && have_mlr=1
+have_mlr=0; [ -n "${NO_MILLER:-}" ] || { command -v mlr >/dev/null && have_mlr=1; }
 have_time=0; [ -x /usr/bin/time ] && have_time=1
 
 T=$dir/tenants S=$dir/GroupCounts_stress.csv
