@@ -508,6 +508,7 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             .take_output(Some(&s.report))
             .and_then(|o| o.map_or(Ok(None), |o| o.commit(args.force)));
         if let Err(e) = committed {
+            super::exit_if_closed_pipe(&e);
             return fail(e);
         }
     }

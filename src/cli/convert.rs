@@ -303,6 +303,7 @@ fn commit_all(
                 rows += count;
             }
             Err(e) => {
+                super::exit_if_closed_pipe(&e);
                 print_stderr(&format!("error: {name}: {e}\n"));
                 outcome = Outcome::Failure;
             }
@@ -492,6 +493,7 @@ fn run_merge(
         match output.commit(args.force) {
             Ok(_) => records += count,
             Err(e) => {
+                super::exit_if_closed_pipe(&e);
                 print_stderr(&format!("error: {name}: {e}\n"));
                 outcome = Outcome::Failure;
             }

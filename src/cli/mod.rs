@@ -127,3 +127,11 @@ pub fn print_stdout(text: &str) -> bool {
 pub fn print_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
+
+/// Ends the process quietly with success when `error` is a closed standard output (`| head`),
+/// as [`print_stdout`] does.
+pub fn exit_if_closed_pipe(error: &m365report::write::WriteError) {
+    if error.is_closed_pipe() {
+        std::process::exit(0);
+    }
+}

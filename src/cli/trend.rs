@@ -450,7 +450,6 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
             outcome = Outcome::Failure;
         }
     }
-    print_stderr(&text);
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -461,13 +460,21 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
             .write_all(render::table(&trend).as_bytes())
             .and_then(|()| out.flush()),
     };
+    drop(out);
     match written {
-        // A closed pipe (`| head`) is the reader's choice, not a failure.
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+        // A closed pipe (`| head`) is the reader's choice, not a failure: end quietly, as
+        // other commands do, without a summary of output the reader did not want.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            print_stderr(&text);
             print_stderr(&format!("error: cannot write to standard output: {e}\n"));
             Outcome::Failure
         }
-        _ => outcome,
+        Ok(()) => {
+            // Diagnostics and the summary after the data, so that they end a long table.
+            print_stderr(&text);
+            outcome
+        }
     }
 }
 

@@ -19,7 +19,7 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
     match records.advance() {
         Ok(true) => {}
         Ok(false) => return,
-        Err(e) => return read_error(checker, e, 1),
+        Err(e) => return read_error(checker, e, records.pending_line()),
     }
     let Some(map) = check_header(&records.row(), records.raw().0, checker) else {
         checker.stopped = true;
@@ -40,7 +40,7 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = records.raw().1;
+                let line = records.pending_line();
                 return read_error(checker, e, line);
             }
         }

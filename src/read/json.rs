@@ -552,7 +552,7 @@ impl<R: Read> Reader<'_, '_, R> {
         let (tok, pos) = self.lex.next()?;
         match tok {
             Tok::ArrayStart if !ndjson => {
-                self.records()?;
+                self.records(1)?;
                 self.end()
             }
             Tok::ObjectStart => {
@@ -622,7 +622,7 @@ impl<R: Read> Reader<'_, '_, R> {
                 "value" => {
                     saw_value = true;
                     if value == Tok::ArrayStart {
-                        self.records()?;
+                        self.records(2)?;
                     } else {
                         let found = self.skip_from(value.clone(), vpos, 1)?;
                         let loc = self.lex.location(vpos, 1);
@@ -726,17 +726,17 @@ impl<R: Read> Reader<'_, '_, R> {
         Ok(())
     }
 
-    /// The records of an array whose `[` was just read.
-    fn records(&mut self) -> Result<()> {
+    /// The records of an array at nesting `depth` (1 for a bare array) whose `[` was just read.
+    fn records(&mut self, depth: usize) -> Result<()> {
         let (mut tok, mut pos) = self.lex.next()?;
         if tok == Tok::ArrayEnd {
             return Ok(());
         }
         loop {
             if tok == Tok::ObjectStart {
-                self.record(pos, None, 2)?;
+                self.record(pos, None, depth + 1)?;
             } else {
-                let found = self.skip_from(tok, pos, 2)?;
+                let found = self.skip_from(tok, pos, depth)?;
                 self.not_an_object(pos, &found);
             }
             let (sep, sep_pos) = self.lex.next()?;

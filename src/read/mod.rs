@@ -180,7 +180,10 @@ fn looks_like_utf16(head: &[u8]) -> bool {
         .filter(|&&b| b == 0)
         .count();
     let half = sample.len() / 2;
-    zeros_even * 10 >= half * 9 || zeros_odd * 10 >= half * 9
+    // The other half is text: a run of NUL bytes (a zero-filled file) is binary, not UTF-16.
+    let text = |other_zeros: usize| other_zeros * 10 <= half;
+    (zeros_even * 10 >= half * 9 && text(zeros_odd))
+        || (zeros_odd * 10 >= half * 9 && text(zeros_even))
 }
 
 #[cfg(test)]
@@ -209,6 +212,9 @@ mod tests {
         assert_eq!(code(b"PK\x03\x04rest"), Some(Code::OtherFileType));
         assert_eq!(code(b"\n <!DOCTYPE html><html>"), Some(Code::OtherFileType));
         assert_eq!(code(b"a,b\n\x00\x00"), Some(Code::Binary));
+        // A zero-filled file has every other byte zero too, but it is not UTF-16 text.
+        assert_eq!(code(&[0; 4096]), Some(Code::Binary));
+        assert_eq!(code(b"R\x00e\x00p\x00o\x00r\x00t\x00"), Some(Code::Utf16));
         assert_eq!(code(b"Report Refresh Date,Total\n"), None);
     }
 }

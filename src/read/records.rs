@@ -74,6 +74,8 @@ pub(crate) struct Records<R> {
     count: usize,
     raw_start: usize,
     record_line: u64,
+    /// The parser's line count when the record being read started.
+    line_before: u64,
     limit: usize,
 }
 
@@ -97,6 +99,7 @@ impl<R: Read> Records<R> {
             count: 0,
             raw_start: 0,
             record_line: 1,
+            line_before: 0,
             limit,
         }
     }
@@ -110,6 +113,7 @@ impl<R: Read> Records<R> {
         }
         self.start = self.pos;
         let line_before = self.core.line();
+        self.line_before = line_before;
         let (mut out, mut nends) = (0, 0);
         loop {
             if self.pos == self.filled && !self.eof {
@@ -127,11 +131,14 @@ impl<R: Read> Records<R> {
                 ReadRecordResult::InputEmpty if at_end && self.eof => return Ok(false),
                 ReadRecordResult::InputEmpty => {}
                 ReadRecordResult::OutputFull => {
-                    if self.fields.len() > self.limit {
+                    // The unquoted fields are never longer than the record's text, so fields
+                    // filling `limit` bytes mean a record over the limit.
+                    if self.fields.len() >= self.limit {
                         return Err(RecordsError::TooLong(self.limit));
                     }
                     let grow = self.fields.len();
-                    self.fields.resize(grow * 2, 0);
+                    self.fields
+                        .resize((grow * 2).min(self.limit.max(grow + 1)), 0);
                 }
                 ReadRecordResult::OutputEndsFull => {
                     let grow = self.ends.len();
@@ -146,6 +153,15 @@ impl<R: Read> Records<R> {
                     while first < self.pos && matches!(self.buf[first], b'\n' | b'\r') {
                         line += u64::from(self.buf[first] == b'\n');
                         first += 1;
+                    }
+                    // The read-ahead may hold a whole record longer than the limit.
+                    let text = self.buf[first..self.pos]
+                        .iter()
+                        .rev()
+                        .skip_while(|b| matches!(b, b'\n' | b'\r'))
+                        .count();
+                    if text > self.limit {
+                        return Err(RecordsError::TooLong(self.limit));
                     }
                     self.raw_start = first;
                     self.record_line = line;
@@ -186,6 +202,19 @@ impl<R: Read> Records<R> {
             fields: &self.fields,
             ends: &self.ends[..self.count],
         }
+    }
+
+    /// The line the record being read (or that failed to read) starts on.
+    pub(crate) fn pending_line(&self) -> u64 {
+        let mut line = self.line_before;
+        for &b in self.buf[self.start..self.filled].iter() {
+            match b {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+        }
+        line
     }
 
     /// The current record's source bytes (from its first character to its terminator) and
@@ -251,6 +280,22 @@ mod tests {
             Err(RecordsError::TooLong(_))
         ));
         assert!(read_all(long.as_bytes(), 1 << 20).is_ok());
+    }
+
+    #[test]
+    fn the_limit_is_the_limit_not_twice_it() {
+        // Once read ahead whole, and once grown past the limit by doubling: both refused.
+        for len in [150_000, 1_500_000] {
+            let text = format!("a,b\n1,2\n\n3,{}\n", "x".repeat(len));
+            let mut records = Records::new(text.as_bytes(), 100_000.min(len - 1));
+            assert!(records.advance().unwrap());
+            assert!(records.advance().unwrap());
+            assert!(matches!(records.advance(), Err(RecordsError::TooLong(_))));
+            assert_eq!(records.pending_line(), 4, "{len}");
+        }
+        let exact = format!("{}\r\n", "x".repeat(1000));
+        assert!(read_all(exact.as_bytes(), 1000).is_ok());
+        assert!(read_all(exact.as_bytes(), 999).is_err());
     }
 
     #[test]

@@ -6,13 +6,16 @@
 //! without being committed (an error, an invalid input, a panic), and by the interrupt
 //! handler of [`install_interrupt_cleanup`] on Ctrl-C or SIGTERM. Only a hard kill or a power
 //! loss can leave one behind; it is then a hidden `.NAME.*.m365report-tmp` file beside the
-//! target, never a truncated output under the target's name.
+//! target, never a truncated output under the target's name. The next run that writes the
+//! same target removes such leftovers of its own naming pattern once they are clearly stale
+//! (see [`remove_stale_temporaries`]).
 
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use tempfile::{NamedTempFile, TempPath};
 
@@ -75,6 +78,11 @@ pub enum WriteError {
 }
 
 impl WriteError {
+    /// Whether standard output was closed by the reader (`| head -1`): not a failure.
+    pub fn is_closed_pipe(&self) -> bool {
+        matches!(self, WriteError::Stdout(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+
     /// A write error for `path` from an I/O error.
     pub(crate) fn write(path: &Path, source: io::Error) -> WriteError {
         WriteError::Write {
@@ -214,8 +222,9 @@ impl AtomicFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let prefix = format!(".{name}.");
+        remove_stale_temporaries(dir, &prefix);
         let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".m365report-tmp");
+        builder.prefix(&prefix).suffix(SUFFIX);
         // Temporary files are private (0600) by default; the output should get the mode any
         // new file gets (0666 less the umask, which the kernel applies to this mode).
         #[cfg(unix)]
@@ -263,6 +272,52 @@ impl AtomicFile {
             target: self.target,
             _live: self._live,
         })
+    }
+}
+
+/// The suffix of every temporary output file.
+const SUFFIX: &str = ".m365report-tmp";
+
+/// How much older than this run a leftover temporary must be before it is removed: a
+/// temporary of another run writing the same target right now is modified as it is written.
+pub const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// When this run first wrote an output.
+static RUN_START: OnceLock<SystemTime> = OnceLock::new();
+
+/// Removes `DIR/.NAME.*.m365report-tmp` files (`prefix` is `.NAME.`) last modified more than
+/// [`STALE_AFTER`] before this run started: what a hard kill or a power loss left of an
+/// earlier write of the same target. Only regular files of exactly that pattern are touched;
+/// failures are ignored (the leftover stays, nothing else is affected).
+pub fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let start = *RUN_START.get_or_init(SystemTime::now);
+    let Some(cutoff) = start.checked_sub(STALE_AFTER) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(middle) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(SUFFIX))
+        else {
+            continue;
+        };
+        // tempfile's random part: alphanumeric, never a dot (so `.a.csv.` does not match
+        // the temporaries of `a.csv.json`).
+        if middle.is_empty() || !middle.chars().all(|c| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        if meta.modified().is_ok_and(|m| m < cutoff) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -390,6 +445,36 @@ mod tests {
             .unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&target), mode(&plain));
+    }
+
+    #[test]
+    fn stale_temporaries_of_the_same_target_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = SystemTime::now() - STALE_AFTER * 3;
+        let make = |name: &str, modified: SystemTime| {
+            let path = dir.path().join(name);
+            let file = File::create(&path).unwrap();
+            file.set_modified(modified).unwrap();
+        };
+        make(".out.json.AbC123.m365report-tmp", old); // stale leftover: removed
+        make(".out.json.XyZ789.m365report-tmp", SystemTime::now()); // live: kept
+        make(".out.json.x.json.Q1.m365report-tmp", old); // another target's: kept
+        make(".other.json.AbC123.m365report-tmp", old); // another target's: kept
+        make("out.json.AbC123.m365report-tmp", old); // not hidden, not ours: kept
+        let target = dir.path().join("out.json");
+        let mut file = AtomicFile::create(&target).unwrap();
+        file.file().write_all(b"new").unwrap();
+        file.finish().unwrap().commit(true).unwrap();
+        assert_eq!(
+            entries(dir.path()),
+            [
+                ".other.json.AbC123.m365report-tmp",
+                ".out.json.XyZ789.m365report-tmp",
+                ".out.json.x.json.Q1.m365report-tmp",
+                "out.json",
+                "out.json.AbC123.m365report-tmp",
+            ]
+        );
     }
 
     #[test]

@@ -128,7 +128,8 @@ pub enum Output {
 impl Output {
     /// Makes the output visible: renames the file into place (replacing an existing one only
     /// with `force`) or copies the bytes to standard output. Returns the file's path. A closed
-    /// standard output (`| head`) is not an error.
+    /// standard output (`| head`) is [`WriteError::Stdout`] with [`WriteError::is_closed_pipe`]:
+    /// the caller ends quietly, without a summary that would suggest everything was written.
     pub fn commit(self, force: bool) -> Result<Option<PathBuf>, WriteError> {
         match self {
             Output::File(finished) => finished.commit(force).map(Some),
@@ -142,7 +143,6 @@ impl Output {
                 };
                 match copy() {
                     Ok(()) => Ok(None),
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(None),
                     Err(e) => Err(WriteError::Stdout(e)),
                 }
             }

@@ -3,6 +3,7 @@
 
 mod archive;
 mod convert;
+mod hardening;
 mod properties;
 mod trend;
 mod validate;
