@@ -671,27 +671,9 @@ impl<R: Read> Reader<'_, '_, R> {
                     self.skip_from(value, vpos, 1)?;
                 }
             }
-            let (sep, sep_pos) = self.lex.next()?;
-            match sep {
-                Tok::Comma => {
-                    (tok, pos) = self.lex.next()?;
-                    if tok == Tok::ObjectEnd {
-                        return Err(self
-                            .lex
-                            .syntax(pos, "a trailing comma before `}`")
-                            .with_hint("remove the comma after the last property"));
-                    }
-                }
-                Tok::ObjectEnd => break,
-                other => {
-                    return Err(self.lex.syntax(
-                        sep_pos,
-                        format!(
-                            "expected `,` or `}}` after a property, found {}",
-                            other.describe()
-                        ),
-                    ))
-                }
+            match self.after_property("the envelope")? {
+                Some(next) => (tok, pos) = next,
+                None => break,
             }
         }
         if !saw_value {
@@ -710,6 +692,33 @@ impl<R: Read> Reader<'_, '_, R> {
             self.checker.stopped = true;
         }
         Ok(())
+    }
+
+    /// After a property's value: `,` and the next property name's token, or `None` at `}`.
+    /// `within` names the object for an early end of file.
+    fn after_property(&mut self, within: &str) -> Result<Option<(Tok, Pos)>> {
+        let (sep, sep_pos) = self.lex.next()?;
+        match sep {
+            Tok::Comma => {
+                let (tok, pos) = self.lex.next()?;
+                if tok == Tok::ObjectEnd {
+                    return Err(self
+                        .lex
+                        .syntax(pos, "a trailing comma before `}`")
+                        .with_hint("remove the comma after the last property"));
+                }
+                Ok(Some((tok, pos)))
+            }
+            Tok::ObjectEnd => Ok(None),
+            Tok::Eof => Err(self.lex.eof_or_limit(within)),
+            other => Err(self.lex.syntax(
+                sep_pos,
+                format!(
+                    "expected `,` or `}}` after a property, found {}",
+                    other.describe()
+                ),
+            )),
+        }
     }
 
     fn expect_colon(&mut self) -> Result<()> {
@@ -885,28 +894,9 @@ impl<R: Read> Reader<'_, '_, R> {
                     pos: vpos,
                     width,
                 });
-                let (sep, sep_pos) = self.lex.next()?;
-                match sep {
-                    Tok::Comma => {
-                        (tok, pos) = self.lex.next()?;
-                        if tok == Tok::ObjectEnd {
-                            return Err(self
-                                .lex
-                                .syntax(pos, "a trailing comma before `}`")
-                                .with_hint("remove the comma after the last property"));
-                        }
-                    }
-                    Tok::ObjectEnd => break,
-                    Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
-                    other => {
-                        return Err(self.lex.syntax(
-                            sep_pos,
-                            format!(
-                                "expected `,` or `}}` after a property, found {}",
-                                other.describe()
-                            ),
-                        ));
-                    }
+                match self.after_property("a record")? {
+                    Some(next) => (tok, pos) = next,
+                    None => break,
                 }
             }
         }

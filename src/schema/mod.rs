@@ -99,6 +99,21 @@ pub struct Column {
     pub role: Role,
 }
 
+impl Column {
+    /// Whether one of `names` is this column: its CSV header (or, for JSON, its property or
+    /// its CSV header), exactly or ignoring case and spaces.
+    fn named_in(&self, names: &[&str], json: bool) -> bool {
+        let want = if json {
+            self.property.as_str()
+        } else {
+            self.csv.as_str()
+        };
+        names
+            .iter()
+            .any(|n| *n == want || loose_eq(n, want) || (json && loose_eq(n, &self.csv)))
+    }
+}
+
 /// The pair of counts whose quotient is the active ratio, as column indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ratio {
@@ -341,16 +356,7 @@ impl Report {
     pub fn fit(&self, names: &[&str], json: bool) -> usize {
         self.columns
             .iter()
-            .filter(|c| {
-                let want = if json {
-                    c.property.as_str()
-                } else {
-                    c.csv.as_str()
-                };
-                names
-                    .iter()
-                    .any(|n| *n == want || loose_eq(n, want) || (json && loose_eq(n, &c.csv)))
-            })
+            .filter(|c| c.named_in(names, json))
             .count()
     }
 
@@ -359,17 +365,7 @@ impl Report {
     pub fn fit_values(&self, names: &[&str], json: bool) -> usize {
         self.columns
             .iter()
-            .filter(|c| c.role == Role::Value)
-            .filter(|c| {
-                let want = if json {
-                    c.property.as_str()
-                } else {
-                    c.csv.as_str()
-                };
-                names
-                    .iter()
-                    .any(|n| *n == want || loose_eq(n, want) || (json && loose_eq(n, &c.csv)))
-            })
+            .filter(|c| c.role == Role::Value && c.named_in(names, json))
             .count()
     }
 
