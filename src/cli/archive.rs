@@ -495,15 +495,7 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             },
             destination,
         );
-        writer.begin(&s.report);
-        for record in s.records.iter().rev() {
-            writer.record(&Record {
-                report: &s.report,
-                line: 0,
-                cells: &record.cells,
-            });
-        }
-        writer.finish(true);
+        writer.write_series(s);
         let committed = writer
             .take_output(Some(&s.report))
             .and_then(|o| o.map_or(Ok(None), |o| o.commit(args.force)));

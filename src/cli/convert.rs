@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use m365report::discover::{discover, Input, Source};
-use m365report::record::{Record, RecordSink};
 use m365report::render::render_file;
 use m365report::write::{
     check_target, install_interrupt_cleanup, mirror, Destination, Format, Output, RecordWriter,
@@ -144,15 +143,7 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
     for (report, mut writer) in results {
         let output = writer.take_output(report.report.as_ref());
         if !report.is_valid() {
-            if !ctx.quiet {
-                print_stderr(&render_file(&report, ctx.color));
-            }
-            invalid.push(report.name.clone());
-            outcome = outcome.max(if report.io_error {
-                Outcome::Failure
-            } else {
-                Outcome::Invalid
-            });
+            outcome = outcome.max(refuse(&report, ctx, &mut invalid));
             continue;
         }
         match output {
@@ -368,15 +359,7 @@ fn run_merge(
     let mut merge = Merge::default();
     for (report, collector) in results {
         if !report.is_valid() {
-            if !ctx.quiet {
-                print_stderr(&render_file(&report, ctx.color));
-            }
-            invalid.push(report.name.clone());
-            outcome = outcome.max(if report.io_error {
-                Outcome::Failure
-            } else {
-                Outcome::Invalid
-            });
+            outcome = outcome.max(refuse(&report, ctx, &mut invalid));
             continue;
         }
         let kind = report
@@ -464,16 +447,7 @@ fn run_merge(
             },
             destination,
         );
-        writer.begin(&series.report);
-        // Merged records are oldest first; Graph's order is newest first.
-        for record in series.records.iter().rev() {
-            writer.record(&Record {
-                report: &series.report,
-                line: 0,
-                cells: &record.cells,
-            });
-        }
-        writer.finish(true);
+        writer.write_series(series);
         match writer.take_output(Some(&series.report)) {
             Ok(Some(output)) => outputs.push((
                 series.report.name.clone(),
@@ -516,4 +490,22 @@ fn run_merge(
     }
     print_stderr(&format!("{line}\n"));
     outcome
+}
+
+/// Shows an invalid input's diagnostics and lists it; the outcome it implies (2 for an input
+/// that could not be read, 1 for invalid data).
+fn refuse(
+    report: &m365report::validate::FileReport,
+    ctx: &Context,
+    invalid: &mut Vec<String>,
+) -> Outcome {
+    if !ctx.quiet {
+        print_stderr(&render_file(report, ctx.color));
+    }
+    invalid.push(report.name.clone());
+    if report.io_error {
+        Outcome::Failure
+    } else {
+        Outcome::Invalid
+    }
 }

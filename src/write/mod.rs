@@ -246,6 +246,21 @@ pub struct RecordWriter {
 }
 
 impl RecordWriter {
+    /// Writes a merged series in Graph's order (newest report date first) and finishes it as
+    /// valid: what `convert --merge` and `archive export` both produce.
+    pub fn write_series(&mut self, series: &crate::merge::MergedSeries) {
+        self.begin(&series.report);
+        // Merged records are oldest first.
+        for record in series.records.iter().rev() {
+            self.record(&Record {
+                report: &series.report,
+                line: 0,
+                cells: &record.cells,
+            });
+        }
+        self.finish(true);
+    }
+
     /// A writer that will produce `options.format` at `destination`. Nothing is created
     /// until the report kind is known ([`RecordSink::begin`]).
     pub fn new(options: WriteOptions, destination: Destination) -> RecordWriter {
