@@ -286,20 +286,7 @@ fn commit_all(
         print_stderr(&message);
         return outcome.max(Outcome::Invalid);
     }
-    let (mut files, mut rows) = (0usize, 0u64);
-    for (name, count, output) in outputs {
-        match output.commit(args.force) {
-            Ok(_) => {
-                files += 1;
-                rows += count;
-            }
-            Err(e) => {
-                super::exit_if_closed_pipe(&e);
-                print_stderr(&format!("error: {name}: {e}\n"));
-                outcome = Outcome::Failure;
-            }
-        }
-    }
+    let (files, rows) = commit_each(outputs, args.force, &mut outcome);
     let mut line = format!(
         "converted {files} file{} ({rows} record{})",
         if files == 1 { "" } else { "s" },
@@ -462,17 +449,7 @@ fn run_merge(
         }
     }
     let files: usize = kinds.iter().map(|(_, f)| f.len()).sum();
-    let mut records = 0;
-    for (name, count, output) in outputs {
-        match output.commit(args.force) {
-            Ok(_) => records += count,
-            Err(e) => {
-                super::exit_if_closed_pipe(&e);
-                print_stderr(&format!("error: {name}: {e}\n"));
-                outcome = Outcome::Failure;
-            }
-        }
-    }
+    let (_, records) = commit_each(outputs, args.force, &mut outcome);
     let mut line = format!(
         "merged {files} file{} into {records} record{}",
         if files == 1 { "" } else { "s" },
@@ -508,4 +485,28 @@ fn refuse(
     } else {
         Outcome::Invalid
     }
+}
+
+/// Renames every finished output into place; a failure is reported and makes the outcome 2.
+/// Returns the files and records committed.
+fn commit_each(
+    outputs: Vec<(String, u64, Output)>,
+    force: bool,
+    outcome: &mut Outcome,
+) -> (usize, u64) {
+    let (mut files, mut rows) = (0, 0);
+    for (name, count, output) in outputs {
+        match output.commit(force) {
+            Ok(_) => {
+                files += 1;
+                rows += count;
+            }
+            Err(e) => {
+                super::exit_if_closed_pipe(&e);
+                print_stderr(&format!("error: {name}: {e}\n"));
+                *outcome = Outcome::Failure;
+            }
+        }
+    }
+    (files, rows)
 }
