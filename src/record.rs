@@ -133,6 +133,49 @@ pub trait RecordSink {
     fn record(&mut self, record: &Record<'_>);
     /// Called at the end with whether the file had errors.
     fn finish(&mut self, _valid: bool) {}
+    /// Whether records matter to this sink at all; a checker splitting a large file into
+    /// pieces keeps each piece's records for [`RecordSink::record`] only if they do.
+    fn wants_records(&self) -> bool {
+        true
+    }
+}
+
+/// Records kept in file order, to hand on later: the sink of a piece of a large file checked
+/// on another thread. Cells are stored flat, a record's worth after another.
+#[derive(Debug, Default)]
+pub(crate) struct RecordBuffer {
+    keep: bool,
+    width: usize,
+    lines: Vec<u64>,
+    cells: Vec<Cell>,
+}
+
+impl RecordBuffer {
+    /// A buffer that keeps records only if `keep`.
+    pub(crate) fn new(keep: bool) -> RecordBuffer {
+        RecordBuffer {
+            keep,
+            ..RecordBuffer::default()
+        }
+    }
+
+    /// The records kept: line and cells.
+    pub(crate) fn records(&self) -> impl Iterator<Item = (u64, &[Cell])> {
+        self.lines
+            .iter()
+            .copied()
+            .zip(self.cells.chunks(self.width.max(1)))
+    }
+}
+
+impl RecordSink for RecordBuffer {
+    fn record(&mut self, record: &Record<'_>) {
+        if self.keep {
+            self.width = record.cells.len();
+            self.lines.push(record.line);
+            self.cells.extend_from_slice(record.cells);
+        }
+    }
 }
 
 /// A sink that ignores everything, for plain validation.
@@ -141,4 +184,7 @@ pub struct Discard;
 
 impl RecordSink for Discard {
     fn record(&mut self, _record: &Record<'_>) {}
+    fn wants_records(&self) -> bool {
+        false
+    }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::diagnostic::{Code, Finding, Severity, Snippet};
 use crate::discover::{io_message, Input, Source};
 use crate::read::{self, InputFormat, Limits, Sniffed};
-use crate::record::{Cell, Record, RecordSink};
+use crate::record::{Cell, Record, RecordBuffer, RecordSink};
 use crate::rules::file::FileRules;
 use crate::rules::record::check_record;
 use crate::schema::{DetectionSource, Registry, Report};
@@ -25,6 +25,10 @@ pub struct CheckOptions {
     pub max_findings: usize,
     /// Resource limits for hostile input.
     pub limits: Limits,
+    /// The rows of a CSV input after its header are cut, at line ends, into pieces of about
+    /// this many bytes, checked in parallel a few per thread at a time (so memory stays
+    /// bounded) and joined in order. Findings do not depend on it; only speed does.
+    pub piece_bytes: usize,
 }
 
 impl Default for CheckOptions {
@@ -34,6 +38,7 @@ impl Default for CheckOptions {
             input_format: None,
             max_findings: 100,
             limits: Limits::default(),
+            piece_bytes: 1 << 20,
         }
     }
 }
@@ -287,12 +292,28 @@ impl Checker<'_> {
         fields_ok: &[bool],
         locate: &dyn Fn(Option<usize>) -> Location,
     ) {
-        let Some(report) = self.kind() else { return };
+        // Taken and put back rather than cloned: pieces of one file are checked on several
+        // threads, and a reference count bumped on every row would bounce between cores.
+        let Some(report) = self.report.report.take() else {
+            return;
+        };
+        self.row_of(&report, line, cells, fields_ok, locate);
+        self.report.report = Some(report);
+    }
+
+    fn row_of(
+        &mut self,
+        report: &Arc<Report>,
+        line: u64,
+        cells: &[Cell],
+        fields_ok: &[bool],
+        locate: &dyn Fn(Option<usize>) -> Location,
+    ) {
         self.report.rows += 1;
         let all_ok = fields_ok.iter().all(|&ok| ok);
         let mut problems = Vec::new();
         if all_ok {
-            check_record(&report, cells, |p| problems.push(p));
+            check_record(report, cells, |p| problems.push(p));
         }
         // Native rules cover what the built-in schemas say (a property test proves it); a
         // user's schema may say more (patterns, bounds on other keywords), so its records also
@@ -300,7 +321,7 @@ impl Checker<'_> {
         let mut schema_ok = true;
         if all_ok && problems.is_empty() && report.user_supplied {
             let record = Record {
-                report: &report,
+                report,
                 line,
                 cells,
             };
@@ -351,7 +372,7 @@ impl Checker<'_> {
             .all(|i| fields_ok[i]);
         if key_columns_ok {
             self.rules
-                .observe(&report, line, cells, |p| file_problems.push(p));
+                .observe(report, line, cells, |p| file_problems.push(p));
             if self.gap.is_none() && self.rules.first_gap_line() == Some(line) {
                 self.gap = Some(locate(report.report_date()));
             }
@@ -374,11 +395,85 @@ impl Checker<'_> {
         }
         if all_ok && record_ok && !self.header_errors {
             self.sink.record(&Record {
-                report: &report,
+                report,
                 line,
                 cells,
             });
         }
+    }
+
+    /// A checker for a later piece of this file, to run on another thread: same report,
+    /// options and name, fresh findings and file rules, its good records kept in `buffer`.
+    pub(crate) fn piece<'p>(
+        registry: &'p Registry,
+        options: &'p CheckOptions,
+        file_name: Option<&'p str>,
+        report: &Arc<Report>,
+        buffer: &'p mut RecordBuffer,
+    ) -> Checker<'p> {
+        let checked = FileReport {
+            name: String::new(),
+            index: 0,
+            report: Some(report.clone()),
+            detected_by: None,
+            input_format: None,
+            rows: 0,
+            findings: Vec::new(),
+            errors: 0,
+            warnings: 0,
+            omitted: 0,
+            io_error: false,
+        };
+        Checker {
+            registry,
+            options,
+            file_name,
+            report: checked,
+            rules: FileRules::default(),
+            sink: buffer,
+            header_errors: false,
+            gap: None,
+            stopped: false,
+        }
+    }
+
+    /// What a piece's checker found, to hand to [`Checker::absorb`].
+    pub(crate) fn into_piece(self) -> Piece {
+        Piece {
+            clean: !self.stopped && self.report.findings.is_empty() && self.report.omitted == 0,
+            rows: self.report.rows,
+            rules: self.rules,
+            gap: self.gap,
+        }
+    }
+
+    /// Takes in a piece checked on its own, with its good records, when that is exactly what
+    /// checking its rows here would have done: the piece found nothing, and nothing is found
+    /// at the seam. `false` (nothing changed) otherwise: the caller checks the piece's rows
+    /// here instead, so findings are the same whichever way a file is read.
+    pub(crate) fn absorb(&mut self, piece: &Piece, records: &RecordBuffer) -> bool {
+        if !piece.clean || !self.rules.append(&piece.rules) {
+            return false;
+        }
+        self.report.rows += piece.rows;
+        if self.gap.is_none() {
+            self.gap.clone_from(&piece.gap);
+        }
+        if let (false, Some(report)) = (self.header_errors, &self.report.report) {
+            for (line, cells) in records.records() {
+                self.sink.record(&Record {
+                    report,
+                    line,
+                    cells,
+                });
+            }
+        }
+        true
+    }
+
+    /// Whether the sink does anything with records (pieces need not keep them if not).
+    pub(crate) fn wants_records(&self) -> bool {
+        self.sink.wants_records()
     }
 
     fn finish(mut self) -> FileReport {
@@ -414,4 +509,12 @@ impl Checker<'_> {
         self.sink.finish(valid);
         self.report
     }
+}
+
+/// What checking one piece of a file on its own found; see [`Checker::absorb`].
+pub(crate) struct Piece {
+    clean: bool,
+    rows: u64,
+    rules: FileRules,
+    gap: Option<Location>,
 }

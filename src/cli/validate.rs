@@ -69,6 +69,7 @@ impl InputArgs {
                 max_record_bytes: self.max_record_bytes,
                 ..Limits::default()
             },
+            ..CheckOptions::default()
         })
     }
 }

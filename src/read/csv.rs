@@ -3,12 +3,14 @@
 use std::io::Read;
 
 use super::locate::{csv_fields, locate};
-use super::records::{Records, RecordsError, Row};
+use rayon::prelude::*;
+
+use super::records::{is_plain, Lines, Records, RecordsError, Row};
 use crate::diagnostic::{Code, Finding};
-use crate::record::Cell;
+use crate::record::{Cell, RecordBuffer};
 use crate::rules::field::check_text_cell;
 use crate::schema::{loose_eq, Report};
-use crate::validate::{Checker, Location};
+use crate::validate::{Checker, Location, Piece};
 
 /// The UTF-8 byte-order mark as it reads after a Latin-1 round trip.
 const MOJIBAKE_BOM: &str = "\u{EF}\u{BB}\u{BF}";
@@ -33,47 +35,251 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
             cell_of[*j] = Some(i);
         }
     }
-    let mut cells = vec![Cell::Null; report.columns.len()];
-    let mut ok = vec![false; report.columns.len()];
+    let layout = Layout {
+        report: &report,
+        map: &map,
+        cell_of: &cell_of,
+    };
+    let (rest, line, eof) = records.take_rest();
+    let mut feed = Feed {
+        src: records.source(),
+        carry: rest,
+        line,
+        eof,
+        failed: None,
+        cut: 0,
+        piece: checker.options.piece_bytes.max(1),
+        limit: checker.options.limits.max_record_bytes,
+    };
+    let (registry, options, file_name) = (checker.registry, checker.options, checker.file_name);
+    let keep = checker.wants_records();
+    let batch = 2 * rayon::current_num_threads();
     loop {
-        match records.advance() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = records.pending_line();
-                return read_error(checker, e, line);
+        let mut pieces = Vec::with_capacity(batch);
+        // What ended the batch, if not its size.
+        let mut after = None;
+        while pieces.len() < batch {
+            match feed.next() {
+                Next::Piece(text, line) => pieces.push((text, line)),
+                other => {
+                    after = Some(other);
+                    break;
+                }
             }
         }
-        let (raw, line) = records.raw();
-        let at = |offset: usize, width: usize| locate(raw, line, offset, width);
-        check_row(
-            &records.row(),
-            &report,
-            &map,
-            &cell_of,
-            line,
-            raw,
-            &at,
-            &mut cells,
-            &mut ok,
-            checker,
-        );
+        let checked: Vec<(Piece, RecordBuffer)> = if pieces.len() > 1 {
+            pieces
+                .par_iter()
+                .map(|(text, line)| {
+                    let mut buffer = RecordBuffer::new(keep);
+                    let mut piece =
+                        Checker::piece(registry, options, file_name, &report, &mut buffer);
+                    check_plain(text, *line, &layout, &mut piece);
+                    (piece.into_piece(), buffer)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (i, (text, line)) in pieces.iter().enumerate() {
+            // A piece that found something, or that meets the rows before it in a way the
+            // file rules would report, is checked again here, in order, for exact findings.
+            let absorbed = checked
+                .get(i)
+                .is_some_and(|(piece, buffer)| checker.absorb(piece, buffer));
+            if !absorbed {
+                check_plain(text, *line, &layout, checker);
+            }
+            if checker.stopped {
+                return;
+            }
+        }
+        match after {
+            None | Some(Next::Piece(..)) => {}
+            Some(Next::End) => return,
+            Some(Next::Failed(e)) => return checker.io_failure(&e),
+            Some(Next::Tangled) => {
+                // Quotes or bare carriage returns: the rest goes through the CSV parser.
+                let text = std::io::Cursor::new(std::mem::take(&mut feed.carry));
+                let mut tail = Records::starting_at(
+                    text.chain(feed.src),
+                    options.limits.max_record_bytes,
+                    feed.line,
+                );
+                let mut scratch = Scratch::new(&report);
+                loop {
+                    match tail.advance() {
+                        Ok(true) => {}
+                        Ok(false) => return,
+                        Err(e) => {
+                            let line = tail.pending_line();
+                            return read_error(checker, e, line);
+                        }
+                    }
+                    let (raw, line) = tail.raw();
+                    check_row(&tail.row(), &layout, line, raw, &mut scratch, checker);
+                }
+            }
+        }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where the schema's columns are in this file's rows.
+struct Layout<'a> {
+    report: &'a Report,
+    /// For each header cell, the schema column it holds.
+    map: &'a [Option<usize>],
+    /// For each schema column, the header cell holding it.
+    cell_of: &'a [Option<usize>],
+}
+
+/// What [`Feed::next`] found.
+enum Next {
+    /// Whole plain lines (see [`is_plain`]) and the line the first starts on.
+    Piece(Vec<u8>, u64),
+    /// Text [`Lines`] cannot read (quotes, bare carriage returns, a very long line): the
+    /// rest is `carry` and then the source, for the CSV parser.
+    Tangled,
+    /// The input failed after the pieces already handed out.
+    Failed(std::io::Error),
+    /// Nothing is left.
+    End,
+}
+
+/// Cuts the input into pieces at line ends.
+struct Feed<'r, R> {
+    src: &'r mut R,
+    /// Bytes read but not yet handed out; starts on line `line`.
+    carry: Vec<u8>,
+    line: u64,
+    eof: bool,
+    failed: Option<std::io::Error>,
+    /// Pieces handed out so far.
+    cut: usize,
+    /// Bytes per piece.
+    piece: usize,
+    /// The longest record allowed: a longer line goes to the parser, which reports it.
+    limit: usize,
+}
+
+impl<R: Read> Feed<'_, R> {
+    fn next(&mut self) -> Next {
+        let mut more = self.carry.len() < self.piece;
+        loop {
+            if more && !self.eof && self.failed.is_none() {
+                let want = match self.piece.checked_sub(self.carry.len()) {
+                    Some(0) | None => self.piece,
+                    Some(n) => n,
+                };
+                if self.cut > 0 {
+                    // A large input: read the piece at once rather than growing into it.
+                    self.carry.reserve(want.min(1 << 24));
+                }
+                match self
+                    .src
+                    .by_ref()
+                    .take(want as u64)
+                    .read_to_end(&mut self.carry)
+                {
+                    Ok(n) => self.eof = n < want,
+                    Err(e) => self.failed = Some(e),
+                }
+            }
+            if self.carry.is_empty() {
+                return self.failed.take().map_or(Next::End, Next::Failed);
+            }
+            // The last line end within the piece's size, or else the first after it.
+            let within = &self.carry[..self.carry.len().min(self.piece)];
+            let line_end = memchr::memrchr(b'\n', within).or_else(|| {
+                memchr::memchr(b'\n', &self.carry[within.len()..]).map(|p| p + within.len())
+            });
+            let cut = if self.eof && self.carry.len() <= self.piece {
+                self.carry.len()
+            } else if let Some(p) = line_end {
+                p + 1
+            } else if self.eof {
+                self.carry.len()
+            } else if let Some(e) = self.failed.take() {
+                // An unfinished line after a read error is lost, as it is to the parser.
+                return Next::Failed(e);
+            } else if self.carry.len() > self.limit {
+                return Next::Tangled;
+            } else {
+                more = true;
+                continue;
+            };
+            if !is_plain(&self.carry[..cut]) {
+                return Next::Tangled;
+            }
+            let mut rest = Vec::with_capacity(if self.eof { 0 } else { self.piece.min(1 << 24) });
+            rest.extend_from_slice(&self.carry[cut..]);
+            self.carry.truncate(cut);
+            let text = std::mem::replace(&mut self.carry, rest);
+            let line = self.line;
+            self.line += memchr::memchr_iter(b'\n', &text).count() as u64;
+            self.cut += 1;
+            return Next::Piece(text, line);
+        }
+    }
+}
+
+/// Per-row buffers of one file: the cells in schema order, whether each passed its field
+/// rule, and, where `known`, the text each was read from (dates are ten bytes).
+struct Scratch {
+    cells: Vec<Cell>,
+    ok: Vec<bool>,
+    text: Vec<[u8; 10]>,
+    known: Vec<bool>,
+}
+
+impl Scratch {
+    fn new(report: &Report) -> Scratch {
+        let n = report.columns.len();
+        Scratch {
+            cells: vec![Cell::Null; n],
+            ok: vec![false; n],
+            text: vec![[0; 10]; n],
+            known: vec![false; n],
+        }
+    }
+}
+
+/// Checks the rows of plain text (see [`is_plain`]) starting on line `line`.
+fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checker<'_>) {
+    let limit = checker.options.limits.max_record_bytes;
+    let mut lines = Lines::new(text, line, limit);
+    let mut scratch = Scratch::new(layout.report);
+    loop {
+        match lines.next_record() {
+            Ok(Some((row, raw, line))) => {
+                check_row(&row, layout, line, raw, &mut scratch, checker);
+            }
+            Ok(None) => return,
+            Err(line) => return read_error(checker, RecordsError::TooLong(limit), line),
+        }
+    }
+}
+
 fn check_row(
     record: &Row<'_>,
-    report: &Report,
-    map: &[Option<usize>],
-    cell_of: &[Option<usize>],
+    layout: &Layout<'_>,
     line: u64,
     raw: &[u8],
-    at: &dyn Fn(usize, usize) -> Location,
-    cells: &mut [Cell],
-    ok: &mut [bool],
+    scratch: &mut Scratch,
     checker: &mut Checker<'_>,
 ) {
+    let Scratch {
+        cells,
+        ok,
+        text,
+        known,
+    } = scratch;
+    let Layout {
+        report,
+        map,
+        cell_of,
+    } = *layout;
+    let at = |offset: usize, width: usize| locate(raw, line, offset, width);
     let span = |i: usize| csv_fields(raw, b',').get(i).copied();
     let locate_field = |i: usize| match span(i) {
         Some((s, e)) => at(s, e - s),
@@ -110,8 +316,8 @@ fn check_row(
         checker.skipped_row();
         return;
     }
-    if let Err(e) = std::str::from_utf8(record.as_slice()) {
-        let _ = e;
+    let fields = record.as_slice();
+    if !fields.is_ascii() && std::str::from_utf8(fields).is_err() {
         let bad = match std::str::from_utf8(raw) {
             Err(e) => e.valid_up_to(),
             Ok(_) => 0,
@@ -136,17 +342,30 @@ fn check_row(
         let Some(i) = cell_of[j] else {
             cells[j] = Cell::Null;
             ok[j] = false;
+            known[j] = false;
             continue;
         };
         let raw_field = record.get(i).unwrap_or_default();
+        // A file repeats its refresh date on every row: a cell whose text is the previous
+        // row's is the previous row's value.
+        if known[j] && <[u8; 10]>::try_from(raw_field).is_ok_and(|t| t == text[j]) {
+            continue;
+        }
         match check_text_cell(&column.kind, raw_field) {
             Ok(cell) => {
                 cells[j] = cell;
                 ok[j] = true;
+                if let Ok(t) = <[u8; 10]>::try_from(raw_field) {
+                    text[j] = t;
+                    known[j] = true;
+                } else {
+                    known[j] = false;
+                }
             }
             Err(p) => {
                 cells[j] = Cell::Null;
                 ok[j] = false;
+                known[j] = false;
                 checker.push_with(p.code.severity(), || {
                     let loc = locate_field(i);
                     let found = String::from_utf8_lossy(raw_field);

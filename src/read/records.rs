@@ -25,10 +25,15 @@ pub(crate) enum RecordsError {
 const SLACK: usize = 64 * 1024;
 
 /// One CSV record's fields, borrowed from the reader.
+///
+/// Field `i` ends at `ends[i]` in `fields`; the next starts `gap` bytes later: 0 where the
+/// parser wrote unquoted fields back to back, 1 where `fields` is the record's own text and
+/// a comma sits between fields.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Row<'a> {
     fields: &'a [u8],
     ends: &'a [usize],
+    gap: usize,
 }
 
 impl<'a> Row<'a> {
@@ -40,7 +45,11 @@ impl<'a> Row<'a> {
     /// Field `i`, unquoted.
     pub(crate) fn get(&self, i: usize) -> Option<&'a [u8]> {
         let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] + self.gap
+        };
         self.fields.get(start..end)
     }
 
@@ -74,14 +83,21 @@ pub(crate) struct Records<R> {
     count: usize,
     raw_start: usize,
     record_line: u64,
-    /// The parser's line count when the record being read started.
+    /// The line count when the record being read started.
     line_before: u64,
+    /// Lines before the first byte of `src` (the parser counts from 1).
+    line_offset: u64,
     limit: usize,
 }
 
 impl<R: Read> Records<R> {
     /// A reader of comma-separated records from `src`; records over `limit` bytes are refused.
     pub(crate) fn new(src: R, limit: usize) -> Records<R> {
+        Records::starting_at(src, limit, 1)
+    }
+
+    /// A reader of records from `src`, whose first byte is on line `line` of its file.
+    pub(crate) fn starting_at(src: R, limit: usize, line: u64) -> Records<R> {
         // `csv_core::Reader`'s `Clone` does not copy its DFA, so parsers are reused, not cloned.
         let core = PARSER
             .with(|p| p.borrow_mut().take())
@@ -98,8 +114,9 @@ impl<R: Read> Records<R> {
             ends: vec![0; 16],
             count: 0,
             raw_start: 0,
-            record_line: 1,
+            record_line: line,
             line_before: 0,
+            line_offset: line - 1,
             limit,
         }
     }
@@ -112,7 +129,7 @@ impl<R: Read> Records<R> {
             self.pos = 0;
         }
         self.start = self.pos;
-        let line_before = self.core.line();
+        let line_before = self.core.line() + self.line_offset;
         self.line_before = line_before;
         let (mut out, mut nends) = (0, 0);
         loop {
@@ -201,6 +218,7 @@ impl<R: Read> Records<R> {
         Row {
             fields: &self.fields,
             ends: &self.ends[..self.count],
+            gap: 0,
         }
     }
 
@@ -217,11 +235,104 @@ impl<R: Read> Records<R> {
         line
     }
 
+    /// Hands over what was read ahead but not parsed, with the line its first byte is on and
+    /// whether the source is exhausted; the caller reads the rest from [`Records::source`].
+    /// Call only between records.
+    pub(crate) fn take_rest(&mut self) -> (Vec<u8>, u64, bool) {
+        let rest = self.buf[self.pos..self.filled].to_vec();
+        self.pos = self.filled;
+        (rest, self.core.line() + self.line_offset, self.eof)
+    }
+
+    /// The underlying reader.
+    pub(crate) fn source(&mut self) -> &mut R {
+        &mut self.src
+    }
+
     /// The current record's source bytes (from its first character to its terminator) and
     /// the line it starts on.
     pub(crate) fn raw(&self) -> (&[u8], u64) {
         (&self.buf[self.raw_start..self.pos], self.record_line)
     }
+}
+
+/// Records of text known to hold no quote and no carriage return but before a line feed:
+/// there every line feed ends a record and every comma ends a field, so records are split
+/// with `memchr` instead of a parser's state machine. Blank lines are skipped, as `csv_core`
+/// does.
+pub(crate) struct Lines<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: u64,
+    ends: Vec<usize>,
+    limit: usize,
+}
+
+impl<'a> Lines<'a> {
+    /// The records of `text`, whose first byte is on line `line`.
+    pub(crate) fn new(text: &'a [u8], line: u64, limit: usize) -> Lines<'a> {
+        Lines {
+            text,
+            pos: 0,
+            line,
+            ends: Vec::with_capacity(16),
+            limit,
+        }
+    }
+
+    /// The next record, its source bytes (terminator included) and its line; `Err` with the
+    /// line of a record longer than the limit.
+    pub(crate) fn next_record(&mut self) -> Result<Option<Line<'_, 'a>>, u64> {
+        loop {
+            let text = self.text;
+            if self.pos >= text.len() {
+                return Ok(None);
+            }
+            let start = self.pos;
+            // Fields are a few bytes long: a plain loop beats a vectorised search per field.
+            self.ends.clear();
+            let mut end = start;
+            while end < text.len() {
+                match text[end] {
+                    b',' => self.ends.push(end - start),
+                    b'\n' => break,
+                    _ => {}
+                }
+                end += 1;
+            }
+            let next = (end + 1).min(text.len());
+            let line = self.line;
+            self.line += u64::from(next > end);
+            self.pos = next;
+            let body = match text[start..end].split_last() {
+                Some((b'\r', body)) => body,
+                _ => &text[start..end],
+            };
+            if body.is_empty() {
+                continue;
+            }
+            if body.len() > self.limit {
+                return Err(line);
+            }
+            self.ends.push(body.len());
+            let row = Row {
+                fields: body,
+                ends: &self.ends,
+                gap: 1,
+            };
+            return Ok(Some((row, &text[start..next], line)));
+        }
+    }
+}
+
+/// A record read by [`Lines`]: its fields, its source bytes and its line.
+pub(crate) type Line<'r, 'a> = (Row<'r>, &'a [u8], u64);
+
+/// Whether `text` can be read with [`Lines`]: no quote anywhere, and a carriage return only
+/// right before a line feed.
+pub(crate) fn is_plain(text: &[u8]) -> bool {
+    memchr::memchr2_iter(b'"', b'\r', text)
+        .all(|i| text[i] == b'\r' && text.get(i + 1) == Some(&b'\n'))
 }
 
 impl<R> Drop for Records<R> {
@@ -308,5 +419,46 @@ mod tests {
         assert_eq!(rows.len(), 20_001);
         assert_eq!(rows[20_000].0, ["19999", "39998"]);
         assert_eq!(rows[20_000].1, 20_001);
+    }
+
+    proptest::proptest! {
+        /// On plain text, splitting lines gives the parser's records, lines and limits.
+        #[test]
+        fn lines_read_plain_text_as_the_parser_does(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just("a"), proptest::strategy::Just("12"),
+                proptest::strategy::Just(","), proptest::strategy::Just("\n"),
+                proptest::strategy::Just("\r\n"), proptest::strategy::Just(" "),
+                proptest::strategy::Just("é"),
+            ], 0..40),
+            limit in 1usize..12,
+        ) {
+            let text: String = parts.concat();
+            proptest::prop_assume!(is_plain(text.as_bytes()));
+            let parsed = read_all(text.as_bytes(), limit);
+            let mut lines = Lines::new(text.as_bytes(), 1, limit);
+            let mut split = Vec::new();
+            let outcome = loop {
+                match lines.next_record() {
+                    Ok(Some((row, _, line))) => split.push((
+                        row.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>(),
+                        line,
+                    )),
+                    Ok(None) => break None,
+                    Err(line) => break Some(line),
+                }
+            };
+            match parsed {
+                // The parser also counts blank lines before a record towards the limit; a
+                // record just under it may pass here and not there, never the reverse.
+                Ok(records) => {
+                    proptest::prop_assert_eq!(outcome, None);
+                    let records: Vec<_> = records.into_iter().map(|(f, l, _)| (f, l)).collect();
+                    proptest::prop_assert_eq!(split, records);
+                }
+                Err(RecordsError::TooLong(_)) => {}
+                Err(e) => proptest::prop_assert!(false, "{e}"),
+            }
+        }
     }
 }

@@ -64,6 +64,10 @@ pub fn parse_json_date(b: &[u8]) -> Option<NaiveDate> {
 /// Parses a whole number written as plain ASCII digits with an optional leading `-`,
 /// refusing overflow. Signs, separators and decimals are left to the caller's diagnosis.
 pub fn parse_count(b: &[u8]) -> Option<i64> {
+    // Up to 18 digits cannot overflow: the common case needs no checked arithmetic.
+    if (1..=18).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0, |n, &c| n * 10 + i64::from(c - b'0')));
+    }
     let (negative, digits) = match b.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, b),

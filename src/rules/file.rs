@@ -34,6 +34,16 @@ struct DaySet {
 impl DaySet {
     /// Inserts `day`; false if it was already there.
     fn insert(&mut self, day: i64) -> bool {
+        self.reach(day);
+        let offset = (day - self.base) as usize;
+        let (word, bit) = (offset / 64, offset % 64);
+        let fresh = self.words[word] & (1 << bit) == 0;
+        self.words[word] |= 1 << bit;
+        fresh
+    }
+
+    /// Widens the set so that `day` has a word, without adding it.
+    fn reach(&mut self, day: i64) {
         if self.words.is_empty() {
             self.base = day.div_euclid(64) * 64;
         }
@@ -46,14 +56,43 @@ impl DaySet {
             self.words.splice(0..0, std::iter::repeat_n(0, grow));
             self.base -= 64 * grow as i64;
         }
-        let offset = (day - self.base) as usize;
-        let (word, bit) = (offset / 64, offset % 64);
+        let word = (day - self.base) as usize / 64;
         if word >= self.words.len() {
             self.words.resize(word + 1, 0);
         }
-        let fresh = self.words[word] & (1 << bit) == 0;
-        self.words[word] |= 1 << bit;
-        fresh
+    }
+
+    /// The words of the set with the first day each covers (bases are multiples of 64, so
+    /// the words of two sets line up).
+    fn spans(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
+        self.words
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| (self.base + 64 * i as i64, w))
+    }
+
+    /// Whether a day is in both sets.
+    fn meets(&self, other: &DaySet) -> bool {
+        other.spans().any(|(first, w)| {
+            w != 0
+                && first >= self.base
+                && self
+                    .words
+                    .get(((first - self.base) / 64) as usize)
+                    .is_some_and(|mine| mine & w != 0)
+        })
+    }
+
+    /// Adds every day of `other`.
+    fn union(&mut self, other: &DaySet) {
+        let mut used = other.spans().filter(|&(_, w)| w != 0);
+        let Some((low, _)) = used.next() else { return };
+        let high = used.last().map_or(low, |(first, _)| first);
+        self.reach(low);
+        self.reach(high);
+        for (first, w) in other.spans().filter(|&(_, w)| w != 0) {
+            self.words[((first - self.base) / 64) as usize] |= w;
+        }
     }
 
     /// The first day in `from..=to` that is not in the set.
@@ -78,6 +117,8 @@ pub struct FileRules {
     refresh: Option<NaiveDate>,
     mixed_refresh: bool,
     previous: Option<NaiveDate>,
+    /// The report date of the first row that had one.
+    first: Option<NaiveDate>,
     out_of_order: bool,
     first_gap: Option<(NaiveDate, NaiveDate, u64)>,
     days: DaySet,
@@ -155,6 +196,7 @@ impl FileRules {
             return;
         };
         let name = &report.columns[r].csv;
+        self.first.get_or_insert(date);
         if !self.days.insert(day_number(date)) {
             let earlier = match self.previous {
                 Some(p) if p == date => "on the previous row".to_string(),
@@ -187,8 +229,9 @@ impl FileRules {
                     ),
                 });
             }
-            let step = (previous - date).num_days().abs();
-            if step > 1 && self.first_gap.is_none() {
+            // Neighbouring days (the usual step) are told apart without date arithmetic.
+            let adjacent = date.succ_opt() == Some(previous) || previous.succ_opt() == Some(date);
+            if !adjacent && self.first_gap.is_none() {
                 let (newer, older) = if date < previous {
                     (previous, date)
                 } else {
@@ -198,6 +241,49 @@ impl FileRules {
             }
         }
         self.previous = Some(date);
+    }
+
+    /// Appends the state of the rows that follow, observed on their own (`later` starts
+    /// empty at the row after this state's last), when that gives the state observing them
+    /// here would have and nothing observed here would have been reported. `false` (nothing
+    /// changed) when a problem could begin at the seam or inside `later`: the caller then
+    /// observes those rows here, one by one, so every finding is found where it would be.
+    pub fn append(&mut self, later: &FileRules) -> bool {
+        let clean = later.unreadable == 0
+            && !later.mixed_periods
+            && !later.mixed_refresh
+            && !later.out_of_order;
+        let period = match (&self.period, &later.period) {
+            (Some((a, _)), Some((b, _))) => a == b || self.mixed_periods,
+            _ => true,
+        };
+        let refresh = match (self.refresh, later.refresh) {
+            (Some(a), Some(b)) => a == b || self.mixed_refresh,
+            _ => true,
+        };
+        // The seam between this state's last date and the next one: an order change, a
+        // duplicate or a gap would be reported (or located) at the later row.
+        let seam = match (self.previous, later.first) {
+            (Some(p), Some(f)) => {
+                (f < p || self.out_of_order)
+                    && ((p - f).num_days().abs() == 1 || self.first_gap.is_some())
+            }
+            _ => true,
+        };
+        if !(clean && period && refresh && seam) || self.days.meets(&later.days) {
+            return false;
+        }
+        self.rows += later.rows;
+        self.period = self.period.take().or_else(|| later.period.clone());
+        self.refresh = self.refresh.or(later.refresh);
+        self.previous = later.previous.or(self.previous);
+        self.first = self.first.or(later.first);
+        self.first_gap = self.first_gap.or(later.first_gap);
+        self.days.union(&later.days);
+        self.distinct += later.distinct;
+        self.min = self.min.into_iter().chain(later.min).min();
+        self.max = self.max.into_iter().chain(later.max).max();
+        true
     }
 
     /// Counts a row whose dates or period failed their field rules: it is a row, but the
@@ -364,5 +450,75 @@ mod tests {
         assert!(!set.insert(0) && !set.insert(9_999));
         assert_eq!(set.first_missing(0, 9_999), None);
         assert_eq!(set.first_missing(0, 10_000), Some(10_000));
+    }
+
+    /// Rows of (report date offset from a base day, period index), observed from line 2.
+    fn observe_all(
+        rules: &mut FileRules,
+        rows: &[(i64, u16)],
+        first_line: u64,
+        out: &mut Vec<(Code, u64)>,
+    ) {
+        let registry = Registry::builtin().unwrap();
+        let report = registry.find("GroupCounts").unwrap();
+        let base = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        for (i, &(offset, period)) in rows.iter().enumerate() {
+            let cells = [
+                Cell::Date(base),
+                Cell::Int(9),
+                Cell::Int(1),
+                Cell::Date(base - chrono::Days::new(offset as u64)),
+                Cell::Enum(period),
+            ];
+            rules.observe(report, first_line + i as u64, &cells, |p| {
+                out.push((p.code, p.line))
+            });
+        }
+    }
+
+    fn finish(rules: &mut FileRules) -> Vec<(Code, u64)> {
+        let registry = Registry::builtin().unwrap();
+        let report = registry.find("GroupCounts").unwrap();
+        let mut out = Vec::new();
+        rules.finish(report, |p| out.push((p.code, p.line)));
+        out
+    }
+
+    #[test]
+    fn a_long_clean_file_appends_piece_by_piece() {
+        let rows: Vec<(i64, u16)> = (0..1000).map(|d| (d, 3)).collect();
+        let mut whole = FileRules::default();
+        let mut found = Vec::new();
+        for (i, piece) in rows.chunks(64).enumerate() {
+            let mut part = FileRules::default();
+            observe_all(&mut part, piece, 2 + 64 * i as u64, &mut found);
+            assert!(whole.append(&part), "piece {i}");
+        }
+        assert!(found.is_empty());
+        assert_eq!(finish(&mut whole), [(Code::RowCount, 1)]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn appending_a_piece_equals_observing_its_rows_here(
+            rows in proptest::collection::vec((0i64..12, proptest::prop_oneof![9 => proptest::strategy::Just(0u16), 1 => 0u16..2]), 0..24),
+            split in 0usize..24,
+        ) {
+            let split = split.min(rows.len());
+            let mut whole = FileRules::default();
+            let mut expected = Vec::new();
+            observe_all(&mut whole, &rows, 2, &mut expected);
+            let mut head = FileRules::default();
+            let mut found = Vec::new();
+            observe_all(&mut head, &rows[..split], 2, &mut found);
+            let mut tail = FileRules::default();
+            let mut tail_found = Vec::new();
+            observe_all(&mut tail, &rows[split..], 2 + split as u64, &mut tail_found);
+            if tail_found.is_empty() && head.append(&tail) {
+                proptest::prop_assert_eq!(&found, &expected);
+                proptest::prop_assert_eq!(head.first_gap_line(), whole.first_gap_line());
+                proptest::prop_assert_eq!(finish(&mut head), finish(&mut whole));
+            }
+        }
     }
 }

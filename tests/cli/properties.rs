@@ -321,6 +321,16 @@ fn render_csv_shaped_json(export: &Export, style: &Style) -> Vec<u8> {
 
 /// Checks bytes as the library does for a file named `name`, with the report given.
 fn check(bytes: &[u8], report: &Arc<Report>, format: Option<InputFormat>) -> FileReport {
+    check_in_pieces(bytes, report, format, CheckOptions::default().piece_bytes)
+}
+
+/// [`check`], cutting CSV rows into pieces of about `piece_bytes` checked in parallel.
+fn check_in_pieces(
+    bytes: &[u8],
+    report: &Arc<Report>,
+    format: Option<InputFormat>,
+    piece_bytes: usize,
+) -> FileReport {
     let name = format!("export-{}.data", report.name);
     let source = Source {
         input: Input::Path(PathBuf::from(&name)),
@@ -332,6 +342,7 @@ fn check(bytes: &[u8], report: &Arc<Report>, format: Option<InputFormat>) -> Fil
     let options = CheckOptions {
         report: Some(report.clone()),
         input_format: format,
+        piece_bytes,
         ..CheckOptions::default()
     };
     check_reader(bytes, &source, registry(), &options, &mut Discard)
@@ -593,6 +604,35 @@ proptest! {
                 "{defect:?}: expected {code}, found {found:?}\n---\n{}",
                 String::from_utf8_lossy(&bytes)
             );
+        }
+    }
+
+    /// Large CSV files are checked in pieces on several threads; wherever the seams fall
+    /// (here every few rows, next to any defect), the findings are those of one pass.
+    #[test]
+    fn pieces_find_what_one_pass_finds(
+        export in export(),
+        mut style in style(),
+        which in 0usize..Defect::ALL.len(),
+        pick in any::<u64>(),
+    ) {
+        let defect = Defect::ALL[which];
+        let Some(bytes) = mutate(&export, defect, pick, &mut style) else {
+            return Ok(());
+        };
+        let whole = check_in_pieces(&bytes, &export.report, None, usize::MAX);
+        let summary = |r: &FileReport| {
+            let findings: Vec<String> = r
+                .findings
+                .iter()
+                .map(|f| format!("{} {}:{} {} {:?}", f.code.as_str(), f.line, f.column, f.message, f.snippet))
+                .collect();
+            (findings, r.rows, r.errors, r.warnings, r.omitted)
+        };
+        // Every piece size up to a few rows long puts a seam next to every row.
+        for piece in 1..200 {
+            let pieces = check_in_pieces(&bytes, &export.report, None, piece);
+            prop_assert_eq!(summary(&pieces), summary(&whole), "{:?}, pieces of {} bytes", defect, piece);
         }
     }
 
