@@ -54,6 +54,20 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
     let (registry, options, file_name) = (checker.registry, checker.options, checker.file_name);
     let keep = checker.wants_records();
     let batch = 2 * rayon::current_num_threads();
+    let check_pieces = |pieces: &[(Vec<u8>, u64)]| -> Vec<(Piece, RecordBuffer)> {
+        pieces
+            .par_iter()
+            .map(|(text, line)| {
+                let mut buffer = RecordBuffer::new(keep);
+                let mut piece = Checker::piece(registry, options, file_name, &report, &mut buffer);
+                check_plain(text, *line, &layout, &mut piece);
+                (piece.into_piece(), buffer)
+            })
+            .collect()
+    };
+    // Pieces checked on their own, waiting to be joined here in order; joining one batch
+    // (where a writer sink does its work) overlaps with checking the next.
+    let mut ready: Option<Batch> = None;
     loop {
         let mut pieces = Vec::with_capacity(batch);
         // What ended the batch, if not its size.
@@ -67,32 +81,26 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
                 }
             }
         }
-        let checked: Vec<(Piece, RecordBuffer)> = if pieces.len() > 1 {
-            pieces
-                .par_iter()
-                .map(|(text, line)| {
-                    let mut buffer = RecordBuffer::new(keep);
-                    let mut piece =
-                        Checker::piece(registry, options, file_name, &report, &mut buffer);
-                    check_plain(text, *line, &layout, &mut piece);
-                    (piece.into_piece(), buffer)
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        for (i, (text, line)) in pieces.iter().enumerate() {
-            // A piece that found something, or that meets the rows before it in a way the
-            // file rules would report, is checked again here, in order, for exact findings.
-            let absorbed = checked
-                .get(i)
-                .is_some_and(|(piece, buffer)| checker.absorb(piece, buffer));
-            if !absorbed {
-                check_plain(text, *line, &layout, checker);
-            }
-            if checker.stopped {
+        // A single piece (a small file) is simply checked here when joined.
+        let checked = if pieces.len() > 1 {
+            let mut checked = Vec::new();
+            let joined = rayon::in_place_scope(|scope| {
+                scope.spawn(|_| checked = check_pieces(&pieces));
+                join_pieces(ready.take(), &layout, checker)
+            });
+            if !joined {
                 return;
             }
+            checked
+        } else {
+            if !join_pieces(ready.take(), &layout, checker) {
+                return;
+            }
+            Vec::new()
+        };
+        ready = Some((pieces, checked));
+        if after.is_some() && !join_pieces(ready.take(), &layout, checker) {
+            return;
         }
         match after {
             None | Some(Next::Piece(..)) => {}
@@ -122,6 +130,31 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
             }
         }
     }
+}
+
+/// Pieces of text with their first line, and what checking each on its own found (empty
+/// when they were not checked on their own).
+type Batch = (Vec<(Vec<u8>, u64)>, Vec<(Piece, RecordBuffer)>);
+
+/// Joins a batch of pieces to the checker in order: a piece that found something, or that
+/// meets the rows before it in a way the file rules would report, is checked again here for
+/// exact findings. `false` when checking stopped.
+fn join_pieces(batch: Option<Batch>, layout: &Layout<'_>, checker: &mut Checker<'_>) -> bool {
+    let Some((pieces, checked)) = batch else {
+        return true;
+    };
+    for (i, (text, line)) in pieces.iter().enumerate() {
+        let absorbed = checked
+            .get(i)
+            .is_some_and(|(piece, buffer)| checker.absorb(piece, buffer));
+        if !absorbed {
+            check_plain(text, *line, layout, checker);
+        }
+        if checker.stopped {
+            return false;
+        }
+    }
+    true
 }
 
 /// Where the schema's columns are in this file's rows.

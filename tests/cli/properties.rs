@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 use m365report::discover::{Input, Source};
-use m365report::record::Discard;
+use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::schema::{Kind, Role};
 use m365report::validate::check_reader;
 use m365report::{CheckOptions, Code, FileReport, InputFormat, Registry, Report};
@@ -324,12 +324,39 @@ fn check(bytes: &[u8], report: &Arc<Report>, format: Option<InputFormat>) -> Fil
     check_in_pieces(bytes, report, format, CheckOptions::default().piece_bytes)
 }
 
+/// Every record a sink is given, with its line, and whether the file ended valid.
+#[derive(Debug, Default, PartialEq)]
+struct Collect {
+    records: Vec<(u64, Vec<Cell>)>,
+    valid: Option<bool>,
+}
+
+impl RecordSink for Collect {
+    fn record(&mut self, record: &Record<'_>) {
+        self.records.push((record.line, record.cells.to_vec()));
+    }
+    fn finish(&mut self, valid: bool) {
+        self.valid = Some(valid);
+    }
+}
+
 /// [`check`], cutting CSV rows into pieces of about `piece_bytes` checked in parallel.
 fn check_in_pieces(
     bytes: &[u8],
     report: &Arc<Report>,
     format: Option<InputFormat>,
     piece_bytes: usize,
+) -> FileReport {
+    check_into(bytes, report, format, piece_bytes, &mut Discard)
+}
+
+/// [`check_in_pieces`], handing the good records to `sink`.
+fn check_into(
+    bytes: &[u8],
+    report: &Arc<Report>,
+    format: Option<InputFormat>,
+    piece_bytes: usize,
+    sink: &mut dyn RecordSink,
 ) -> FileReport {
     let name = format!("export-{}.data", report.name);
     let source = Source {
@@ -345,7 +372,7 @@ fn check_in_pieces(
         piece_bytes,
         ..CheckOptions::default()
     };
-    check_reader(bytes, &source, registry(), &options, &mut Discard)
+    check_reader(bytes, &source, registry(), &options, sink)
 }
 
 fn codes(report: &FileReport) -> Vec<&'static str> {
@@ -620,7 +647,8 @@ proptest! {
         let Some(bytes) = mutate(&export, defect, pick, &mut style) else {
             return Ok(());
         };
-        let whole = check_in_pieces(&bytes, &export.report, None, usize::MAX);
+        let mut whole_records = Collect::default();
+        let whole = check_into(&bytes, &export.report, None, usize::MAX, &mut whole_records);
         let summary = |r: &FileReport| {
             let findings: Vec<String> = r
                 .findings
@@ -631,8 +659,10 @@ proptest! {
         };
         // Every piece size up to a few rows long puts a seam next to every row.
         for piece in 1..200 {
-            let pieces = check_in_pieces(&bytes, &export.report, None, piece);
+            let mut records = Collect::default();
+            let pieces = check_into(&bytes, &export.report, None, piece, &mut records);
             prop_assert_eq!(summary(&pieces), summary(&whole), "{:?}, pieces of {} bytes", defect, piece);
+            prop_assert!(records == whole_records, "{:?}, pieces of {} bytes: records differ", defect, piece);
         }
     }
 
