@@ -38,7 +38,7 @@ impl Default for CheckOptions {
             input_format: None,
             max_findings: 100,
             limits: Limits::default(),
-            piece_bytes: 1 << 20,
+            piece_bytes: 512 << 10,
         }
     }
 }

@@ -15,6 +15,9 @@ use crate::validate::{Checker, Location, Piece};
 /// The UTF-8 byte-order mark as it reads after a Latin-1 round trip.
 const MOJIBAKE_BOM: &str = "\u{EF}\u{BB}\u{BF}";
 
+/// Pieces checked at once, at most.
+const MAX_BATCH: usize = 8;
+
 /// Reads a CSV input (BOM already skipped) and checks it.
 pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
     let mut records = Records::new(reader, checker.options.limits.max_record_bytes);
@@ -53,7 +56,9 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
     };
     let (registry, options, file_name) = (checker.registry, checker.options, checker.file_name);
     let keep = checker.wants_records();
-    let batch = 2 * rayon::current_num_threads();
+    // Two pieces per thread keep every core busy; the cap bounds memory on large machines
+    // (a batch being checked and one being joined: at most 16 pieces of text and records).
+    let batch = (2 * rayon::current_num_threads()).min(MAX_BATCH);
     let check_pieces = |pieces: &[(Vec<u8>, u64)]| -> Vec<(Piece, RecordBuffer)> {
         pieces
             .par_iter()
