@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # m365report against its peers on the same work (issue 6): validate, CSV -> JSON and trend on
-# the 12,000-file tenant corpus, validate and CSV -> JSON on one 2,000,000-row CSV, with `cat`
-# of the same files as the floor. hyperfine, median of RUNS (3) runs after one warm-up run;
+# the 12,000-file tenant corpus and on one 2,000,000-row CSV, with `cat` of the same files as
+# the floor. MILLER_RUNS=1 times Miller once (about a minute a run here on validate). hyperfine, median of RUNS (3) runs after one warm-up run;
 # CPU = mean user + sys. Peak memory (max RSS) of m365report from /usr/bin/time -v.
 #
 #   bash benches/compare.sh [OUT_DIR]     # default /tmp/m365report-compare; rerunnable,
@@ -35,9 +35,11 @@ results=$dir/results.tsv; [ -n "${ONLY:-}" ] || : > "$results"
 
 # bench WORK TOOL COMMAND: median wall and mean CPU (user+sys) of $runs runs.
 bench() {
-    local work=$1 tool=$2 cmd=$3
+    local work=$1 tool=$2 cmd=$3 n=$runs w=${WARMUP:-1}
     [[ $work =~ ${ONLY:-.} ]] || return 0
-    hyperfine --style none -i --warmup "${WARMUP:-1}" --runs "$runs" --export-json "$dir/h.json" "$cmd" >/dev/null 2>&1 || {
+    # MILLER_RUNS=1 times Miller once, without a warm-up (it takes a minute a run here).
+    if [[ $tool == miller* ]] && [ -n "${MILLER_RUNS:-}" ]; then n=$MILLER_RUNS; w=0; fi
+    hyperfine --style none -i --warmup "$w" --runs "$n" --export-json "$dir/h.json" "$cmd" >/dev/null 2>&1 || {
         echo "  $work / $tool: failed"; return; }
     python3 - "$dir/h.json" "$work" "$tool" >> "$results" <<'PY'
 import json, sys
@@ -91,6 +93,13 @@ bench trend-tenants m365report "$bin trend $T --group-by dir --format csv > $o/t
 peak trend-tenants "$bin trend $T --group-by dir --format csv"
 [ $have_duck = 1 ] && bench trend-tenants duckdb "python3 benches/trend_duckdb.py $T $o/duck-trend.csv"
 [ $have_mlr = 1 ] && bench trend-tenants miller-csv "mlr --icsv --ocsv put '\$series = sub(FILENAME, \".*(tenant-[0-9]+).*\", \"\\1\")' then sort -f series,'Report Date' -tr 'Report Refresh Date' then head -n 1 -g series,'Report Date' then put '\$ratio = \$Total > 0 ? \$Active / \$Total : \"\"' then step -a slwin_6_0 -f ratio -g series $F > $o/mlr-trend.csv"
+
+echo "== trend, 2M-row CSV"
+bench trend-2M cat "cat $S > /dev/null"
+bench trend-2M m365report "$bin trend $S --format csv > $o/trend2.csv"
+peak trend-2M "$bin trend $S --format csv"
+[ $have_duck = 1 ] && bench trend-2M duckdb "python3 benches/trend_duckdb.py $S $o/duck-trend2.csv"
+[ $have_mlr = 1 ] && bench trend-2M miller "mlr --icsv --ocsv sort -f 'Report Date' -tr 'Report Refresh Date' then head -n 1 -g 'Report Date' then put '\$ratio = \$Total > 0 ? \$Active / \$Total : \"\"' then step -a slwin_6_0 -f ratio $S > $o/mlr-trend2.csv"
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo

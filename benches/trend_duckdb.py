@@ -1,10 +1,31 @@
 """DuckDB baseline for `m365report trend --group-by dir --format csv` (benches/trend_vs.sh):
 read every CSV and JSON export, keep the newest refresh per (tenant, date), ratio and 7-day
-rolling mean.  Usage: python3 benches/trend_duckdb.py CORPUS_DIR OUT.csv"""
-import sys, time, duckdb
+rolling mean.  Usage: python3 benches/trend_duckdb.py CORPUS_DIR|FILE.csv OUT.csv
+(one CSV file is one series, as `m365report trend FILE` makes it)."""
+import os, sys, time, duckdb
 root = sys.argv[1]; out = sys.argv[2]
 t = time.time()
 con = duckdb.connect()
+if os.path.isfile(root):
+    con.execute(f"""
+COPY (
+WITH rows AS (
+  SELECT "Report Refresh Date"::DATE AS refresh, "Total"::BIGINT AS total,
+         "Active"::BIGINT AS active, "Report Date"::DATE AS report_date
+  FROM read_csv('{root}', header=true, all_varchar=true)
+), merged AS (
+  SELECT report_date, arg_max(total, refresh) AS total, arg_max(active, refresh) AS active
+  FROM rows GROUP BY report_date
+)
+SELECT 'GroupCounts' AS series, report_date, total, active,
+       CASE WHEN total > 0 THEN active / total END AS active_ratio,
+       avg(CASE WHEN total > 0 THEN active / total END) OVER (
+         ORDER BY report_date RANGE BETWEEN INTERVAL 6 DAYS PRECEDING AND CURRENT ROW) AS rolling_mean
+FROM merged ORDER BY report_date
+) TO '{out}' (HEADER, DELIMITER ',')
+""")
+    print(f"duckdb: {time.time()-t:.2f} s", file=sys.stderr)
+    sys.exit(0)
 con.execute(f"""
 COPY (
 WITH csv AS (
