@@ -138,9 +138,15 @@ fn reject(head: &[u8]) -> Option<Finding> {
             return at_start(Code::OtherFileType, message, hint);
         }
     }
-    let text = String::from_utf8_lossy(&body[..body.len().min(512)])
-        .trim_start()
-        .to_ascii_lowercase();
+    // Markup starts with `<`; a report never does, so most files skip the text work below.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let text = if first == Some(&b'<') {
+        String::from_utf8_lossy(&body[..body.len().min(512)])
+            .trim_start()
+            .to_ascii_lowercase()
+    } else {
+        String::new()
+    };
     if text.starts_with("<!doctype html") || text.starts_with("<html") || text.starts_with("<head")
     {
         return at_start(

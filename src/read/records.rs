@@ -64,10 +64,22 @@ impl<'a> Row<'a> {
     }
 }
 
-thread_local! {
-    /// A built parser, returned here when a file is done.
-    static PARSER: RefCell<Option<csv_core::Reader>> = const { RefCell::new(None) };
+/// What one thread's readers reuse from file to file: a built parser and the buffers.
+struct Spare {
+    core: csv_core::Reader,
+    buf: Vec<u8>,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
 }
+
+thread_local! {
+    /// Returned here when a file is done: building the parser's tables and zeroing a fresh
+    /// 64 KiB buffer per file cost more than reading a typical download.
+    static SPARE: RefCell<Option<Spare>> = const { RefCell::new(None) };
+}
+
+/// The read buffer's size.
+const BUFFER: usize = 64 * 1024;
 
 /// Reads CSV records one at a time.
 pub(crate) struct Records<R> {
@@ -99,19 +111,24 @@ impl<R: Read> Records<R> {
     /// A reader of records from `src`, whose first byte is on line `line` of its file.
     pub(crate) fn starting_at(src: R, limit: usize, line: u64) -> Records<R> {
         // `csv_core::Reader`'s `Clone` does not copy its DFA, so parsers are reused, not cloned.
-        let core = PARSER
+        let spare = SPARE
             .with(|p| p.borrow_mut().take())
-            .unwrap_or_else(|| csv_core::ReaderBuilder::new().build());
+            .unwrap_or_else(|| Spare {
+                core: csv_core::ReaderBuilder::new().build(),
+                buf: vec![0; BUFFER],
+                fields: vec![0; 1024],
+                ends: vec![0; 16],
+            });
         Records {
             src,
-            core,
-            buf: vec![0; 64 * 1024],
+            core: spare.core,
+            buf: spare.buf,
             filled: 0,
             pos: 0,
             start: 0,
             eof: false,
-            fields: vec![0; 1024],
-            ends: vec![0; 16],
+            fields: spare.fields,
+            ends: spare.ends,
             count: 0,
             raw_start: 0,
             record_line: line,
@@ -339,7 +356,22 @@ impl<R> Drop for Records<R> {
     fn drop(&mut self) {
         let mut core = std::mem::take(&mut self.core);
         core.reset();
-        PARSER.with(|p| *p.borrow_mut() = Some(core));
+        // A buffer grown for one huge record is not kept for the next file.
+        let mut buf = std::mem::take(&mut self.buf);
+        if buf.len() > BUFFER {
+            buf = vec![0; BUFFER];
+        }
+        let mut fields = std::mem::take(&mut self.fields);
+        if fields.len() > BUFFER {
+            fields = vec![0; 1024];
+        }
+        let spare = Spare {
+            core,
+            buf,
+            fields,
+            ends: std::mem::take(&mut self.ends),
+        };
+        SPARE.with(|p| *p.borrow_mut() = Some(spare));
     }
 }
 
