@@ -31,12 +31,13 @@ echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/load
 
 o=$dir/out; rm -rf "$o"; mkdir -p "$o"
 # ONLY=REGEX runs only the work items matching it (results are appended); WARMUP=N warm-ups.
-results=$dir/results.tsv; [ -n "${ONLY:-}" ] || : > "$results"
+# TOOLS=REGEX times only the tools matching it (e.g. the peers once, m365report on a quiet machine).
+results=$dir/results.tsv; [ -n "${ONLY:-}${TOOLS:-}" ] || : > "$results"
 
 # bench WORK TOOL COMMAND: median wall and mean CPU (user+sys) of $runs runs.
 bench() {
     local work=$1 tool=$2 cmd=$3 n=$runs w=${WARMUP:-1}
-    [[ $work =~ ${ONLY:-.} ]] || return 0
+    [[ $work =~ ${ONLY:-.} ]] && [[ $tool =~ ${TOOLS:-.} ]] || return 0
     # MILLER_RUNS=1 times Miller once, without a warm-up (it takes a minute a run here).
     if [[ $tool == miller* ]] && [ -n "${MILLER_RUNS:-}" ]; then n=$MILLER_RUNS; w=0; fi
     hyperfine --style none -i --warmup "$w" --runs "$n" --export-json "$dir/h.json" "$cmd" >/dev/null 2>&1 || {
@@ -50,11 +51,11 @@ PY
 }
 # peak WORK COMMAND: max RSS of one run (m365report), appended to $dir/peak.tsv
 peak() {
-    [ $have_time = 1 ] && [[ $1 =~ ${ONLY:-.} ]] || return 0
+    [ $have_time = 1 ] && [[ $1 =~ ${ONLY:-.} ]] && [[ m365report =~ ${TOOLS:-.} ]] || return 0
     /usr/bin/time -v -o "$dir/tv" sh -c "$2" >/dev/null 2>&1 || true
     printf '%s\t%s\n' "$1" "$(awk -F': ' '/Maximum resident/{printf "%.1f", $2/1024}' "$dir/tv")" >> "$dir/peak.tsv"
 }
-[ -n "${ONLY:-}" ] || : > "$dir/peak.tsv"
+[ -n "${ONLY:-}${TOOLS:-}" ] || : > "$dir/peak.tsv"
 # Miller gets every CSV path in ONE process (xargs would split the list into batches).
 find "$T" -name '*.csv' | sort > "$dir/csvs.txt"
 F="\$(cat $dir/csvs.txt)"
@@ -114,6 +115,8 @@ print("| work | m365report wall / cpu s | peak MB | cat | DuckDB | Miller |")
 print("|---|---|---|---|---|---|")
 for w, d in rows.items():
     m = d.get("m365report")
+    if not m:
+        print("| %s | not measured | | | | |" % w); continue
     def cell(t):
         k = next((k for k in d if k.startswith(t)), None)
         if not k or not m: return "skipped"

@@ -4,6 +4,8 @@
 # (archive add fresh, re-add, trend --db) on the first size. Median of RUNS (3) runs,
 # wall and CPU (user + sys) from hyperfine. CONVERT=0 leaves convert out (it is the slow one).
 #   bash benches/scale.sh [OUT_DIR] [TENANTS...]    # default /tmp/m365report-compare 200 400 800
+# 1x, 4x and 16x the corpus: `RUNS=1 WARMUP=0 bash benches/scale.sh DIR 200 800 3200` (WARMUP=0
+# only when the corpora are already in the page cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$PWD/target/release/m365report
@@ -14,7 +16,7 @@ command -v hyperfine >/dev/null || { echo "hyperfine is required" >&2; exit 2; }
 [ -x "$bin" ] || cargo build --release --quiet
 mkdir -p "$dir"
 h() { # label command
-    hyperfine --style none -i --warmup 1 --runs "$runs" --export-json "$dir/s.json" "$2" >/dev/null 2>&1
+    hyperfine --style none -i --warmup "${WARMUP:-1}" --runs "$runs" --export-json "$dir/s.json" "$2" >/dev/null 2>&1
     python3 - "$dir/s.json" "$1" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
