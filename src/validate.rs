@@ -86,9 +86,13 @@ impl FileReport {
     }
 
     fn new(source: &Source) -> FileReport {
+        FileReport::named(source.name.clone(), source.index)
+    }
+
+    fn named(name: String, index: usize) -> FileReport {
         FileReport {
-            name: source.name.clone(),
-            index: source.index,
+            name,
+            index,
             report: None,
             detected_by: None,
             input_format: None,
@@ -411,19 +415,8 @@ impl Checker<'_> {
         report: &Arc<Report>,
         buffer: &'p mut RecordBuffer,
     ) -> Checker<'p> {
-        let checked = FileReport {
-            name: String::new(),
-            index: 0,
-            report: Some(report.clone()),
-            detected_by: None,
-            input_format: None,
-            rows: 0,
-            findings: Vec::new(),
-            errors: 0,
-            warnings: 0,
-            omitted: 0,
-            io_error: false,
-        };
+        let mut checked = FileReport::named(String::new(), 0);
+        checked.report = Some(report.clone());
         Checker {
             registry,
             options,
