@@ -262,11 +262,11 @@ impl<R: Read> Feed<'_, R> {
 }
 
 /// Per-row buffers of one file: the cells in schema order, whether each passed its field
-/// rule, and, where `known`, the text each was read from (dates are ten bytes).
+/// rule, and, where `known`, the text each was read from (at most 16 bytes).
 struct Scratch {
     cells: Vec<Cell>,
     ok: Vec<bool>,
-    text: Vec<[u8; 10]>,
+    text: Vec<([u8; 16], usize)>,
     known: Vec<bool>,
 }
 
@@ -276,10 +276,16 @@ impl Scratch {
         Scratch {
             cells: vec![Cell::Null; n],
             ok: vec![false; n],
-            text: vec![[0; 10]; n],
+            text: vec![([0; 16], 0); n],
             known: vec![false; n],
         }
     }
+}
+
+/// Whether `raw` is the text kept in `kept`. A byte loop: a call to `memcmp` for a few bytes
+/// cost more than the comparison.
+fn same_text(kept: &([u8; 16], usize), raw: &[u8]) -> bool {
+    raw.len() == kept.1 && raw.iter().zip(&kept.0).all(|(a, b)| a == b)
 }
 
 /// Checks the rows of plain text (see [`is_plain`]) starting on line `line`.
@@ -384,20 +390,19 @@ fn check_row(
             continue;
         };
         let raw_field = record.get(i).unwrap_or_default();
-        // A file repeats its refresh date on every row: a cell whose text is the previous
-        // row's is the previous row's value.
-        if known[j] && <[u8; 10]>::try_from(raw_field).is_ok_and(|t| t == text[j]) {
+        // A file repeats its refresh date and period on every row: a cell whose text is the
+        // previous row's is the previous row's value.
+        if known[j] && same_text(&text[j], raw_field) {
             continue;
         }
         match check_text_cell(&column.kind, raw_field) {
             Ok(cell) => {
                 cells[j] = cell;
                 ok[j] = true;
-                if let Ok(t) = <[u8; 10]>::try_from(raw_field) {
-                    text[j] = t;
-                    known[j] = true;
-                } else {
-                    known[j] = false;
+                known[j] = raw_field.len() <= 16;
+                if known[j] {
+                    text[j].0[..raw_field.len()].copy_from_slice(raw_field);
+                    text[j].1 = raw_field.len();
                 }
             }
             Err(p) => {
