@@ -40,7 +40,8 @@ mod json;
 mod paths;
 
 pub use atomic::{
-    check_target, install_interrupt_cleanup, same_file, AtomicFile, Finished, WriteError,
+    check_target, commit_all, install_interrupt_cleanup, same_file, AtomicFile, Finished,
+    WriteError,
 };
 pub use paths::{mirror, PathError};
 
@@ -126,6 +127,35 @@ pub enum Output {
 }
 
 impl Output {
+    /// Commits many outputs as [`Output::commit`] each, the files in one batch
+    /// ([`commit_all`]: synced together, then renamed) and then standard output in order.
+    /// Returns one result per output, in order.
+    pub fn commit_all(
+        outputs: Vec<Output>,
+        force: bool,
+    ) -> Vec<Result<Option<PathBuf>, WriteError>> {
+        let mut files = Vec::new();
+        let mut slots = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            match output {
+                Output::File(finished) => {
+                    files.push(finished);
+                    slots.push(None);
+                }
+                stdout @ Output::Stdout(_) => slots.push(Some(stdout)),
+            }
+        }
+        let mut committed = commit_all(files, force).into_iter();
+        slots
+            .into_iter()
+            .map(|slot| match slot {
+                Some(stdout) => stdout.commit(force),
+                // One result per file, in order: `committed` has exactly as many.
+                None => committed.next().map_or(Ok(None), |r| r.map(Some)),
+            })
+            .collect()
+    }
+
     /// Makes the output visible: renames the file into place (replacing an existing one only
     /// with `force`) or copies the bytes to standard output. Returns the file's path. A closed
     /// standard output (`| head`) is [`WriteError::Stdout`] with [`WriteError::is_closed_pipe`]:
