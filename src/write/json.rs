@@ -2,9 +2,7 @@
 //! escaped once per report, numbers and dates are formatted without going through
 //! `serde_json::Value`, so a record costs one pass over its cells.
 
-use chrono::{Datelike, NaiveDate};
-
-use crate::record::Cell;
+use crate::record::{Cell, DateText};
 use crate::schema::{Kind, Report};
 
 /// The pre-escaped pieces of a report's JSON records.
@@ -60,7 +58,7 @@ impl JsonRecord {
                 Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
                 Cell::Date(d) => {
                     out.push(b'"');
-                    push_date(out, *d);
+                    out.extend_from_slice(DateText::new(*d).as_bytes());
                     out.push(b'"');
                 }
                 Cell::Enum(v) => match self.enums[i].get(usize::from(*v)) {
@@ -86,33 +84,11 @@ pub(crate) fn push_json_string(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Appends a date as `YYYY-MM-DD`, the same text `Cell::write_text` gives.
-pub(crate) fn push_date(out: &mut Vec<u8>, d: NaiveDate) {
-    let (y, m, day) = (d.year(), d.month(), d.day());
-    if (0..=9999).contains(&y) {
-        let y = y as u32;
-        out.extend_from_slice(&[
-            b'0' + (y / 1000) as u8,
-            b'0' + (y / 100 % 10) as u8,
-            b'0' + (y / 10 % 10) as u8,
-            b'0' + (y % 10) as u8,
-            b'-',
-            b'0' + (m / 10) as u8,
-            b'0' + (m % 10) as u8,
-            b'-',
-            b'0' + (day / 10) as u8,
-            b'0' + (day % 10) as u8,
-        ]);
-    } else {
-        // Years outside 0..=9999 are signed and wider in chrono's `%Y`; keep its text.
-        out.extend_from_slice(d.format("%Y-%m-%d").to_string().as_bytes());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schema::Registry;
+    use chrono::NaiveDate;
     use proptest::prelude::*;
 
     #[test]
@@ -135,15 +111,6 @@ mod tests {
     }
 
     proptest! {
-        #[test]
-        fn push_date_equals_chrono(days in -1_000_000i32..4_000_000) {
-            if let Some(d) = NaiveDate::from_num_days_from_ce_opt(days) {
-                let mut out = Vec::new();
-                push_date(&mut out, d);
-                prop_assert_eq!(String::from_utf8(out).unwrap(), d.format("%Y-%m-%d").to_string());
-            }
-        }
-
         #[test]
         fn json_string_equals_serde(s in any::<String>()) {
             let mut out = Vec::new();
