@@ -31,10 +31,11 @@ pub struct Origin {
     pub name: Arc<str>,
 }
 
-/// One candidate record for a key: a distinct value-set and the first file that had it.
+/// One candidate record for a key: a distinct value-set (a row of its [`Days::rows`]) and
+/// the first file that had it.
 #[derive(Debug, Clone)]
 struct Candidate {
-    cells: Vec<Cell>,
+    row: usize,
     origin: Origin,
 }
 
@@ -42,72 +43,55 @@ struct Candidate {
 #[derive(Debug, Clone)]
 struct Slot {
     refresh: Option<NaiveDate>,
-    /// Almost always one entry; more only when files with the same refresh date disagree.
-    candidates: Vec<Candidate>,
+    /// The first distinct value-set, held inline: a key costs no allocation of its own.
+    first: Candidate,
+    /// More only when files with the same refresh date disagree (empty: no allocation).
+    others: Vec<Candidate>,
 }
 
 impl Slot {
-    /// Offers a record by reference, cloning its cells only when it is kept.
-    fn offer(
-        &mut self,
-        report: &Report,
-        refresh: Option<NaiveDate>,
-        cells: &[Cell],
-        origin: &Origin,
-    ) {
-        if refresh < self.refresh {
-            return;
+    /// The value-set of the first file in input order, and the others (conflicts) in input
+    /// order.
+    fn resolve(self) -> (Candidate, Vec<Candidate>) {
+        if self.others.is_empty() {
+            return (self.first, self.others);
         }
-        if refresh > self.refresh {
-            // The common case with daily downloads: a newer file revises the day. Reuse the
-            // first candidate's buffer so the hot path does not allocate.
-            self.refresh = refresh;
-            self.candidates.truncate(1);
-            if let Some(c) = self.candidates.first_mut() {
-                c.cells.clear();
-                c.cells.extend_from_slice(cells);
-                c.origin = origin.clone();
-                return;
-            }
-        }
-        match self
-            .candidates
-            .iter_mut()
-            .find(|c| same_values(report, &c.cells, cells))
-        {
-            Some(c) if origin.index < c.origin.index => {
-                c.cells.clear();
-                c.cells.extend_from_slice(cells);
-                c.origin = origin.clone();
-            }
-            Some(_) => {}
-            None => self.candidates.push(Candidate {
-                cells: cells.to_vec(),
-                origin: origin.clone(),
-            }),
-        }
+        let mut candidates = Vec::with_capacity(1 + self.others.len());
+        candidates.push(self.first);
+        candidates.extend(self.others);
+        candidates.sort_by_key(|c| c.origin.index);
+        let winner = candidates.remove(0);
+        (winner, candidates)
+    }
+}
+
+/// Records of one report, `width` cells each, one after another in one vector: millions
+/// of keys cost no allocation each, and freeing them is one free, not one per record.
+#[derive(Debug, Clone, Default)]
+struct Rows {
+    width: usize,
+    cells: Vec<Cell>,
+}
+
+impl Rows {
+    fn get(&self, row: usize) -> &[Cell] {
+        &self.cells[row * self.width..(row + 1) * self.width]
     }
 
-    /// Combines another slot for the same key into this one.
-    fn absorb(&mut self, report: &Report, other: Slot) {
-        if other.refresh < self.refresh {
-            return;
-        }
-        if other.refresh > self.refresh {
-            *self = other;
-            return;
-        }
-        for cand in other.candidates {
-            match self
-                .candidates
-                .iter_mut()
-                .find(|c| same_values(report, &c.cells, &cand.cells))
-            {
-                Some(c) if cand.origin.index < c.origin.index => *c = cand,
-                Some(_) => {}
-                None => self.candidates.push(cand),
-            }
-        }
+    fn push(&mut self, cells: &[Cell]) -> usize {
+        self.cells.extend_from_slice(cells);
+        (self.cells.len() / self.width.max(1)).saturating_sub(1)
+    }
+
+    fn set(&mut self, row: usize, cells: &[Cell]) {
+        self.cells[row * self.width..(row + 1) * self.width].clone_from_slice(cells);
+    }
+
+    /// Moves a row's cells out (leaving nulls): each row is handed out once.
+    fn take(&mut self, row: usize) -> impl Iterator<Item = Cell> + '_ {
+        self.cells[row * self.width..(row + 1) * self.width]
+            .iter_mut()
+            .map(std::mem::take)
     }
 }
 
@@ -126,26 +110,96 @@ fn same_values(report: &Report, a: &[Cell], b: &[Cell]) -> bool {
 struct Days {
     report: Arc<Report>,
     slots: BTreeMap<NaiveDate, Slot>,
+    /// The candidates' values (rows no candidate points at any more are left behind: only
+    /// a conflict overtaken by a newer download leaves one).
+    rows: Rows,
     files: u64,
 }
 
 impl Days {
     fn new(report: Arc<Report>) -> Days {
         Days {
+            rows: Rows {
+                width: report.columns.len(),
+                cells: Vec::new(),
+            },
             report,
             slots: BTreeMap::new(),
             files: 0,
         }
     }
 
+    /// Offers a record for `date`, copying its cells only when it is kept. The newest
+    /// refresh date wins; at the same refresh date each distinct value-set is kept with the
+    /// smallest file index that had it.
+    fn offer(
+        &mut self,
+        date: NaiveDate,
+        refresh: Option<NaiveDate>,
+        cells: &[Cell],
+        origin: &Origin,
+    ) {
+        let slot = match self.slots.entry(date) {
+            Entry::Vacant(v) => {
+                let row = self.rows.push(cells);
+                v.insert(Slot {
+                    refresh,
+                    first: Candidate {
+                        row,
+                        origin: origin.clone(),
+                    },
+                    others: Vec::new(),
+                });
+                return;
+            }
+            Entry::Occupied(o) => o.into_mut(),
+        };
+        if refresh < slot.refresh {
+            return;
+        }
+        if refresh > slot.refresh {
+            // The common case with daily downloads: a newer file revises the day. Its
+            // values overwrite the first candidate's row.
+            slot.refresh = refresh;
+            slot.others.clear();
+            self.rows.set(slot.first.row, cells);
+            slot.first.origin = origin.clone();
+            return;
+        }
+        let rows = &mut self.rows;
+        let report = &self.report;
+        match std::iter::once(&mut slot.first)
+            .chain(slot.others.iter_mut())
+            .find(|c| same_values(report, rows.get(c.row), cells))
+        {
+            Some(c) => {
+                if origin.index < c.origin.index {
+                    rows.set(c.row, cells);
+                    c.origin = origin.clone();
+                }
+            }
+            None => {
+                let row = rows.push(cells);
+                slot.others.push(Candidate {
+                    row,
+                    origin: origin.clone(),
+                });
+            }
+        }
+    }
+
     fn absorb(&mut self, other: Days) {
         self.files += other.files;
+        if self.slots.is_empty() {
+            self.slots = other.slots;
+            self.rows = other.rows;
+            return;
+        }
+        // Offering each candidate of a slot in turn is absorbing the slot: the first one of
+        // a newer download replaces everything, the others (distinct from it) join it.
         for (date, slot) in other.slots {
-            match self.slots.entry(date) {
-                Entry::Vacant(v) => {
-                    v.insert(slot);
-                }
-                Entry::Occupied(mut o) => o.get_mut().absorb(&self.report, slot),
+            for c in std::iter::once(&slot.first).chain(&slot.others) {
+                self.offer(date, slot.refresh, other.rows.get(c.row), &c.origin);
             }
         }
     }
@@ -257,20 +311,37 @@ impl Merge {
             return;
         };
         days.files += 1;
-        let width = report.columns.len().max(1);
-        for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width)) {
-            match days.slots.entry(date) {
-                Entry::Vacant(v) => {
-                    v.insert(Slot {
-                        refresh,
-                        candidates: vec![Candidate {
-                            cells: cells.to_vec(),
-                            origin: file.origin.clone(),
-                        }],
-                    });
+        let width = report.columns.len();
+        if width == 0 {
+            return;
+        }
+        if days.slots.is_empty() {
+            // The first file of its series: its rows become the series' rows as they are,
+            // so a big single file is not copied at all.
+            days.rows.cells = file.cells;
+            for (row, &(date, refresh)) in file.dates.iter().enumerate() {
+                match days.slots.entry(date) {
+                    Entry::Vacant(v) => {
+                        v.insert(Slot {
+                            refresh,
+                            first: Candidate {
+                                row,
+                                origin: file.origin.clone(),
+                            },
+                            others: Vec::new(),
+                        });
+                    }
+                    Entry::Occupied(_) => {
+                        // A date twice in one file: offered like a record of another file.
+                        let cells = days.rows.get(row).to_vec();
+                        days.offer(date, refresh, &cells, &file.origin);
+                    }
                 }
-                Entry::Occupied(mut o) => o.get_mut().offer(&report, refresh, cells, &file.origin),
             }
+            return;
+        }
+        for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width)) {
+            days.offer(date, refresh, cells, &file.origin);
         }
     }
 
@@ -322,35 +393,41 @@ impl Merge {
         let mut conflicts = Vec::new();
         for (name, reports) in self.series {
             for (_, days) in reports {
-                let mut points = Vec::with_capacity(days.slots.len());
-                for (date, slot) in days.slots {
-                    let mut candidates = slot.candidates;
-                    candidates.sort_by_key(|c| c.origin.index);
-                    let mut rest = candidates.into_iter();
-                    let Some(winner) = rest.next() else { continue };
+                let Days {
+                    report,
+                    slots,
+                    mut rows,
+                    files,
+                } = days;
+                let mut records = Vec::with_capacity(slots.len());
+                let mut values = Vec::with_capacity(slots.len() * rows.width);
+                for (date, slot) in slots {
+                    let refresh = slot.refresh;
+                    let (winner, rest) = slot.resolve();
                     for other in rest {
                         conflicts.push(Conflict {
                             series: name.clone(),
-                            report: days.report.name.clone(),
+                            report: report.name.clone(),
                             date,
-                            refresh: slot.refresh,
+                            refresh,
                             kept: winner.origin.clone(),
                             other: other.origin,
-                            other_cells: other.cells,
+                            other_cells: rows.take(other.row).collect(),
                         });
                     }
-                    points.push(MergedRecord {
+                    values.extend(rows.take(winner.row));
+                    records.push(MergedRecord {
                         date,
-                        refresh: slot.refresh,
-                        cells: winner.cells,
+                        refresh,
                         source: winner.origin,
                     });
                 }
                 series.push(MergedSeries {
                     name: name.clone(),
-                    report: days.report,
-                    files: days.files,
-                    records: points,
+                    report,
+                    files,
+                    records,
+                    values,
                 });
             }
         }
@@ -404,8 +481,6 @@ pub struct MergedRecord {
     pub date: NaiveDate,
     /// The newest refresh date among the files that had this date.
     pub refresh: Option<NaiveDate>,
-    /// The record's values in the schema's column order.
-    pub cells: Vec<Cell>,
     /// The file the kept record came from.
     pub source: Origin,
 }
@@ -419,8 +494,53 @@ pub struct MergedSeries {
     pub report: Arc<Report>,
     /// The number of valid files that contributed records (kept or not).
     pub files: u64,
-    /// One record per report date, ascending.
+    /// One record per report date, ascending; record `i`'s values are [`Self::cells`]`(i)`.
     pub records: Vec<MergedRecord>,
+    /// The records' values, one after another, `report.columns.len()` per record: one
+    /// vector for the whole series instead of one per record (see [`Self::cells`]).
+    pub values: Vec<Cell>,
+}
+
+impl MergedSeries {
+    /// An empty series of `report`.
+    pub fn new(name: String, report: Arc<Report>, files: u64) -> MergedSeries {
+        MergedSeries {
+            name,
+            report,
+            files,
+            records: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// The values of record `i` in the schema's column order; empty if there is no such
+    /// record.
+    pub fn cells(&self, i: usize) -> &[Cell] {
+        let width = self.report.columns.len();
+        self.values
+            .get(i * width..(i + 1) * width)
+            .unwrap_or_default()
+    }
+
+    /// Every record with its values, oldest first.
+    pub fn rows(&self) -> impl DoubleEndedIterator<Item = (&MergedRecord, &[Cell])> {
+        self.records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| (record, self.cells(i)))
+    }
+
+    /// Appends a record and its values, which must be in the schema's column order: missing
+    /// ones are null, extra ones are dropped, so every record keeps its place.
+    pub fn push(&mut self, record: MergedRecord, cells: &[Cell]) {
+        let width = self.report.columns.len();
+        self.values.extend(cells.iter().take(width).cloned());
+        self.values.extend(std::iter::repeat_n(
+            Cell::Null,
+            width.saturating_sub(cells.len()),
+        ));
+        self.records.push(record);
+    }
 }
 
 /// Two files with the same refresh date that disagree about a report date.
@@ -452,11 +572,12 @@ pub struct Merged {
 }
 
 impl Merged {
-    /// Every kept record with its series, sorted by (series, report, report date).
-    pub fn records(&self) -> impl Iterator<Item = (&MergedSeries, &MergedRecord)> {
+    /// Every kept record with its series and values, sorted by (series, report, report
+    /// date).
+    pub fn records(&self) -> impl Iterator<Item = (&MergedSeries, &MergedRecord, &[Cell])> {
         self.series
             .iter()
-            .flat_map(|s| s.records.iter().map(move |r| (s, r)))
+            .flat_map(|s| s.rows().map(move |(r, cells)| (s, r, cells)))
     }
 }
 
@@ -527,13 +648,13 @@ pub(crate) mod tests {
 
     fn values(m: &Merged) -> Vec<Row> {
         m.records()
-            .map(|(s, r)| {
+            .map(|(s, r, cells)| {
                 let ratio = s.report.ratio.unwrap();
                 (
                     s.name.clone(),
                     r.date,
-                    r.cells[ratio.denominator].as_int(),
-                    r.cells[ratio.numerator].as_int(),
+                    cells[ratio.denominator].as_int(),
+                    cells[ratio.numerator].as_int(),
                     r.source.index,
                 )
             })
@@ -736,7 +857,7 @@ pub(crate) mod tests {
             prop_assert_eq!(got, expected);
             // The kept file is the first in input order among the newest downloads.
             let (rd, rf) = (gc.report_date().unwrap(), gc.refresh_date().unwrap());
-            for (_, r) in merged.records() {
+            for (_, r, _) in merged.records() {
                 let first = order.iter().enumerate()
                     .filter(|(_, &f)| files[f].iter().any(|c| c[rd] == Cell::Date(r.date) && c[rf].as_date() == r.refresh))
                     .map(|(i, _)| i).min();

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 
 use crate::merge::{Conflict, Merged, MergedSeries};
+use crate::record::Cell;
 use crate::schema::Report;
 
 /// How points are bucketed.
@@ -249,13 +250,12 @@ impl Trend {
             let name = display(s);
             renamed.insert((s.name.clone(), s.report.name.clone()), name.clone());
             let daily: Vec<Point> = s
-                .records
-                .iter()
-                .filter(|r| options.since.is_none_or(|d| r.date >= d))
-                .filter(|r| options.until.is_none_or(|d| r.date <= d))
-                .map(|r| {
-                    let total = r.cells[pair.denominator].as_int();
-                    let active = r.cells[pair.numerator].as_int();
+                .rows()
+                .filter(|(r, _)| options.since.is_none_or(|d| r.date >= d))
+                .filter(|(r, _)| options.until.is_none_or(|d| r.date <= d))
+                .map(|(r, cells)| {
+                    let total = cells.get(pair.denominator).and_then(Cell::as_int);
+                    let active = cells.get(pair.numerator).and_then(Cell::as_int);
                     Point {
                         date: r.date,
                         total,

@@ -281,11 +281,11 @@ impl RecordWriter {
     pub fn write_series(&mut self, series: &crate::merge::MergedSeries) {
         self.begin(&series.report);
         // Merged records are oldest first.
-        for record in series.records.iter().rev() {
+        for (_, cells) in series.rows().rev() {
             self.record(&Record {
                 report: &series.report,
                 line: 0,
-                cells: &record.cells,
+                cells,
             });
         }
         self.finish(true);
