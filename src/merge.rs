@@ -83,8 +83,8 @@ impl Rows {
         (self.cells.len() / self.width.max(1)).saturating_sub(1)
     }
 
-    fn set(&mut self, row: usize, cells: &[Cell]) {
-        self.cells[row * self.width..(row + 1) * self.width].clone_from_slice(cells);
+    fn len(&self) -> usize {
+        self.cells.len() / self.width.max(1)
     }
 
     /// Moves a row's cells out (leaving nulls): each row is handed out once.
@@ -106,15 +106,26 @@ fn same_values(report: &Report, a: &[Cell], b: &[Cell]) -> bool {
 }
 
 /// The days of one series of one report.
+///
+/// Slots are a vector sorted by date, not a map: records are appended as they come and
+/// merged in by [`Days::compact`] once the appended part is as long as the sorted part (so
+/// memory stays within twice the distinct keys), or at the end. A single big file, already
+/// in date order, thus costs one pass and no tree; and its rows are used where they lie.
 #[derive(Debug, Clone)]
 struct Days {
     report: Arc<Report>,
-    slots: BTreeMap<NaiveDate, Slot>,
-    /// The candidates' values (rows no candidate points at any more are left behind: only
-    /// a conflict overtaken by a newer download leaves one).
+    /// `(report date, slot)`: sorted, one slot per date, up to `sorted`; appended after.
+    slots: Vec<(NaiveDate, Slot)>,
+    sorted: usize,
+    /// The candidates' values; rows no candidate points at any more are dropped by
+    /// [`Days::compact`] once they are the majority.
     rows: Rows,
     files: u64,
 }
+
+/// Below this many slots, appending goes on without compacting (tests compact early, so
+/// that the order-independence properties cover compaction in the middle of a merge).
+const COMPACT_MIN: usize = if cfg!(test) { 4 } else { 1024 };
 
 impl Days {
     fn new(report: Arc<Report>) -> Days {
@@ -124,83 +135,161 @@ impl Days {
                 cells: Vec::new(),
             },
             report,
-            slots: BTreeMap::new(),
+            slots: Vec::new(),
+            sorted: 0,
             files: 0,
         }
     }
 
-    /// Offers a record for `date`, copying its cells only when it is kept. The newest
-    /// refresh date wins; at the same refresh date each distinct value-set is kept with the
-    /// smallest file index that had it.
-    fn offer(
+    /// Appends a slot holding `cells` from `origin`.
+    fn add(
         &mut self,
         date: NaiveDate,
         refresh: Option<NaiveDate>,
         cells: &[Cell],
         origin: &Origin,
     ) {
-        let slot = match self.slots.entry(date) {
-            Entry::Vacant(v) => {
-                let row = self.rows.push(cells);
-                v.insert(Slot {
-                    refresh,
-                    first: Candidate {
-                        row,
-                        origin: origin.clone(),
-                    },
-                    others: Vec::new(),
-                });
-                return;
-            }
-            Entry::Occupied(o) => o.into_mut(),
-        };
-        if refresh < slot.refresh {
-            return;
-        }
-        if refresh > slot.refresh {
-            // The common case with daily downloads: a newer file revises the day. Its
-            // values overwrite the first candidate's row.
-            slot.refresh = refresh;
-            slot.others.clear();
-            self.rows.set(slot.first.row, cells);
-            slot.first.origin = origin.clone();
-            return;
-        }
-        let rows = &mut self.rows;
-        let report = &self.report;
-        match std::iter::once(&mut slot.first)
-            .chain(slot.others.iter_mut())
-            .find(|c| same_values(report, rows.get(c.row), cells))
-        {
-            Some(c) => {
-                if origin.index < c.origin.index {
-                    rows.set(c.row, cells);
-                    c.origin = origin.clone();
-                }
-            }
-            None => {
-                let row = rows.push(cells);
-                slot.others.push(Candidate {
+        let row = self.rows.push(cells);
+        self.slots.push((
+            date,
+            Slot {
+                refresh,
+                first: Candidate {
                     row,
                     origin: origin.clone(),
-                });
-            }
+                },
+                others: Vec::new(),
+            },
+        ));
+    }
+
+    /// Compacts when the appended slots are as many as the sorted ones.
+    fn maybe_compact(&mut self) {
+        if self.slots.len() - self.sorted > self.sorted.max(COMPACT_MIN) {
+            self.compact();
         }
     }
 
-    fn absorb(&mut self, other: Days) {
-        self.files += other.files;
-        if self.slots.is_empty() {
-            self.slots = other.slots;
-            self.rows = other.rows;
+    /// Sorts the slots by date and merges those of one date into one: the newest refresh
+    /// date wins; at the same refresh date each distinct value-set is kept with the smallest
+    /// file index that had it. Then drops the rows no candidate needs, if they are most.
+    fn compact(&mut self) {
+        if self.sorted == self.slots.len() {
             return;
         }
-        // Offering each candidate of a slot in turn is absorbing the slot: the first one of
-        // a newer download replaces everything, the others (distinct from it) join it.
-        for (date, slot) in other.slots {
-            for c in std::iter::once(&slot.first).chain(&slot.others) {
-                self.offer(date, slot.refresh, other.rows.get(c.row), &c.origin);
+        // Stable, and linear on input already in order or in reverse order (Graph's files
+        // are newest first).
+        self.slots.sort_by_key(|(date, _)| *date);
+        // In place: `dedup_by` hands each slot with its predecessor's date to `combine` and
+        // drops it.
+        let (report, rows) = (&self.report, &self.rows);
+        self.slots.dedup_by(|(date, slot), (kept_date, kept)| {
+            *date == *kept_date && {
+                combine(report, rows, kept, slot);
+                true
             }
+        });
+        self.sorted = self.slots.len();
+        let used: usize = self.slots.iter().map(|(_, s)| 1 + s.others.len()).sum();
+        if used * 2 < self.rows.len() {
+            let mut rows = Rows {
+                width: self.rows.width,
+                cells: Vec::with_capacity(used * self.rows.width),
+            };
+            for (_, slot) in &mut self.slots {
+                for c in std::iter::once(&mut slot.first).chain(slot.others.iter_mut()) {
+                    rows.cells.extend(self.rows.take(c.row));
+                    c.row = rows.len() - 1;
+                }
+            }
+            self.rows = rows;
+        }
+    }
+
+    fn absorb(&mut self, mut other: Days) {
+        self.files += other.files;
+        if self.slots.is_empty() {
+            other.files = self.files;
+            *self = other;
+            return;
+        }
+        for (date, mut slot) in other.slots {
+            for c in std::iter::once(&mut slot.first).chain(slot.others.iter_mut()) {
+                self.rows.cells.extend(other.rows.take(c.row));
+                c.row = self.rows.len() - 1;
+            }
+            self.slots.push((date, slot));
+        }
+        self.maybe_compact();
+    }
+
+    /// The winners' values in date order, and the rows for the conflicts: the rows as they
+    /// lie when they already are in date order (or its reverse, as Graph writes), without
+    /// copying.
+    fn into_values(mut self) -> (Vec<(NaiveDate, Slot)>, Rows, Vec<Cell>) {
+        self.compact();
+        let n = self.slots.len();
+        let plain = self.slots.iter().all(|(_, s)| s.others.is_empty()) && self.rows.len() == n;
+        if plain
+            && self
+                .slots
+                .iter()
+                .enumerate()
+                .all(|(i, (_, s))| s.first.row == i)
+        {
+            let values = std::mem::take(&mut self.rows.cells);
+            return (self.slots, self.rows, values);
+        }
+        if plain
+            && self
+                .slots
+                .iter()
+                .enumerate()
+                .all(|(i, (_, s))| s.first.row == n - 1 - i)
+        {
+            let mut values = std::mem::take(&mut self.rows.cells);
+            values.reverse();
+            for row in values.chunks_mut(self.rows.width.max(1)) {
+                row.reverse();
+            }
+            return (self.slots, self.rows, values);
+        }
+        let mut values = Vec::with_capacity(n * self.rows.width);
+        for (_, slot) in &mut self.slots {
+            // The winner is the candidate of the smallest file index (see `Slot::resolve`).
+            let winner = std::iter::once(&slot.first)
+                .chain(&slot.others)
+                .min_by_key(|c| c.origin.index)
+                .map_or(slot.first.row, |c| c.row);
+            values.extend(self.rows.take(winner));
+        }
+        (self.slots, self.rows, values)
+    }
+}
+
+/// Merges `other` into `base`, two slots of one date whose rows are both in `rows`, leaving
+/// `other` to be dropped: as if each of `other`'s candidates were offered in turn (the
+/// first of a newer download replaces everything, the others, distinct from it, join it).
+fn combine(report: &Report, rows: &Rows, base: &mut Slot, other: &mut Slot) {
+    if other.refresh < base.refresh {
+        return;
+    }
+    if other.refresh > base.refresh {
+        std::mem::swap(base, other);
+        return;
+    }
+    let first = other.first.clone();
+    for cand in std::iter::once(first).chain(std::mem::take(&mut other.others)) {
+        match std::iter::once(&mut base.first)
+            .chain(base.others.iter_mut())
+            .find(|c| same_values(report, rows.get(c.row), rows.get(cand.row)))
+        {
+            Some(c) => {
+                if cand.origin.index < c.origin.index {
+                    *c = cand;
+                }
+            }
+            None => base.others.push(cand),
         }
     }
 }
@@ -319,30 +408,33 @@ impl Merge {
             // The first file of its series: its rows become the series' rows as they are,
             // so a big single file is not copied at all.
             days.rows.cells = file.cells;
-            for (row, &(date, refresh)) in file.dates.iter().enumerate() {
-                match days.slots.entry(date) {
-                    Entry::Vacant(v) => {
-                        v.insert(Slot {
+            days.slots = file
+                .dates
+                .iter()
+                .enumerate()
+                .map(|(row, &(date, refresh))| {
+                    let first = Candidate {
+                        row,
+                        origin: file.origin.clone(),
+                    };
+                    let others = Vec::new();
+                    (
+                        date,
+                        Slot {
                             refresh,
-                            first: Candidate {
-                                row,
-                                origin: file.origin.clone(),
-                            },
-                            others: Vec::new(),
-                        });
-                    }
-                    Entry::Occupied(_) => {
-                        // A date twice in one file: offered like a record of another file.
-                        let cells = days.rows.get(row).to_vec();
-                        days.offer(date, refresh, &cells, &file.origin);
-                    }
-                }
+                            first,
+                            others,
+                        },
+                    )
+                })
+                .collect();
+            days.sorted = 0;
+        } else {
+            for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width)) {
+                days.add(date, refresh, cells, &file.origin);
             }
-            return;
         }
-        for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width)) {
-            days.offer(date, refresh, cells, &file.origin);
-        }
+        days.maybe_compact();
     }
 
     /// [`Merge::absorb`] by value, for rayon's `reduce`.
@@ -361,8 +453,9 @@ impl Merge {
         self.series.values().flat_map(BTreeMap::values)
     }
 
-    /// The number of distinct (series, report, report date) keys held (a file collector
-    /// counts its rows).
+    /// The number of records held: the distinct (series, report, report date) keys, plus
+    /// records merged in since the last compaction that may share a key with another (a
+    /// file collector counts its rows). Zero only when nothing is held.
     pub fn len(&self) -> usize {
         self.days().map(|d| d.slots.len()).sum::<usize>()
             + self.file.as_ref().map_or(0, |f| f.dates.len())
@@ -393,14 +486,10 @@ impl Merge {
         let mut conflicts = Vec::new();
         for (name, reports) in self.series {
             for (_, days) in reports {
-                let Days {
-                    report,
-                    slots,
-                    mut rows,
-                    files,
-                } = days;
+                let report = days.report.clone();
+                let files = days.files;
+                let (slots, mut rows, values) = days.into_values();
                 let mut records = Vec::with_capacity(slots.len());
-                let mut values = Vec::with_capacity(slots.len() * rows.width);
                 for (date, slot) in slots {
                     let refresh = slot.refresh;
                     let (winner, rest) = slot.resolve();
@@ -415,7 +504,6 @@ impl Merge {
                             other_cells: rows.take(other.row).collect(),
                         });
                     }
-                    values.extend(rows.take(winner.row));
                     records.push(MergedRecord {
                         date,
                         refresh,
@@ -737,6 +825,28 @@ pub(crate) mod tests {
             values(&merged),
             [("t".into(), day(4), Some(10), Some(3), 1)]
         );
+    }
+
+    /// A single file's rows are used where they lie when in date order or its reverse, and
+    /// copied otherwise: the result is the same.
+    #[test]
+    fn one_file_in_any_row_order_gives_the_same_records() {
+        let gc = group_counts();
+        let ascending: Vec<_> = (0..40)
+            .map(|d| row(&gc, 50, d, Some(100 + d), Some(d), "7"))
+            .collect();
+        let descending: Vec<_> = ascending.iter().rev().cloned().collect();
+        let mut shuffled = ascending.clone();
+        shuffled.swap(3, 17);
+        shuffled.swap(0, 39);
+        let expected = values(&file(&gc, "t", 0, &ascending, true).into_merged());
+        assert_eq!(expected.len(), 40);
+        assert_eq!(expected[5].1, day(5));
+        for rows in [&descending, &shuffled] {
+            let merged = file(&gc, "t", 0, rows, true).into_merged();
+            assert_eq!(values(&merged), expected);
+            assert_eq!(merged.series[0].cells(7), &ascending[7][..]);
+        }
     }
 
     #[test]

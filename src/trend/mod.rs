@@ -357,6 +357,12 @@ fn bucket(daily: &[Point], by: By) -> Vec<Point> {
     out
 }
 
+/// `b - a` in days: the same as chrono's `(b - a).num_days()`, without its detour through
+/// a `TimeDelta` (a few percent of a 2-million-day trend).
+fn days_between(a: NaiveDate, b: NaiveDate) -> i64 {
+    i64::from(b.num_days_from_ce()) - i64::from(a.num_days_from_ce())
+}
+
 /// The summary of daily points (sorted by date, one per date).
 fn summarize(daily: &[Point], window: i64) -> Summary {
     let mut s = Summary {
@@ -367,7 +373,7 @@ fn summarize(daily: &[Point], window: i64) -> Summary {
     };
     for pair in daily.windows(2) {
         let (a, b) = (pair[0].date, pair[1].date);
-        if (b - a).num_days() > 1 {
+        if days_between(a, b) > 1 {
             s.missing.push(DateRange {
                 from: a + chrono::Duration::days(1),
                 to: b - chrono::Duration::days(1),
@@ -400,7 +406,7 @@ fn change_pp(ratios: &[(NaiveDate, f64)], window: i64) -> Option<f64> {
     let mut ends = Vec::new();
     let mut run = 0i64;
     for (i, &(date, _)) in ratios.iter().enumerate() {
-        let consecutive = i > 0 && (date - ratios[i - 1].0).num_days() == 1;
+        let consecutive = i > 0 && days_between(ratios[i - 1].0, date) == 1;
         run = if consecutive { run + 1 } else { 1 };
         if run >= window {
             ends.push(i);
@@ -424,7 +430,7 @@ fn slope_pp_per_30d(ratios: &[(NaiveDate, f64)]) -> Option<f64> {
     }
     let origin = ratios[0].0;
     let n = ratios.len() as f64;
-    let xs = ratios.iter().map(|&(d, _)| (d - origin).num_days() as f64);
+    let xs = ratios.iter().map(|&(d, _)| days_between(origin, d) as f64);
     let x_mean = xs.clone().sum::<f64>() / n;
     let y_mean = ratios.iter().map(|&(_, r)| r).sum::<f64>() / n;
     let (mut sxy, mut sxx) = (0.0, 0.0);
