@@ -20,6 +20,23 @@ impl DateText {
     pub fn new(date: NaiveDate) -> DateText {
         let mut bytes = [0u8; 16];
         let year = date.year();
+        let (month, day) = (date.month() as usize, date.day() as usize);
+        if let Ok(y @ 0..=9999) = usize::try_from(year) {
+            // The common case, without loops: four year digits, then month and day.
+            bytes[..10].copy_from_slice(&[
+                PAIRS[y / 100][0],
+                PAIRS[y / 100][1],
+                PAIRS[y % 100][0],
+                PAIRS[y % 100][1],
+                b'-',
+                PAIRS[month][0],
+                PAIRS[month][1],
+                b'-',
+                PAIRS[day][0],
+                PAIRS[day][1],
+            ]);
+            return DateText { bytes, len: 10 };
+        }
         let mut at = 0;
         if !(0..=9999).contains(&year) {
             bytes[0] = if year < 0 { b'-' } else { b'+' };
@@ -37,14 +54,13 @@ impl DateText {
             bytes[at] = d;
             at += 1;
         }
-        let (month, day) = (date.month() as u8, date.day() as u8);
         bytes[at..at + 6].copy_from_slice(&[
             b'-',
-            b'0' + month / 10,
-            b'0' + month % 10,
+            PAIRS[month][0],
+            PAIRS[month][1],
             b'-',
-            b'0' + day / 10,
-            b'0' + day % 10,
+            PAIRS[day][0],
+            PAIRS[day][1],
         ]);
         DateText {
             bytes,
@@ -63,6 +79,17 @@ impl DateText {
         std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 }
+
+/// `00` to `99` as two ASCII digits each.
+const PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    pairs
+};
 
 impl std::fmt::Display for DateText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -2,6 +2,8 @@
 //! escaped once per report, numbers and dates are formatted without going through
 //! `serde_json::Value`, so a record costs one pass over its cells.
 
+use chrono::NaiveDate;
+
 use crate::record::{Cell, DateText};
 use crate::schema::{Kind, Report};
 
@@ -12,6 +14,9 @@ pub(crate) struct JsonRecord {
     keys: Vec<Vec<u8>>,
     /// Each column's enum values as JSON strings (empty for other kinds).
     enums: Vec<Vec<Vec<u8>>>,
+    /// The last date written per column and its text: a file's refresh date is the same
+    /// on every record, so most dates are copied rather than formatted.
+    last_dates: Vec<Option<(NaiveDate, DateText)>>,
 }
 
 impl JsonRecord {
@@ -45,11 +50,16 @@ impl JsonRecord {
                 _ => Vec::new(),
             })
             .collect();
-        JsonRecord { keys, enums }
+        let last_dates = vec![None; report.columns.len()];
+        JsonRecord {
+            keys,
+            enums,
+            last_dates,
+        }
     }
 
     /// Appends `{"property":value,...}` (no line end) to `out`.
-    pub(crate) fn write(&self, report: &Report, cells: &[Cell], out: &mut Vec<u8>) {
+    pub(crate) fn write(&mut self, report: &Report, cells: &[Cell], out: &mut Vec<u8>) {
         out.push(b'{');
         for (i, cell) in cells.iter().enumerate().take(self.keys.len()) {
             out.extend_from_slice(&self.keys[i]);
@@ -57,8 +67,16 @@ impl JsonRecord {
                 Cell::Null => out.extend_from_slice(b"null"),
                 Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
                 Cell::Date(d) => {
+                    let text = match &mut self.last_dates[i] {
+                        Some((last, text)) if last == d => *text,
+                        slot => {
+                            let text = DateText::new(*d);
+                            *slot = Some((*d, text));
+                            text
+                        }
+                    };
                     out.push(b'"');
-                    out.extend_from_slice(DateText::new(*d).as_bytes());
+                    out.extend_from_slice(text.as_bytes());
                     out.push(b'"');
                 }
                 Cell::Enum(v) => match self.enums[i].get(usize::from(*v)) {
@@ -88,7 +106,6 @@ pub(crate) fn push_json_string(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
     use crate::schema::Registry;
-    use chrono::NaiveDate;
     use proptest::prelude::*;
 
     #[test]
