@@ -125,7 +125,7 @@ struct Days {
 
 /// Below this many slots, appending goes on without compacting (tests compact early, so
 /// that the order-independence properties cover compaction in the middle of a merge).
-const COMPACT_MIN: usize = if cfg!(test) { 4 } else { 1024 };
+const COMPACT_MIN: usize = if cfg!(test) { 4 } else { 256 };
 
 impl Days {
     fn new(report: Arc<Report>) -> Days {
