@@ -31,10 +31,11 @@ pub struct Origin {
     pub name: Arc<str>,
 }
 
-/// One candidate record for a key: a distinct value-set and the first file that had it.
+/// One candidate record for a key: a distinct value-set (a row of its [`Days::rows`]) and
+/// the first file that had it.
 #[derive(Debug, Clone)]
 struct Candidate {
-    cells: Vec<Cell>,
+    row: usize,
     origin: Origin,
 }
 
@@ -42,72 +43,55 @@ struct Candidate {
 #[derive(Debug, Clone)]
 struct Slot {
     refresh: Option<NaiveDate>,
-    /// Almost always one entry; more only when files with the same refresh date disagree.
-    candidates: Vec<Candidate>,
+    /// The first distinct value-set, held inline: a key costs no allocation of its own.
+    first: Candidate,
+    /// More only when files with the same refresh date disagree (empty: no allocation).
+    others: Vec<Candidate>,
 }
 
 impl Slot {
-    /// Offers a record by reference, cloning its cells only when it is kept.
-    fn offer(
-        &mut self,
-        report: &Report,
-        refresh: Option<NaiveDate>,
-        cells: &[Cell],
-        origin: &Origin,
-    ) {
-        if refresh < self.refresh {
-            return;
+    /// The value-set of the first file in input order, and the others (conflicts) in input
+    /// order.
+    fn resolve(self) -> (Candidate, Vec<Candidate>) {
+        if self.others.is_empty() {
+            return (self.first, self.others);
         }
-        if refresh > self.refresh {
-            // The common case with daily downloads: a newer file revises the day. Reuse the
-            // first candidate's buffer so the hot path does not allocate.
-            self.refresh = refresh;
-            self.candidates.truncate(1);
-            if let Some(c) = self.candidates.first_mut() {
-                c.cells.clear();
-                c.cells.extend_from_slice(cells);
-                c.origin = origin.clone();
-                return;
-            }
-        }
-        match self
-            .candidates
-            .iter_mut()
-            .find(|c| same_values(report, &c.cells, cells))
-        {
-            Some(c) if origin.index < c.origin.index => {
-                c.cells.clear();
-                c.cells.extend_from_slice(cells);
-                c.origin = origin.clone();
-            }
-            Some(_) => {}
-            None => self.candidates.push(Candidate {
-                cells: cells.to_vec(),
-                origin: origin.clone(),
-            }),
-        }
+        let mut candidates = Vec::with_capacity(1 + self.others.len());
+        candidates.push(self.first);
+        candidates.extend(self.others);
+        candidates.sort_by_key(|c| c.origin.index);
+        let winner = candidates.remove(0);
+        (winner, candidates)
+    }
+}
+
+/// Records of one report, `width` cells each, one after another in one vector: millions
+/// of keys cost no allocation each, and freeing them is one free, not one per record.
+#[derive(Debug, Clone, Default)]
+struct Rows {
+    width: usize,
+    cells: Vec<Cell>,
+}
+
+impl Rows {
+    fn get(&self, row: usize) -> &[Cell] {
+        &self.cells[row * self.width..(row + 1) * self.width]
     }
 
-    /// Combines another slot for the same key into this one.
-    fn absorb(&mut self, report: &Report, other: Slot) {
-        if other.refresh < self.refresh {
-            return;
-        }
-        if other.refresh > self.refresh {
-            *self = other;
-            return;
-        }
-        for cand in other.candidates {
-            match self
-                .candidates
-                .iter_mut()
-                .find(|c| same_values(report, &c.cells, &cand.cells))
-            {
-                Some(c) if cand.origin.index < c.origin.index => *c = cand,
-                Some(_) => {}
-                None => self.candidates.push(cand),
-            }
-        }
+    fn push(&mut self, cells: &[Cell]) -> usize {
+        self.cells.extend_from_slice(cells);
+        (self.cells.len() / self.width.max(1)).saturating_sub(1)
+    }
+
+    fn len(&self) -> usize {
+        self.cells.len() / self.width.max(1)
+    }
+
+    /// Moves a row's cells out (leaving nulls): each row is handed out once.
+    fn take(&mut self, row: usize) -> impl Iterator<Item = Cell> + '_ {
+        self.cells[row * self.width..(row + 1) * self.width]
+            .iter_mut()
+            .map(std::mem::take)
     }
 }
 
@@ -122,31 +106,190 @@ fn same_values(report: &Report, a: &[Cell], b: &[Cell]) -> bool {
 }
 
 /// The days of one series of one report.
+///
+/// Slots are a vector sorted by date, not a map: records are appended as they come and
+/// merged in by [`Days::compact`] once the appended part is as long as the sorted part (so
+/// memory stays within twice the distinct keys), or at the end. A single big file, already
+/// in date order, thus costs one pass and no tree; and its rows are used where they lie.
 #[derive(Debug, Clone)]
 struct Days {
     report: Arc<Report>,
-    slots: BTreeMap<NaiveDate, Slot>,
+    /// `(report date, slot)`: sorted, one slot per date, up to `sorted`; appended after.
+    slots: Vec<(NaiveDate, Slot)>,
+    sorted: usize,
+    /// The candidates' values; rows no candidate points at any more are dropped by
+    /// [`Days::compact`] once they are the majority.
+    rows: Rows,
     files: u64,
 }
+
+/// Below this many slots, appending goes on without compacting (tests compact early, so
+/// that the order-independence properties cover compaction in the middle of a merge).
+const COMPACT_MIN: usize = if cfg!(test) { 4 } else { 256 };
 
 impl Days {
     fn new(report: Arc<Report>) -> Days {
         Days {
+            rows: Rows {
+                width: report.columns.len(),
+                cells: Vec::new(),
+            },
             report,
-            slots: BTreeMap::new(),
+            slots: Vec::new(),
+            sorted: 0,
             files: 0,
         }
     }
 
-    fn absorb(&mut self, other: Days) {
-        self.files += other.files;
-        for (date, slot) in other.slots {
-            match self.slots.entry(date) {
-                Entry::Vacant(v) => {
-                    v.insert(slot);
-                }
-                Entry::Occupied(mut o) => o.get_mut().absorb(&self.report, slot),
+    /// Appends a slot holding `cells` from `origin`.
+    fn add(
+        &mut self,
+        date: NaiveDate,
+        refresh: Option<NaiveDate>,
+        cells: &[Cell],
+        origin: &Origin,
+    ) {
+        let row = self.rows.push(cells);
+        self.slots.push((
+            date,
+            Slot {
+                refresh,
+                first: Candidate {
+                    row,
+                    origin: origin.clone(),
+                },
+                others: Vec::new(),
+            },
+        ));
+    }
+
+    /// Compacts when the appended slots are as many as the sorted ones.
+    fn maybe_compact(&mut self) {
+        if self.slots.len() - self.sorted > self.sorted.max(COMPACT_MIN) {
+            self.compact();
+        }
+    }
+
+    /// Sorts the slots by date and merges those of one date into one: the newest refresh
+    /// date wins; at the same refresh date each distinct value-set is kept with the smallest
+    /// file index that had it. Then drops the rows no candidate needs, if they are most.
+    fn compact(&mut self) {
+        if self.sorted == self.slots.len() {
+            return;
+        }
+        // Stable, and linear on input already in order or in reverse order (Graph's files
+        // are newest first).
+        self.slots.sort_by_key(|(date, _)| *date);
+        // In place: `dedup_by` hands each slot with its predecessor's date to `combine` and
+        // drops it.
+        let (report, rows) = (&self.report, &self.rows);
+        self.slots.dedup_by(|(date, slot), (kept_date, kept)| {
+            *date == *kept_date && {
+                combine(report, rows, kept, slot);
+                true
             }
+        });
+        self.sorted = self.slots.len();
+        let used: usize = self.slots.iter().map(|(_, s)| 1 + s.others.len()).sum();
+        if used * 2 < self.rows.len() {
+            let mut rows = Rows {
+                width: self.rows.width,
+                cells: Vec::with_capacity(used * self.rows.width),
+            };
+            for (_, slot) in &mut self.slots {
+                for c in std::iter::once(&mut slot.first).chain(slot.others.iter_mut()) {
+                    rows.cells.extend(self.rows.take(c.row));
+                    c.row = rows.len() - 1;
+                }
+            }
+            self.rows = rows;
+        }
+    }
+
+    fn absorb(&mut self, mut other: Days) {
+        self.files += other.files;
+        if self.slots.is_empty() {
+            other.files = self.files;
+            *self = other;
+            return;
+        }
+        for (date, mut slot) in other.slots {
+            for c in std::iter::once(&mut slot.first).chain(slot.others.iter_mut()) {
+                self.rows.cells.extend(other.rows.take(c.row));
+                c.row = self.rows.len() - 1;
+            }
+            self.slots.push((date, slot));
+        }
+        self.maybe_compact();
+    }
+
+    /// The winners' values in date order, and the rows for the conflicts: the rows as they
+    /// lie when they already are in date order (or its reverse, as Graph writes), without
+    /// copying.
+    fn into_values(mut self) -> (Vec<(NaiveDate, Slot)>, Rows, Vec<Cell>) {
+        self.compact();
+        let n = self.slots.len();
+        let plain = self.slots.iter().all(|(_, s)| s.others.is_empty()) && self.rows.len() == n;
+        if plain
+            && self
+                .slots
+                .iter()
+                .enumerate()
+                .all(|(i, (_, s))| s.first.row == i)
+        {
+            let values = std::mem::take(&mut self.rows.cells);
+            return (self.slots, self.rows, values);
+        }
+        if plain
+            && self
+                .slots
+                .iter()
+                .enumerate()
+                .all(|(i, (_, s))| s.first.row == n - 1 - i)
+        {
+            let mut values = std::mem::take(&mut self.rows.cells);
+            values.reverse();
+            for row in values.chunks_mut(self.rows.width.max(1)) {
+                row.reverse();
+            }
+            return (self.slots, self.rows, values);
+        }
+        let mut values = Vec::with_capacity(n * self.rows.width);
+        for (_, slot) in &mut self.slots {
+            // The winner is the candidate of the smallest file index (see `Slot::resolve`).
+            let winner = std::iter::once(&slot.first)
+                .chain(&slot.others)
+                .min_by_key(|c| c.origin.index)
+                .map_or(slot.first.row, |c| c.row);
+            values.extend(self.rows.take(winner));
+        }
+        (self.slots, self.rows, values)
+    }
+}
+
+/// Merges `other` into `base`, two slots of one date whose rows are both in `rows`, leaving
+/// `other` to be dropped: as if each of `other`'s candidates were offered in turn (the
+/// first of a newer download replaces everything, the others, distinct from it, join it).
+fn combine(report: &Report, rows: &Rows, base: &mut Slot, other: &mut Slot) {
+    if other.refresh < base.refresh {
+        return;
+    }
+    if other.refresh > base.refresh {
+        std::mem::swap(base, other);
+        return;
+    }
+    let first = other.first.clone();
+    for cand in std::iter::once(first).chain(std::mem::take(&mut other.others)) {
+        match std::iter::once(&mut base.first)
+            .chain(base.others.iter_mut())
+            .find(|c| same_values(report, rows.get(c.row), rows.get(cand.row)))
+        {
+            Some(c) => {
+                if cand.origin.index < c.origin.index {
+                    *c = cand;
+                }
+            }
+            None => base.others.push(cand),
         }
     }
 }
@@ -257,21 +400,41 @@ impl Merge {
             return;
         };
         days.files += 1;
-        let width = report.columns.len().max(1);
-        for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width)) {
-            match days.slots.entry(date) {
-                Entry::Vacant(v) => {
-                    v.insert(Slot {
-                        refresh,
-                        candidates: vec![Candidate {
-                            cells: cells.to_vec(),
-                            origin: file.origin.clone(),
-                        }],
-                    });
-                }
-                Entry::Occupied(mut o) => o.get_mut().offer(&report, refresh, cells, &file.origin),
+        let width = report.columns.len();
+        if width == 0 {
+            return;
+        }
+        if days.slots.is_empty() {
+            // The first file of its series: its rows become the series' rows as they are,
+            // so a big single file is not copied at all.
+            days.rows.cells = file.cells;
+            days.slots = file
+                .dates
+                .iter()
+                .enumerate()
+                .map(|(row, &(date, refresh))| {
+                    let first = Candidate {
+                        row,
+                        origin: file.origin.clone(),
+                    };
+                    let others = Vec::new();
+                    (
+                        date,
+                        Slot {
+                            refresh,
+                            first,
+                            others,
+                        },
+                    )
+                })
+                .collect();
+            days.sorted = 0;
+        } else {
+            for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width)) {
+                days.add(date, refresh, cells, &file.origin);
             }
         }
+        days.maybe_compact();
     }
 
     /// [`Merge::absorb`] by value, for rayon's `reduce`.
@@ -290,8 +453,9 @@ impl Merge {
         self.series.values().flat_map(BTreeMap::values)
     }
 
-    /// The number of distinct (series, report, report date) keys held (a file collector
-    /// counts its rows).
+    /// The number of records held: the distinct (series, report, report date) keys, plus
+    /// records merged in since the last compaction that may share a key with another (a
+    /// file collector counts its rows). Zero only when nothing is held.
     pub fn len(&self) -> usize {
         self.days().map(|d| d.slots.len()).sum::<usize>()
             + self.file.as_ref().map_or(0, |f| f.dates.len())
@@ -322,35 +486,36 @@ impl Merge {
         let mut conflicts = Vec::new();
         for (name, reports) in self.series {
             for (_, days) in reports {
-                let mut points = Vec::with_capacity(days.slots.len());
-                for (date, slot) in days.slots {
-                    let mut candidates = slot.candidates;
-                    candidates.sort_by_key(|c| c.origin.index);
-                    let mut rest = candidates.into_iter();
-                    let Some(winner) = rest.next() else { continue };
+                let report = days.report.clone();
+                let files = days.files;
+                let (slots, mut rows, values) = days.into_values();
+                let mut records = Vec::with_capacity(slots.len());
+                for (date, slot) in slots {
+                    let refresh = slot.refresh;
+                    let (winner, rest) = slot.resolve();
                     for other in rest {
                         conflicts.push(Conflict {
                             series: name.clone(),
-                            report: days.report.name.clone(),
+                            report: report.name.clone(),
                             date,
-                            refresh: slot.refresh,
+                            refresh,
                             kept: winner.origin.clone(),
                             other: other.origin,
-                            other_cells: other.cells,
+                            other_cells: rows.take(other.row).collect(),
                         });
                     }
-                    points.push(MergedRecord {
+                    records.push(MergedRecord {
                         date,
-                        refresh: slot.refresh,
-                        cells: winner.cells,
+                        refresh,
                         source: winner.origin,
                     });
                 }
                 series.push(MergedSeries {
                     name: name.clone(),
-                    report: days.report,
-                    files: days.files,
-                    records: points,
+                    report,
+                    files,
+                    records,
+                    values,
                 });
             }
         }
@@ -404,8 +569,6 @@ pub struct MergedRecord {
     pub date: NaiveDate,
     /// The newest refresh date among the files that had this date.
     pub refresh: Option<NaiveDate>,
-    /// The record's values in the schema's column order.
-    pub cells: Vec<Cell>,
     /// The file the kept record came from.
     pub source: Origin,
 }
@@ -419,8 +582,53 @@ pub struct MergedSeries {
     pub report: Arc<Report>,
     /// The number of valid files that contributed records (kept or not).
     pub files: u64,
-    /// One record per report date, ascending.
+    /// One record per report date, ascending; record `i`'s values are [`Self::cells`]`(i)`.
     pub records: Vec<MergedRecord>,
+    /// The records' values, one after another, `report.columns.len()` per record: one
+    /// vector for the whole series instead of one per record (see [`Self::cells`]).
+    pub values: Vec<Cell>,
+}
+
+impl MergedSeries {
+    /// An empty series of `report`.
+    pub fn new(name: String, report: Arc<Report>, files: u64) -> MergedSeries {
+        MergedSeries {
+            name,
+            report,
+            files,
+            records: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// The values of record `i` in the schema's column order; empty if there is no such
+    /// record.
+    pub fn cells(&self, i: usize) -> &[Cell] {
+        let width = self.report.columns.len();
+        self.values
+            .get(i * width..(i + 1) * width)
+            .unwrap_or_default()
+    }
+
+    /// Every record with its values, oldest first.
+    pub fn rows(&self) -> impl DoubleEndedIterator<Item = (&MergedRecord, &[Cell])> {
+        self.records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| (record, self.cells(i)))
+    }
+
+    /// Appends a record and its values, which must be in the schema's column order: missing
+    /// ones are null, extra ones are dropped, so every record keeps its place.
+    pub fn push(&mut self, record: MergedRecord, cells: &[Cell]) {
+        let width = self.report.columns.len();
+        self.values.extend(cells.iter().take(width).cloned());
+        self.values.extend(std::iter::repeat_n(
+            Cell::Null,
+            width.saturating_sub(cells.len()),
+        ));
+        self.records.push(record);
+    }
 }
 
 /// Two files with the same refresh date that disagree about a report date.
@@ -452,11 +660,12 @@ pub struct Merged {
 }
 
 impl Merged {
-    /// Every kept record with its series, sorted by (series, report, report date).
-    pub fn records(&self) -> impl Iterator<Item = (&MergedSeries, &MergedRecord)> {
+    /// Every kept record with its series and values, sorted by (series, report, report
+    /// date).
+    pub fn records(&self) -> impl Iterator<Item = (&MergedSeries, &MergedRecord, &[Cell])> {
         self.series
             .iter()
-            .flat_map(|s| s.records.iter().map(move |r| (s, r)))
+            .flat_map(|s| s.rows().map(move |(r, cells)| (s, r, cells)))
     }
 }
 
@@ -527,13 +736,13 @@ pub(crate) mod tests {
 
     fn values(m: &Merged) -> Vec<Row> {
         m.records()
-            .map(|(s, r)| {
+            .map(|(s, r, cells)| {
                 let ratio = s.report.ratio.unwrap();
                 (
                     s.name.clone(),
                     r.date,
-                    r.cells[ratio.denominator].as_int(),
-                    r.cells[ratio.numerator].as_int(),
+                    cells[ratio.denominator].as_int(),
+                    cells[ratio.numerator].as_int(),
                     r.source.index,
                 )
             })
@@ -616,6 +825,28 @@ pub(crate) mod tests {
             values(&merged),
             [("t".into(), day(4), Some(10), Some(3), 1)]
         );
+    }
+
+    /// A single file's rows are used where they lie when in date order or its reverse, and
+    /// copied otherwise: the result is the same.
+    #[test]
+    fn one_file_in_any_row_order_gives_the_same_records() {
+        let gc = group_counts();
+        let ascending: Vec<_> = (0..40)
+            .map(|d| row(&gc, 50, d, Some(100 + d), Some(d), "7"))
+            .collect();
+        let descending: Vec<_> = ascending.iter().rev().cloned().collect();
+        let mut shuffled = ascending.clone();
+        shuffled.swap(3, 17);
+        shuffled.swap(0, 39);
+        let expected = values(&file(&gc, "t", 0, &ascending, true).into_merged());
+        assert_eq!(expected.len(), 40);
+        assert_eq!(expected[5].1, day(5));
+        for rows in [&descending, &shuffled] {
+            let merged = file(&gc, "t", 0, rows, true).into_merged();
+            assert_eq!(values(&merged), expected);
+            assert_eq!(merged.series[0].cells(7), &ascending[7][..]);
+        }
     }
 
     #[test]
@@ -736,7 +967,7 @@ pub(crate) mod tests {
             prop_assert_eq!(got, expected);
             // The kept file is the first in input order among the newest downloads.
             let (rd, rf) = (gc.report_date().unwrap(), gc.refresh_date().unwrap());
-            for (_, r) in merged.records() {
+            for (_, r, _) in merged.records() {
                 let first = order.iter().enumerate()
                     .filter(|(_, &f)| files[f].iter().any(|c| c[rd] == Cell::Date(r.date) && c[rf].as_date() == r.refresh))
                     .map(|(i, _)| i).min();

@@ -201,7 +201,7 @@ impl Archive {
                     other: other.1.clone(),
                 });
             }
-            for (series, record) in merged.records() {
+            for (series, record, cells) in merged.records() {
                 let Some((file_id, file_path)) = ids.get(&record.source.index) else {
                     continue;
                 };
@@ -214,7 +214,7 @@ impl Archive {
                     })
                     .optional()
                     .map_err(sql)?;
-                let json = values_json(report, &record.cells);
+                let json = values_json(report, cells);
                 match held {
                     None => out.inserted += 1,
                     Some((held_refresh, _, _, _))
@@ -231,7 +231,7 @@ impl Archive {
                     Some((_, held_json, held_id, held_path)) => {
                         // Same refresh date: the record already held is first.
                         let same = cells_from_json(report, &held_json)
-                            .is_ok_and(|held| same_values(report, &held, &record.cells));
+                            .is_ok_and(|held| same_values(report, &held, cells));
                         out.unchanged += 1;
                         if !same && held_id != *file_id {
                             conflict

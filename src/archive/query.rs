@@ -195,21 +195,18 @@ impl Archive {
                         .get(&(name.clone(), report.clone()))
                         .copied()
                         .unwrap_or(0);
-                    series.push(MergedSeries {
-                        report: report_of(&report)?,
-                        name: name.clone(),
-                        files,
-                        records: Vec::new(),
-                    });
+                    series.push(MergedSeries::new(name.clone(), report_of(&report)?, files));
                 }
                 let Some(s) = series.last_mut() else { continue };
                 let cells = cells_from_json(&s.report, &json).map_err(bad)?;
-                s.records.push(MergedRecord {
-                    date,
-                    refresh,
-                    cells,
-                    source: origin(file_id),
-                });
+                s.push(
+                    MergedRecord {
+                        date,
+                        refresh,
+                        source: origin(file_id),
+                    },
+                    &cells,
+                );
             }
         }
         let mut conflicts = Vec::new();

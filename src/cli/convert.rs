@@ -487,7 +487,8 @@ fn refuse(
     }
 }
 
-/// Renames every finished output into place; a failure is reported and makes the outcome 2.
+/// Puts every finished output in place (synced as one batch, see `Output::commit_all`); a
+/// failure is reported and makes the outcome 2.
 /// Returns the files and records committed.
 fn commit_each(
     outputs: Vec<(String, u64, Output)>,
@@ -495,8 +496,13 @@ fn commit_each(
     outcome: &mut Outcome,
 ) -> (usize, u64) {
     let (mut files, mut rows) = (0, 0);
-    for (name, count, output) in outputs {
-        match output.commit(force) {
+    let (described, outputs): (Vec<(String, u64)>, Vec<Output>) = outputs
+        .into_iter()
+        .map(|(name, count, output)| ((name, count), output))
+        .unzip();
+    let committed = Output::commit_all(outputs, force);
+    for ((name, count), result) in described.into_iter().zip(committed) {
+        match result {
             Ok(_) => {
                 files += 1;
                 rows += count;

@@ -138,9 +138,14 @@ fn reject(head: &[u8]) -> Option<Finding> {
             return at_start(Code::OtherFileType, message, hint);
         }
     }
-    // Markup starts with `<`; a report never does, so most files skip the text work below.
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    let text = if first == Some(&b'<') {
+    // Both markup checks need `<` as the first character after white space; a report
+    // starts with a letter or `{`, so the text is only built when the first byte leaves a
+    // doubt (`<`, white space as `str::trim_start` sees it, or not ASCII).
+    let markup = match body.first() {
+        Some(&b) if b.is_ascii() => b == b'<' || b.is_ascii_whitespace() || b == b'\x0B',
+        _ => true,
+    };
+    let text = if markup {
         String::from_utf8_lossy(&body[..body.len().min(512)])
             .trim_start()
             .to_ascii_lowercase()
@@ -162,7 +167,12 @@ fn reject(head: &[u8]) -> Option<Finding> {
             "an error response was probably saved instead of the report; download it again",
         );
     }
-    if let Some(pos) = head.iter().position(|&b| b == 0) {
+    // `contains` is a memchr; the position is only needed for the message.
+    if let Some(pos) = head
+        .contains(&0)
+        .then(|| head.iter().position(|&b| b == 0))
+        .flatten()
+    {
         let line = 1 + head[..pos].iter().filter(|&&b| b == b'\n').count() as u64;
         return Some(
             Finding::new(Code::Binary, 1, 1, format!("the file holds binary data (a NUL byte at byte {pos}, line {line})"))
@@ -217,6 +227,8 @@ mod tests {
         );
         assert_eq!(code(b"PK\x03\x04rest"), Some(Code::OtherFileType));
         assert_eq!(code(b"\n <!DOCTYPE html><html>"), Some(Code::OtherFileType));
+        assert_eq!(code(b"\x0B<html>"), Some(Code::OtherFileType));
+        assert_eq!(code("\u{a0}<?xml".as_bytes()), Some(Code::OtherFileType));
         assert_eq!(code(b"a,b\n\x00\x00"), Some(Code::Binary));
         // A zero-filled file has every other byte zero too, but it is not UTF-16 text.
         assert_eq!(code(&[0; 4096]), Some(Code::Binary));

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{By, Point, Trend};
+use crate::record::DateText;
 
 const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 540.0;
@@ -238,7 +239,7 @@ fn nice_range(lo: f64, hi: f64) -> (f64, f64, f64) {
 /// Date ticks: every day, 2 days, week or 2 weeks (Mondays), then month starts.
 fn x_ticks(lo: NaiveDate, hi: NaiveDate) -> Vec<(NaiveDate, String)> {
     let days = (hi - lo).num_days();
-    let label = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let label = |d: NaiveDate| DateText::new(d).as_str().to_string();
     for step in [1, 2, 7, 14] {
         if days / step <= 8 {
             let mut d = if step >= 7 { By::Week.start(lo) } else { lo };

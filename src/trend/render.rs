@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 
 use super::{By, DateRange, Extreme, Point, Series, Summary, Trend};
+use crate::record::DateText;
 
 /// The CSV header, fixed by the issue and the README.
 pub const CSV_HEADER: &str = "series,report_date,total,active,active_ratio,rolling_mean";
@@ -20,29 +21,62 @@ pub const CSV_HEADER: &str = "series,report_date,total,active,active_ratio,rolli
 /// Fails only when `out` does; a closed pipe surfaces as [`io::ErrorKind::BrokenPipe`].
 pub fn write_csv(trend: &Trend, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{CSV_HEADER}")?;
-    let mut line = String::with_capacity(96);
+    // Rows are built as bytes and handed over in blocks: a 2-million-point series is one
+    // pass of appends, no `fmt` machinery and one write per block rather than per row.
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK + 256);
     for series in &trend.series {
         let name = csv_field(&series.name);
         for p in &series.points {
-            line.clear();
-            let _ = write!(line, "{name},{}", p.date.format("%Y-%m-%d"));
+            block.extend_from_slice(name.as_bytes());
+            block.push(b',');
+            block.extend_from_slice(DateText::new(p.date).as_bytes());
             for n in [p.total, p.active] {
-                line.push(',');
+                block.push(b',');
                 if let Some(n) = n {
-                    let _ = write!(line, "{n}");
+                    block.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
                 }
             }
             for r in [p.ratio, p.rolling_mean] {
-                line.push(',');
+                block.push(b',');
                 if let Some(r) = r {
-                    let _ = write!(line, "{r}");
+                    push_ratio(&mut block, r);
                 }
             }
-            line.push('\n');
-            out.write_all(line.as_bytes())?;
+            block.push(b'\n');
+            if block.len() >= BLOCK {
+                out.write_all(&block)?;
+                block.clear();
+            }
         }
     }
+    out.write_all(&block)?;
     out.flush()
+}
+
+/// How many bytes of CSV rows are collected before they are written.
+const BLOCK: usize = 64 << 10;
+
+/// Appends `value` as Rust's `Display` for `f64` writes it: the shortest digits that read
+/// back as the same value, never an exponent. `ryu` finds the same digits much faster, with
+/// three differences handled here: it writes `1.0` for `1` (trimmed), an exponent below
+/// 1e-5 and from 1e16 on (left to `Display`), and when two shortest texts are equally near
+/// the value it picks the even last digit where `Display` rounds up (`65537 / 131072` is
+/// `0.5000076293945313` for `Display`, `...312` for ryu). Such a tie needs a value whose
+/// exact decimal expansion is at most 18 digits long, which from 1e-5 up makes it a multiple
+/// of 2^-23; those values (and only few ratios are) go to `Display` too.
+pub fn push_ratio(out: &mut Vec<u8>, value: f64) {
+    // Scaling by a power of two is exact, so `fract` tells exactly whether the value is a
+    // multiple of 2^-24.
+    if value.is_finite() && (value * 16_777_216.0).fract() != 0.0 {
+        let mut buffer = ryu::Buffer::new();
+        let text = buffer.format_finite(value);
+        if !text.contains('e') {
+            let text = text.strip_suffix(".0").unwrap_or(text);
+            out.extend_from_slice(text.as_bytes());
+            return;
+        }
+    }
+    let _ = write!(out, "{value}");
 }
 
 /// Quotes a CSV field when it holds a comma, quote or line break (RFC 4180).
@@ -89,7 +123,7 @@ pub fn write_json(trend: &Trend, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn date(d: chrono::NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    DateText::new(d).as_str().to_string()
 }
 
 fn series_json(s: &Series) -> Value {
@@ -305,6 +339,66 @@ mod tests {
     use super::*;
     use crate::merge::tests::{file, group_counts, row};
     use crate::trend::TrendOptions;
+    use proptest::prelude::*;
+
+    fn ratio_text(value: f64) -> String {
+        let mut out = Vec::new();
+        push_ratio(&mut out, value);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ratio_text_is_display_at_the_edges() {
+        for value in [
+            0.0,
+            -0.0,
+            1.0,
+            0.5,
+            0.1,
+            1e-5,
+            9.99e-6,
+            1e-7,
+            1e15,
+            1e16,
+            123456.0,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            2.0 / 3.0,
+            1.0 / 7.0,
+            // Ties between two shortest texts: Display rounds up, ryu to even.
+            65537.0 / 131072.0,
+            7179133913673698.0 / 8.0,
+        ] {
+            assert_eq!(ratio_text(value), value.to_string(), "{value:e}");
+        }
+        assert!(!ratio_text(1e-7).contains('e'));
+        // Every count ratio with a power-of-two total up to 2^24, where ties live.
+        for k in 1..=24 {
+            let total = 1i64 << k;
+            for active in (1..total).step_by((total as usize / 4096).max(1)) {
+                let value = active as f64 / total as f64;
+                assert_eq!(ratio_text(value), value.to_string(), "{active}/{total}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        /// Any ratio of two counts, and any finite f64 at all.
+        #[test]
+        fn ratio_text_is_display(
+            active in 0i64..=i64::MAX,
+            total in 1i64..=i64::MAX,
+            bits in any::<u64>(),
+        ) {
+            let ratio = active as f64 / total as f64;
+            prop_assert_eq!(ratio_text(ratio), ratio.to_string());
+            let any = f64::from_bits(bits);
+            if any.is_finite() {
+                prop_assert_eq!(ratio_text(any), any.to_string());
+            }
+        }
+    }
 
     fn sample() -> Trend {
         let gc = group_counts();

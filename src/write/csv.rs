@@ -1,28 +1,23 @@
 //! The canonical CSV form: the documented header in documented order, LF line ends, RFC 4180
 //! quoting only where a value needs it (the csv crate's `QuoteStyle::Necessary`).
+//!
+//! Written by hand rather than through `csv::Writer`: dates and counts never need quoting,
+//! so a record is a few appends into the caller's line buffer, where the csv writer copied
+//! every field into its own buffer and was flushed once per record. The quoting rule is the
+//! csv crate's, and a property test holds the two to the same bytes.
 
-use crate::record::Cell;
+use crate::record::{Cell, DateText};
 use crate::schema::{Kind, Report};
 
-use super::json::push_date;
-
-/// Formats header and records of one report into reused buffers.
+/// Formats header and records of one report.
 pub(crate) struct CsvRecord {
-    /// The csv crate's writer into a growing buffer; the csv writer has no `get_mut`, so
-    /// the bytes already handed out are skipped (`taken`) and the writer is rebuilt once
-    /// the buffer reaches [`RESET`], which keeps memory flat without an allocation per row.
-    writer: csv::Writer<Vec<u8>>,
-    taken: usize,
-    fields: csv::ByteRecord,
+    /// One cell's text while it is checked for characters that need quoting.
     cell: Vec<u8>,
 }
 
 impl CsvRecord {
     pub(crate) fn new() -> CsvRecord {
         CsvRecord {
-            writer: new_writer(),
-            taken: 0,
-            fields: csv::ByteRecord::new(),
             cell: Vec::with_capacity(32),
         }
     }
@@ -33,52 +28,85 @@ impl CsvRecord {
         report: &Report,
         out: &mut Vec<u8>,
     ) -> std::io::Result<()> {
-        self.fields.clear();
-        for column in &report.columns {
-            self.fields.push_field(column.csv.as_bytes());
+        let start = out.len();
+        for (i, column) in report.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_field(out, column.csv.as_bytes());
         }
-        self.emit(out)
+        end_line(out, start);
+        Ok(())
     }
 
-    /// Appends one record line to `out`.
+    /// Appends one record line to `out` (cells past the report's columns are left out).
+    /// Fails, as the csv crate's writer did, when the record has fewer cells than columns.
     pub(crate) fn write(
         &mut self,
         report: &Report,
         cells: &[Cell],
         out: &mut Vec<u8>,
     ) -> std::io::Result<()> {
-        self.fields.clear();
-        for (cell, column) in cells.iter().zip(&report.columns) {
-            self.cell.clear();
-            push_text(&mut self.cell, cell, &column.kind);
-            self.fields.push_field(&self.cell);
+        if cells.len() < report.columns.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a record has {} fields, the header {}",
+                    cells.len(),
+                    report.columns.len()
+                ),
+            ));
         }
-        self.emit(out)
-    }
-
-    fn emit(&mut self, out: &mut Vec<u8>) -> std::io::Result<()> {
-        self.writer.write_byte_record(&self.fields)?;
-        self.writer.flush()?;
-        let all = self.writer.get_ref();
-        out.extend_from_slice(&all[self.taken..]);
-        self.taken = all.len();
-        if self.taken >= RESET {
-            self.writer = new_writer();
-            self.taken = 0;
+        let start = out.len();
+        for (i, (cell, column)) in cells.iter().zip(&report.columns).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match cell {
+                // Digits, signs and dashes: never quoted.
+                Cell::Null => {}
+                Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+                Cell::Date(d) => out.extend_from_slice(DateText::new(*d).as_bytes()),
+                Cell::Text(t) => push_field(out, t.as_bytes()),
+                Cell::Enum(_) => {
+                    self.cell.clear();
+                    push_text(&mut self.cell, cell, &column.kind);
+                    push_field(out, &self.cell);
+                }
+            }
         }
+        end_line(out, start);
         Ok(())
     }
 }
 
-/// Buffer size at which the csv writer is replaced by a fresh one.
-const RESET: usize = 64 << 10;
+/// Appends one field, quoted (quotes doubled) when it holds a comma, a quote or a line
+/// break: the csv crate's `QuoteStyle::Necessary` with `,`, `"` and an LF terminator.
+fn push_field(out: &mut Vec<u8>, field: &[u8]) {
+    if !field
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for &b in field {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
 
-fn new_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .quote_style(csv::QuoteStyle::Necessary)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .buffer_capacity(4096)
-        .from_writer(Vec::with_capacity(RESET + 4096))
+/// Ends the line begun at `start`; a line that would be empty (one empty field) is written
+/// `""`, as the csv crate does, so that it still reads back as a record.
+fn end_line(out: &mut Vec<u8>, start: usize) {
+    if out.len() == start {
+        out.extend_from_slice(b"\"\"");
+    }
+    out.push(b'\n');
 }
 
 /// Appends a cell's CSV text (empty for null), the same text `Cell::write_text` gives.
@@ -86,7 +114,7 @@ pub(crate) fn push_text(out: &mut Vec<u8>, cell: &Cell, kind: &Kind) {
     match (cell, kind) {
         (Cell::Null, _) => {}
         (Cell::Int(n), _) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-        (Cell::Date(d), _) => push_date(out, *d),
+        (Cell::Date(d), _) => out.extend_from_slice(DateText::new(*d).as_bytes()),
         (Cell::Text(t), _) => out.extend_from_slice(t.as_bytes()),
         (Cell::Enum(i), Kind::Enum(values)) if usize::from(*i) < values.len() => {
             out.extend_from_slice(values[usize::from(*i)].as_bytes())
@@ -129,14 +157,52 @@ mod tests {
 
     #[test]
     fn text_is_quoted_only_when_needed() {
-        let mut out = Vec::new();
-        push_text(&mut out, &Cell::Text("a,\"b\"".into()), &Kind::Text);
-        let mut w = CsvRecord::new();
-        w.fields.clear();
-        w.fields.push_field(&out);
-        w.fields.push_field(b"plain");
         let mut line = Vec::new();
-        w.emit(&mut line).unwrap();
+        push_field(&mut line, b"a,\"b\"");
+        line.push(b',');
+        push_field(&mut line, b"plain");
+        end_line(&mut line, 0);
         assert_eq!(line, b"\"a,\"\"b\"\"\",plain\n");
+    }
+
+    /// The line the csv crate writes for `fields` (QuoteStyle::Necessary, LF).
+    fn csv_crate_line(fields: &[Vec<u8>]) -> Vec<u8> {
+        let mut writer = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Necessary)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        writer.write_record(fields).unwrap();
+        writer.into_inner().unwrap()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fields_are_written_as_the_csv_crate_writes_them(
+            fields in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::prelude::Just(b','),
+                        proptest::prelude::Just(b'"'),
+                        proptest::prelude::Just(b'\n'),
+                        proptest::prelude::Just(b'\r'),
+                        proptest::prelude::Just(b' '),
+                        proptest::prelude::any::<u8>(),
+                        b'a'..=b'z',
+                    ],
+                    0..6,
+                ),
+                1..4,
+            )
+        ) {
+            let mut line = Vec::new();
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                push_field(&mut line, field);
+            }
+            end_line(&mut line, 0);
+            proptest::prop_assert_eq!(line, csv_crate_line(&fields));
+        }
     }
 }

@@ -2,9 +2,9 @@
 //! escaped once per report, numbers and dates are formatted without going through
 //! `serde_json::Value`, so a record costs one pass over its cells.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
-use crate::record::Cell;
+use crate::record::{Cell, DateText};
 use crate::schema::{Kind, Report};
 
 /// The pre-escaped pieces of a report's JSON records.
@@ -14,6 +14,9 @@ pub(crate) struct JsonRecord {
     keys: Vec<Vec<u8>>,
     /// Each column's enum values as JSON strings (empty for other kinds).
     enums: Vec<Vec<Vec<u8>>>,
+    /// The last date written per column and its text: a file's refresh date is the same
+    /// on every record, so most dates are copied rather than formatted.
+    last_dates: Vec<Option<(NaiveDate, DateText)>>,
 }
 
 impl JsonRecord {
@@ -47,11 +50,16 @@ impl JsonRecord {
                 _ => Vec::new(),
             })
             .collect();
-        JsonRecord { keys, enums }
+        let last_dates = vec![None; report.columns.len()];
+        JsonRecord {
+            keys,
+            enums,
+            last_dates,
+        }
     }
 
     /// Appends `{"property":value,...}` (no line end) to `out`.
-    pub(crate) fn write(&self, report: &Report, cells: &[Cell], out: &mut Vec<u8>) {
+    pub(crate) fn write(&mut self, report: &Report, cells: &[Cell], out: &mut Vec<u8>) {
         out.push(b'{');
         for (i, cell) in cells.iter().enumerate().take(self.keys.len()) {
             out.extend_from_slice(&self.keys[i]);
@@ -59,8 +67,16 @@ impl JsonRecord {
                 Cell::Null => out.extend_from_slice(b"null"),
                 Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
                 Cell::Date(d) => {
+                    let text = match &mut self.last_dates[i] {
+                        Some((last, text)) if last == d => *text,
+                        slot => {
+                            let text = DateText::new(*d);
+                            *slot = Some((*d, text));
+                            text
+                        }
+                    };
                     out.push(b'"');
-                    push_date(out, *d);
+                    out.extend_from_slice(text.as_bytes());
                     out.push(b'"');
                 }
                 Cell::Enum(v) => match self.enums[i].get(usize::from(*v)) {
@@ -84,29 +100,6 @@ impl JsonRecord {
 pub(crate) fn push_json_string(out: &mut Vec<u8>, s: &str) {
     // serde_json's escaping is the reference (and writing into a Vec cannot fail).
     let _ = serde_json::to_writer(&mut *out, s);
-}
-
-/// Appends a date as `YYYY-MM-DD`, the same text `Cell::write_text` gives.
-pub(crate) fn push_date(out: &mut Vec<u8>, d: NaiveDate) {
-    let (y, m, day) = (d.year(), d.month(), d.day());
-    if (0..=9999).contains(&y) {
-        let y = y as u32;
-        out.extend_from_slice(&[
-            b'0' + (y / 1000) as u8,
-            b'0' + (y / 100 % 10) as u8,
-            b'0' + (y / 10 % 10) as u8,
-            b'0' + (y % 10) as u8,
-            b'-',
-            b'0' + (m / 10) as u8,
-            b'0' + (m % 10) as u8,
-            b'-',
-            b'0' + (day / 10) as u8,
-            b'0' + (day % 10) as u8,
-        ]);
-    } else {
-        // Years outside 0..=9999 are signed and wider in chrono's `%Y`; keep its text.
-        out.extend_from_slice(d.format("%Y-%m-%d").to_string().as_bytes());
-    }
 }
 
 #[cfg(test)]
@@ -135,15 +128,6 @@ mod tests {
     }
 
     proptest! {
-        #[test]
-        fn push_date_equals_chrono(days in -1_000_000i32..4_000_000) {
-            if let Some(d) = NaiveDate::from_num_days_from_ce_opt(days) {
-                let mut out = Vec::new();
-                push_date(&mut out, d);
-                prop_assert_eq!(String::from_utf8(out).unwrap(), d.format("%Y-%m-%d").to_string());
-            }
-        }
-
         #[test]
         fn json_string_equals_serde(s in any::<String>()) {
             let mut out = Vec::new();

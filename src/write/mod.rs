@@ -40,7 +40,8 @@ mod json;
 mod paths;
 
 pub use atomic::{
-    check_target, install_interrupt_cleanup, same_file, AtomicFile, Finished, WriteError,
+    check_target, commit_all, install_interrupt_cleanup, same_file, AtomicFile, Finished,
+    WriteError,
 };
 pub use paths::{mirror, PathError};
 
@@ -49,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use tempfile::SpooledTempFile;
+use tempfile::{SpooledData, SpooledTempFile};
 
 use crate::record::{Cell, Record, RecordSink};
 use crate::schema::{Kind, Report};
@@ -126,6 +127,35 @@ pub enum Output {
 }
 
 impl Output {
+    /// Commits many outputs as [`Output::commit`] each, the files in one batch
+    /// ([`commit_all`]: synced together, then renamed) and then standard output in order.
+    /// Returns one result per output, in order.
+    pub fn commit_all(
+        outputs: Vec<Output>,
+        force: bool,
+    ) -> Vec<Result<Option<PathBuf>, WriteError>> {
+        let mut files = Vec::new();
+        let mut slots = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            match output {
+                Output::File(finished) => {
+                    files.push(finished);
+                    slots.push(None);
+                }
+                stdout @ Output::Stdout(_) => slots.push(Some(stdout)),
+            }
+        }
+        let mut committed = commit_all(files, force).into_iter();
+        slots
+            .into_iter()
+            .map(|slot| match slot {
+                Some(stdout) => stdout.commit(force),
+                // One result per file, in order: `committed` has exactly as many.
+                None => committed.next().map_or(Ok(None), |r| r.map(Some)),
+            })
+            .collect()
+    }
+
     /// Makes the output visible: renames the file into place (replacing an existing one only
     /// with `force`) or copies the bytes to standard output. Returns the file's path. A closed
     /// standard output (`| head`) is [`WriteError::Stdout`] with [`WriteError::is_closed_pipe`]:
@@ -133,12 +163,21 @@ impl Output {
     pub fn commit(self, force: bool) -> Result<Option<PathBuf>, WriteError> {
         match self {
             Output::File(finished) => finished.commit(force).map(Some),
-            Output::Stdout(mut spool) => {
-                let mut copy = || -> io::Result<()> {
-                    spool.seek(SeekFrom::Start(0))?;
+            Output::Stdout(spool) => {
+                let copy = || -> io::Result<()> {
                     let stdout = io::stdout();
                     let mut lock = stdout.lock();
-                    io::copy(&mut spool, &mut lock)?;
+                    match spool.into_inner() {
+                        SpooledData::InMemory(bytes) => lock.write_all(bytes.get_ref())?,
+                        SpooledData::OnDisk(mut file) => {
+                            // From a plain File, std's io::copy lets the kernel move the
+                            // bytes (sendfile/splice) instead of reading them back through
+                            // a buffer.
+                            lock.flush()?;
+                            file.seek(SeekFrom::Start(0))?;
+                            io::copy(&mut file, &mut lock)?;
+                        }
+                    }
                     lock.flush()
                 };
                 match copy() {
@@ -225,9 +264,18 @@ struct Open {
     last_key: i32,
     json: JsonRecord,
     csv: Option<CsvRecord>,
+    /// Records rendered but not yet handed to `out`: written in batches of [`BATCH`]
+    /// bytes, larger than `out`'s buffer, so they go to the spool without a second copy.
     line: Vec<u8>,
     sorting: Option<SortBuffer>,
 }
+
+/// Bytes of rendered records collected before they are written.
+const BATCH: usize = 128 << 10;
+
+/// `out`'s buffer, for the header and the ending; records bypass it (see [`Open::line`]).
+/// Small, since a run converting thousands of files allocates one per output.
+const OUT_BUFFER: usize = 16 << 10;
 
 enum State {
     Idle,
@@ -251,11 +299,11 @@ impl RecordWriter {
     pub fn write_series(&mut self, series: &crate::merge::MergedSeries) {
         self.begin(&series.report);
         // Merged records are oldest first.
-        for record in series.records.iter().rev() {
+        for (_, cells) in series.rows().rev() {
             self.record(&Record {
                 report: &series.report,
                 line: 0,
-                cells: &record.cells,
+                cells,
             });
         }
         self.finish(true);
@@ -309,13 +357,13 @@ impl RecordWriter {
         };
         let mut open = Open {
             report: report.clone(),
-            out: BufWriter::with_capacity(256 << 10, spool),
+            out: BufWriter::with_capacity(OUT_BUFFER, spool),
             body_start: 0,
             written: 0,
             last_key: i32::MAX,
             json: JsonRecord::new(report),
             csv: (self.options.format == Format::Csv).then(CsvRecord::new),
-            line: Vec::with_capacity(256),
+            line: Vec::with_capacity(4096),
             sorting: None,
         };
         let mut head = Vec::new();
@@ -359,9 +407,9 @@ fn sort_key(report: &Report, cells: &[Cell]) -> i32 {
 }
 
 impl Open {
-    /// Renders `cells` with the separator the format needs before record number `written`.
+    /// Renders `cells` into `line` with the separator the format needs before record number
+    /// `written`, handing `line` to `out` once it holds [`BATCH`] bytes.
     fn put(&mut self, format: Format, cells: &[Cell]) -> io::Result<()> {
-        self.line.clear();
         match format {
             Format::Json => {
                 self.line.extend_from_slice(if self.written == 0 {
@@ -382,12 +430,23 @@ impl Open {
             }
         }
         self.written += 1;
-        self.out.write_all(&self.line)
+        if self.line.len() >= BATCH {
+            self.write_line()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the collected records to `out`.
+    fn write_line(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.line)?;
+        self.line.clear();
+        Ok(())
     }
 
     /// Reads back the records written so far into a sort buffer and truncates the output to
     /// its header: called once, on the first record out of order.
     fn start_sorting(&mut self, format: Format) -> io::Result<()> {
+        self.write_line()?;
         self.out.flush()?;
         let spool = self.out.get_mut();
         spool.seek(SeekFrom::Start(self.body_start))?;
@@ -443,6 +502,7 @@ impl Open {
                 self.put(format, &cells)?;
             }
         }
+        self.write_line()?;
         if format == Format::Json {
             let end: &[u8] = if self.written == 0 {
                 b"]\n}\n"
