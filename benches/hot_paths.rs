@@ -1,4 +1,5 @@
-//! The per-cell parsers and whole-file validation, on in-memory inputs (no disk, no threads).
+//! The per-cell parsers, whole-file validation and the record writers, on in-memory inputs
+//! (no disk, no threads).
 //!
 //! `cargo bench --bench hot_paths`; whole-file groups print MB/s and rows/s. The files are
 //! shaped like Graph's GroupCounts downloads (`benches/gen_corpus.py stress` writes the same
@@ -13,10 +14,11 @@ use chrono::{Days, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use m365report::discover::{Input, Source};
-use m365report::record::Discard;
+use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::rules::field::{check_text_cell, parse_count, parse_iso_date};
 use m365report::schema::Role;
 use m365report::validate::check_reader;
+use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
 use m365report::{CheckOptions, InputFormat, Registry, Report};
 
 fn group_counts(registry: &Registry) -> Arc<Report> {
@@ -166,5 +168,62 @@ fn files(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fields, files);
+/// The writers alone: typed records (as the checker hands them over) to JSON, NDJSON and
+/// CSV in memory (standard output's buffer, below its 8 MiB spill), per record.
+fn writers(c: &mut Criterion) {
+    let registry = Registry::builtin().expect("built-in schemas compile");
+    let report = group_counts(&registry);
+    const RECORDS: usize = 20_000;
+    let refresh = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a real date");
+    let ratio = report.ratio.expect("GroupCounts has an active ratio");
+    let records: Vec<Vec<Cell>> = rows(RECORDS)
+        .map(|(date, total, active)| {
+            let date = NaiveDate::parse_from_str(&date, "%Y-%m-%d").expect("a real date");
+            let mut cells: Vec<Cell> = report
+                .columns
+                .iter()
+                .map(|column| match column.role {
+                    Role::RefreshDate => Cell::Date(refresh),
+                    Role::ReportDate => Cell::Date(date),
+                    // The last period value (180), as in the stress corpus.
+                    Role::Period => Cell::Enum(3),
+                    Role::Value => Cell::Null,
+                })
+                .collect();
+            cells[ratio.denominator] = Cell::Int(total as i64);
+            cells[ratio.numerator] = Cell::Int(active as i64);
+            cells
+        })
+        .collect();
+    let mut g = c.benchmark_group("write");
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .throughput(Throughput::Elements(RECORDS as u64));
+    for (name, format) in [
+        ("json_20k_records", Format::Json),
+        ("ndjson_20k_records", Format::Ndjson),
+        ("csv_20k_records", Format::Csv),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let options = WriteOptions { format, bom: false };
+                let mut writer = RecordWriter::new(options, Destination::Stdout);
+                writer.begin(&report);
+                for cells in &records {
+                    writer.record(&Record {
+                        report: &report,
+                        line: 0,
+                        cells,
+                    });
+                }
+                writer.finish(true);
+                writer.take_output(None).expect("written in memory")
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, fields, files, writers);
 criterion_main!(benches);

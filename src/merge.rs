@@ -10,8 +10,9 @@
 //! order and grouping (rayon's `fold` and `reduce`), gives the same [`Merged`] result. That
 //! holds because each key keeps only its newest refresh date's distinct value-sets, each with
 //! the smallest file index that had it, and that state combines like a maximum and a minimum.
-//! Memory is bounded by the number of distinct keys (times the rare conflicting value-sets),
-//! not by the number of files or rows read.
+//! Memory is bounded by the number of distinct keys (times the rare conflicting value-sets;
+//! up to twice that between two compactions, see `Days`), not by the number of files or
+//! rows read.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
