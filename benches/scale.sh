@@ -32,7 +32,8 @@ for n in $sizes; do
     rows=$(sed -E 's/.* ([0-9]+) rows .*/\1/' "$c.summary")
     for j in 1 2; do
         h "validate $n tenants ($rows rows) --jobs $j" "$bin --jobs $j validate --quiet $c"
-        [ "${CONVERT:-1}" = 0 ] || h "convert $n tenants --jobs $j" "rm -rf $dir/sc-out && $bin --jobs $j convert $c --to json --out-dir $dir/sc-out"
+        # A fresh folder per run: creating files right after deleting as many is slow on ext4.
+        [ "${CONVERT:-1}" = 0 ] || h "convert $n tenants --jobs $j" "$bin --jobs $j convert $c --to json --out-dir \$(mktemp -d -p $dir sc-out.XXXXXX)"
         h "trend $n tenants --jobs $j" "$bin --jobs $j trend $c --group-by dir --format csv > /dev/null"
     done
 done
@@ -41,3 +42,4 @@ h "archive add $n tenants, fresh" "rm -f $db $db-wal $db-shm && M365REPORT_DB=$d
 h "archive add $n tenants, re-add" "M365REPORT_DB=$db $bin archive add $c --group-by dir"
 h "trend --db ($n tenants)" "$bin trend --db $db --format csv > /dev/null"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -rf "$dir"/sc-out.*
