@@ -57,7 +57,7 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
     let (registry, options, file_name) = (checker.registry, checker.options, checker.file_name);
     let keep = checker.wants_records();
     // Two pieces per thread keep every core busy; the cap bounds memory on large machines
-    // (a batch being checked and one being joined: at most 16 pieces of text and records).
+    // (a batch being checked, one being joined and one read: at most 24 pieces).
     let batch = (2 * rayon::current_num_threads()).min(MAX_BATCH);
     let check_pieces = |pieces: &[(Vec<u8>, u64)]| -> Vec<(Piece, RecordBuffer)> {
         pieces
@@ -70,46 +70,44 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
             })
             .collect()
     };
-    // Pieces checked on their own, waiting to be joined here in order; joining one batch
-    // (where a writer sink does its work) overlaps with checking the next.
+    // Pieces checked on their own, waiting to be joined here in order. While the pool checks
+    // one batch, this thread joins the one before (where a writer sink does its work) and
+    // reads the next, so no core waits for input.
     let mut ready: Option<Batch> = None;
+    let (mut pieces, mut after) = feed.batch(batch);
     loop {
-        let mut pieces = Vec::with_capacity(batch);
-        // What ended the batch, if not its size.
-        let mut after = None;
-        while pieces.len() < batch {
-            match feed.next() {
-                Next::Piece(text, line) => pieces.push((text, line)),
-                other => {
-                    after = Some(other);
-                    break;
-                }
+        let mut checked = Vec::new();
+        let mut next = None;
+        let more = after.is_none();
+        let mut join_and_read = |checker: &mut Checker<'_>| {
+            let joined = join_pieces(ready.take(), &layout, checker);
+            if joined && more {
+                next = Some(feed.batch(batch));
             }
-        }
-        // A single piece (a small file) is simply checked here when joined.
-        let checked = if pieces.len() > 1 {
-            let mut checked = Vec::new();
-            let joined = rayon::in_place_scope(|scope| {
-                scope.spawn(|_| checked = check_pieces(&pieces));
-                join_pieces(ready.take(), &layout, checker)
-            });
-            if !joined {
-                return;
-            }
-            checked
-        } else {
-            if !join_pieces(ready.take(), &layout, checker) {
-                return;
-            }
-            Vec::new()
+            joined
         };
+        // A single piece (a small file) is simply checked here when joined.
+        let joined = if pieces.len() > 1 {
+            rayon::in_place_scope(|scope| {
+                scope.spawn(|_| checked = check_pieces(&pieces));
+                join_and_read(checker)
+            })
+        } else {
+            join_and_read(checker)
+        };
+        if !joined {
+            return;
+        }
         ready = Some((pieces, checked));
-        if after.is_some() && !join_pieces(ready.take(), &layout, checker) {
+        if let Some((read, ended)) = next {
+            (pieces, after) = (read, ended);
+            continue;
+        }
+        if !join_pieces(ready.take(), &layout, checker) {
             return;
         }
         match after {
-            None | Some(Next::Piece(..)) => {}
-            Some(Next::End) => return,
+            None | Some(Next::Piece(..)) | Some(Next::End) => return,
             Some(Next::Failed(e)) => return checker.io_failure(&e),
             Some(Next::Tangled) => {
                 // Quotes or bare carriage returns: the rest goes through the CSV parser.
@@ -201,6 +199,18 @@ struct Feed<'r, R> {
 }
 
 impl<R: Read> Feed<'_, R> {
+    /// Up to `size` pieces, and what ended the batch if not its size.
+    fn batch(&mut self, size: usize) -> (Vec<(Vec<u8>, u64)>, Option<Next>) {
+        let mut pieces = Vec::with_capacity(size);
+        while pieces.len() < size {
+            match self.next() {
+                Next::Piece(text, line) => pieces.push((text, line)),
+                other => return (pieces, Some(other)),
+            }
+        }
+        (pieces, None)
+    }
+
     fn next(&mut self) -> Next {
         let mut more = self.carry.len() < self.piece;
         loop {
