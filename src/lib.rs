@@ -3,7 +3,7 @@
 //!
 //! The library follows the data's path: [`discover`] finds input files, [`read`] turns bytes
 //! into typed [`record::Record`]s with source positions while [`rules`] checks them against
-//! the report's [`schema`], producing [`diagnostic::Finding`]s; [`write`] and [`trend`] consume
+//! the report's [`schema`], producing [`diagnostic::Finding`]s; [`write`](mod@write) and [`trend`] consume
 //! the records that passed.
 
 pub mod archive;

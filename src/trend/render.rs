@@ -176,7 +176,7 @@ const SPARK_WIDTH: usize = 72;
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// The human table: per series a summary, a sparkline of the ratio over the last
-/// [`SPARK_WIDTH`] positions (a space for a missing or null one), then the last points.
+/// `SPARK_WIDTH` positions (a space for a missing or null one), then the last points.
 pub fn table(trend: &Trend) -> String {
     let mut out = String::new();
     let by = trend.options.by;
