@@ -98,7 +98,8 @@ impl Rows {
 
 /// Whether two records of `report` carry the same values. The period column is left out: a
 /// D7 and a D30 download refreshed the same day report the same counts for a shared date.
-fn same_values(report: &Report, a: &[Cell], b: &[Cell]) -> bool {
+/// The archive compares a stored record with a new one by the same rule.
+pub(crate) fn same_values(report: &Report, a: &[Cell], b: &[Cell]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)

@@ -13,9 +13,8 @@ use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::{cells_from_json, values_json, view_sql, Archive, ArchiveError};
-use crate::merge::Merged;
-use crate::record::Cell;
-use crate::schema::{Report, Role};
+use crate::merge::{same_values, Merged};
+use crate::schema::Report;
 
 /// One valid file to record in `files`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,14 +271,4 @@ impl Archive {
         tx.commit().map_err(sql)?;
         Ok(out)
     }
-}
-
-/// Whether two records carry the same values, the period left out as in the merge: a D7 and
-/// a D30 download refreshed the same day agree on a shared date.
-fn same_values(report: &Report, a: &[Cell], b: &[Cell]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .zip(&report.columns)
-            .all(|((x, y), col)| col.role == Role::Period || x == y)
 }
