@@ -227,6 +227,28 @@ pub trait RecordSink {
     fn wants_records(&self) -> bool {
         true
     }
+    /// For a later piece of the same file checked on another thread: a sink that does
+    /// there what this one does with records (a writer renders them), for
+    /// [`RecordSink::join`] to take in, in file order. `None` (the default): the piece's
+    /// records are kept as cells and handed to [`RecordSink::record`] here, one by one.
+    fn fork(&self) -> Option<Box<dyn Fork>> {
+        None
+    }
+    /// Takes in the work of a fork made by [`RecordSink::fork`] whose piece follows the
+    /// records seen so far, as if its records had come through [`RecordSink::record`] here.
+    /// `false`, having changed nothing, when that cannot be done (the records are not in
+    /// the order this sink streams, say): the checker then reads the piece's rows again here.
+    fn join(&mut self, _fork: &mut dyn Fork) -> bool {
+        false
+    }
+}
+
+/// A [`RecordSink`] working on another thread for the sink it was forked from; see
+/// [`RecordSink::fork`].
+pub trait Fork: RecordSink + Send {
+    /// The fork itself, for the sink that made it to recognise its own kind in
+    /// [`RecordSink::join`].
+    fn as_any(&mut self) -> &mut dyn std::any::Any;
 }
 
 /// Records kept in file order, to hand on later: the sink of a piece of a large file checked

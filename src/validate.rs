@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::diagnostic::{Code, Finding, Severity, Snippet};
 use crate::discover::{io_message, Input, Source};
 use crate::read::{self, InputFormat, Limits, Sniffed};
-use crate::record::{Cell, Record, RecordBuffer, RecordSink};
+use crate::record::{Cell, Fork, Record, RecordBuffer, RecordSink};
 use crate::rules::file::FileRules;
 use crate::rules::record::check_record;
 use crate::schema::{DetectionSource, Registry, Report};
@@ -407,13 +407,14 @@ impl Checker<'_> {
     }
 
     /// A checker for a later piece of this file, to run on another thread: same report,
-    /// options and name, fresh findings and file rules, its good records kept in `buffer`.
+    /// options and name, fresh findings and file rules, its good records going to `sink`
+    /// (see [`Checker::piece_records`]).
     pub(crate) fn piece<'p>(
         registry: &'p Registry,
         options: &'p CheckOptions,
         file_name: Option<&'p str>,
         report: &Arc<Report>,
-        buffer: &'p mut RecordBuffer,
+        sink: &'p mut dyn RecordSink,
     ) -> Checker<'p> {
         let mut checked = FileReport::named(String::new(), 0);
         checked.report = Some(report.clone());
@@ -423,7 +424,7 @@ impl Checker<'_> {
             file_name,
             report: checked,
             rules: FileRules::default(),
-            sink: buffer,
+            sink,
             header_errors: false,
             gap: None,
             stopped: false,
@@ -440,33 +441,50 @@ impl Checker<'_> {
         }
     }
 
+    /// Where a later piece of this file, checked on another thread, puts its good records:
+    /// a fork of the sink that does its work there, or else a buffer (kept only if the sink
+    /// wants records). Made here, on the file's own thread, before the piece is checked.
+    pub(crate) fn piece_records(&self) -> PieceRecords {
+        match self.sink.fork() {
+            Some(fork) => PieceRecords::Forked(fork),
+            None => PieceRecords::Kept(RecordBuffer::new(self.sink.wants_records())),
+        }
+    }
+
     /// Takes in a piece checked on its own, with its good records, when that is exactly what
-    /// checking its rows here would have done: the piece found nothing, and nothing is found
-    /// at the seam. `false` (nothing changed) otherwise: the caller checks the piece's rows
-    /// here instead, so findings are the same whichever way a file is read.
-    pub(crate) fn absorb(&mut self, piece: &Piece, records: &RecordBuffer) -> bool {
-        if !piece.clean || !self.rules.append(&piece.rules) {
+    /// checking its rows here would have done: the piece found nothing, nothing is found
+    /// at the seam, and the sink takes its records as they are. `false` (nothing changed)
+    /// otherwise: the caller checks the piece's rows here instead, so findings and records
+    /// are the same whichever way a file is read.
+    pub(crate) fn absorb(&mut self, piece: &Piece, records: &mut PieceRecords) -> bool {
+        if !piece.clean || !self.rules.joins(&piece.rules) {
             return false;
         }
+        if let (false, Some(report)) = (self.header_errors, &self.report.report) {
+            match records {
+                PieceRecords::Forked(fork) => {
+                    if !self.sink.join(fork.as_mut()) {
+                        return false;
+                    }
+                }
+                PieceRecords::Kept(buffer) => {
+                    for (line, cells) in buffer.records() {
+                        self.sink.record(&Record {
+                            report,
+                            line,
+                            cells,
+                        });
+                    }
+                }
+            }
+        }
+        // Cannot fail: `joins` said it takes the piece.
+        self.rules.append(&piece.rules);
         self.report.rows += piece.rows;
         if self.gap.is_none() {
             self.gap.clone_from(&piece.gap);
         }
-        if let (false, Some(report)) = (self.header_errors, &self.report.report) {
-            for (line, cells) in records.records() {
-                self.sink.record(&Record {
-                    report,
-                    line,
-                    cells,
-                });
-            }
-        }
         true
-    }
-
-    /// Whether the sink does anything with records (pieces need not keep them if not).
-    pub(crate) fn wants_records(&self) -> bool {
-        self.sink.wants_records()
     }
 
     fn finish(mut self) -> FileReport {
@@ -510,4 +528,23 @@ pub(crate) struct Piece {
     rows: u64,
     rules: FileRules,
     gap: Option<Location>,
+}
+
+/// Where a piece checked on another thread puts its good records; see
+/// [`Checker::piece_records`].
+pub(crate) enum PieceRecords {
+    /// Kept as cells, handed to the file's sink when the piece is absorbed.
+    Kept(RecordBuffer),
+    /// Handled by a fork of the file's sink, joined to it when the piece is absorbed.
+    Forked(Box<dyn Fork>),
+}
+
+impl PieceRecords {
+    /// The sink the piece's checker feeds.
+    pub(crate) fn sink(&mut self) -> &mut dyn RecordSink {
+        match self {
+            PieceRecords::Kept(buffer) => buffer,
+            PieceRecords::Forked(fork) => fork.as_mut(),
+        }
+    }
 }

@@ -7,10 +7,10 @@ use rayon::prelude::*;
 
 use super::records::{is_plain, Lines, Records, RecordsError, Row};
 use crate::diagnostic::{Code, Finding};
-use crate::record::{Cell, RecordBuffer};
+use crate::record::Cell;
 use crate::rules::field::check_text_cell;
 use crate::schema::{loose_eq, Report};
-use crate::validate::{Checker, Location, Piece};
+use crate::validate::{Checker, Location, Piece, PieceRecords};
 
 /// The UTF-8 byte-order mark as it reads after a Latin-1 round trip.
 const MOJIBAKE_BOM: &str = "\u{EF}\u{BB}\u{BF}";
@@ -55,20 +55,20 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         limit: checker.options.limits.max_record_bytes,
     };
     let (registry, options, file_name) = (checker.registry, checker.options, checker.file_name);
-    let keep = checker.wants_records();
     // Two pieces per thread keep every core busy; the cap bounds memory on large machines
     // (a batch being checked, one being joined and one read: at most 24 pieces).
     let batch = (2 * rayon::current_num_threads()).min(MAX_BATCH);
-    let check_pieces = |pieces: &[(Vec<u8>, u64)]| -> Vec<(Piece, RecordBuffer)> {
+    let check_pieces = |pieces: &[(Vec<u8>, u64)], records: Vec<PieceRecords>| {
         pieces
             .par_iter()
-            .map(|(text, line)| {
-                let mut buffer = RecordBuffer::new(keep);
-                let mut piece = Checker::piece(registry, options, file_name, &report, &mut buffer);
+            .zip(records)
+            .map(|((text, line), mut records)| {
+                let mut piece =
+                    Checker::piece(registry, options, file_name, &report, records.sink());
                 check_plain(text, *line, &layout, &mut piece);
-                (piece.into_piece(), buffer)
+                (piece.into_piece(), records)
             })
-            .collect()
+            .collect::<Vec<_>>()
     };
     // Pieces checked on their own, waiting to be joined here in order. While the pool checks
     // one batch, this thread joins the one before (where a writer sink does its work) and
@@ -88,8 +88,10 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         };
         // A single piece (a small file) is simply checked here when joined.
         let joined = if pieces.len() > 1 {
+            // Made here: the sink is the joining thread's while the pool checks.
+            let records = pieces.iter().map(|_| checker.piece_records()).collect();
             rayon::in_place_scope(|scope| {
-                scope.spawn(|_| checked = check_pieces(&pieces));
+                scope.spawn(|_| checked = check_pieces(&pieces, records));
                 join_and_read(checker)
             })
         } else {
@@ -137,19 +139,19 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
 
 /// Pieces of text with their first line, and what checking each on its own found (empty
 /// when they were not checked on their own).
-type Batch = (Vec<(Vec<u8>, u64)>, Vec<(Piece, RecordBuffer)>);
+type Batch = (Vec<(Vec<u8>, u64)>, Vec<(Piece, PieceRecords)>);
 
 /// Joins a batch of pieces to the checker in order: a piece that found something, or that
 /// meets the rows before it in a way the file rules would report, is checked again here for
 /// exact findings. `false` when checking stopped.
 fn join_pieces(batch: Option<Batch>, layout: &Layout<'_>, checker: &mut Checker<'_>) -> bool {
-    let Some((pieces, checked)) = batch else {
+    let Some((pieces, mut checked)) = batch else {
         return true;
     };
     for (i, (text, line)) in pieces.iter().enumerate() {
         let absorbed = checked
-            .get(i)
-            .is_some_and(|(piece, buffer)| checker.absorb(piece, buffer));
+            .get_mut(i)
+            .is_some_and(|(piece, records)| checker.absorb(piece, records));
         if !absorbed {
             check_plain(text, *line, layout, checker);
         }

@@ -243,12 +243,9 @@ impl FileRules {
         self.previous = Some(date);
     }
 
-    /// Appends the state of the rows that follow, observed on their own (`later` starts
-    /// empty at the row after this state's last), when that gives the state observing them
-    /// here would have and nothing observed here would have been reported. `false` (nothing
-    /// changed) when a problem could begin at the seam or inside `later`: the caller then
-    /// observes those rows here, one by one, so every finding is found where it would be.
-    pub fn append(&mut self, later: &FileRules) -> bool {
+    /// Whether [`FileRules::append`] would take `later` in: observing its rows here would
+    /// give the state appending gives, and nothing observed here would be reported.
+    pub fn joins(&self, later: &FileRules) -> bool {
         let clean = later.unreadable == 0
             && !later.mixed_periods
             && !later.mixed_refresh
@@ -270,7 +267,17 @@ impl FileRules {
             }
             _ => true,
         };
-        if !(clean && period && refresh && seam) || self.days.meets(&later.days) {
+        clean && period && refresh && seam && !self.days.meets(&later.days)
+    }
+
+    /// Appends the state of the rows that follow, observed on their own (`later` starts
+    /// empty at the row after this state's last), when that gives the state observing them
+    /// here would have and nothing observed here would have been reported. `false` (nothing
+    /// changed) when a problem could begin at the seam or inside `later` (see
+    /// [`FileRules::joins`]): the caller then observes those rows here, one by one, so every
+    /// finding is found where it would be.
+    pub fn append(&mut self, later: &FileRules) -> bool {
+        if !self.joins(later) {
             return false;
         }
         self.rows += later.rows;

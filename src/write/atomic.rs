@@ -213,6 +213,52 @@ pub struct AtomicFile {
     temp: NamedTempFile,
     target: PathBuf,
     _live: Registration,
+    behind: SyncBehind,
+}
+
+/// Bytes written to an output between two requests to sync it in the background (see
+/// [`AtomicFile::wrote`]).
+const SYNC_BEHIND: u64 = 16 << 20;
+
+/// A large output's data synced by another thread while the rest is written.
+#[derive(Debug, Default)]
+struct SyncBehind {
+    /// Bytes written since the last request.
+    unsynced: u64,
+    /// The thread, once the output grew past [`SYNC_BEHIND`].
+    syncer: Option<Syncer>,
+}
+
+/// A thread syncing one file's data on request; a request made while it syncs is served by
+/// one more sync, however many came in meanwhile.
+#[derive(Debug)]
+struct Syncer {
+    requests: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<io::Result<()>>,
+}
+
+impl Syncer {
+    fn start(file: File) -> Syncer {
+        let (requests, incoming) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            while incoming.recv().is_ok() {
+                while incoming.try_recv().is_ok() {}
+                file.sync_data()?;
+            }
+            Ok(())
+        });
+        Syncer { requests, thread }
+    }
+
+    /// Waits for the syncs asked for; the first failure, if any. A failed write-back is
+    /// reported to one sync only (the file descriptor is shared), so it is kept here for
+    /// the caller rather than lost to the sync before the rename.
+    fn finish(self) -> io::Result<()> {
+        drop(self.requests);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the background sync panicked")))
+    }
 }
 
 impl AtomicFile {
@@ -250,7 +296,29 @@ impl AtomicFile {
             temp,
             target: target.to_path_buf(),
             _live: live,
+            behind: SyncBehind::default(),
         })
+    }
+
+    /// Notes that `n` bytes were just written to [`AtomicFile::file`]. Every
+    /// [`SYNC_BEHIND`] bytes another thread syncs what was written so far, so that the sync
+    /// before the rename has little left to do: writing a large output and making it durable
+    /// overlap instead of taking turns (a 228 MB output waited 0.35 s in its final sync on
+    /// the benchmark machine, about 0.01 s this way). Small outputs never start the thread.
+    pub fn wrote(&mut self, n: usize) {
+        let behind = &mut self.behind;
+        behind.unsynced += n as u64;
+        if behind.unsynced < SYNC_BEHIND {
+            return;
+        }
+        behind.unsynced = 0;
+        if behind.syncer.is_none() {
+            // Without a second handle, the final sync simply does all the work.
+            behind.syncer = self.temp.as_file().try_clone().ok().map(Syncer::start);
+        }
+        if let Some(syncer) = &behind.syncer {
+            let _ = syncer.requests.send(());
+        }
     }
 
     /// The final path.
@@ -265,8 +333,14 @@ impl AtomicFile {
 
     /// Closes the file, keeping it under its temporary name until [`Finished::commit`] or
     /// [`commit_all`], which sync it to disk before the rename: many outputs can be finished
-    /// and then committed all or none, and synced together. Fails only if closing does.
-    pub fn finish(self) -> Result<Finished, WriteError> {
+    /// and then committed all or none, and synced together. Fails if a background sync of the data written so far failed
+    /// (see [`AtomicFile::wrote`]).
+    pub fn finish(mut self) -> Result<Finished, WriteError> {
+        if let Some(syncer) = self.behind.syncer.take() {
+            syncer
+                .finish()
+                .map_err(|e| WriteError::write(&self.target, e))?;
+        }
         Ok(Finished {
             temp: self.temp.into_temp_path(),
             target: self.target,
@@ -552,6 +626,34 @@ mod tests {
         let finished = AtomicFile::create(&target).unwrap().finish().unwrap();
         drop(finished);
         assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_large_output_is_synced_behind_and_committed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("big.json");
+        let mut file = AtomicFile::create(&target).unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        let chunks = 2 * (SYNC_BEHIND as usize >> 20) + 3;
+        for _ in 0..chunks {
+            file.file().write_all(&chunk).unwrap();
+            file.wrote(chunk.len());
+        }
+        assert!(file.behind.syncer.is_some(), "no background sync started");
+        file.finish().unwrap().commit(false).unwrap();
+        assert_eq!(
+            std::fs::metadata(&target).unwrap().len(),
+            (chunks << 20) as u64
+        );
+        assert_eq!(entries(dir.path()), ["big.json"]);
+        // A discarded large output leaves nothing, its syncer notwithstanding.
+        let mut file = AtomicFile::create(&dir.path().join("gone.json")).unwrap();
+        for _ in 0..chunks {
+            file.file().write_all(&chunk).unwrap();
+            file.wrote(chunk.len());
+        }
+        drop(file);
+        assert_eq!(entries(dir.path()), ["big.json"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::record::{Cell, DateText};
 use crate::schema::{Kind, Report};
 
 /// Formats header and records of one report.
+#[derive(Clone)]
 pub(crate) struct CsvRecord {
     /// One cell's text while it is checked for characters that need quoting.
     cell: Vec<u8>,

@@ -52,7 +52,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use tempfile::{SpooledData, SpooledTempFile};
 
-use crate::record::{Cell, Record, RecordSink};
+use crate::record::{Cell, Fork, Record, RecordSink};
 use crate::schema::{Kind, Report};
 
 use self::csv::CsvRecord;
@@ -207,13 +207,21 @@ impl Spool {
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Spool::File(f) => f.file().write(buf),
+            Spool::File(f) => {
+                let n = f.file().write(buf)?;
+                f.wrote(n);
+                Ok(n)
+            }
             Spool::Memory(m) => m.write(buf),
         }
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
-            Spool::File(f) => f.file().write_all(buf),
+            Spool::File(f) => {
+                f.file().write_all(buf)?;
+                f.wrote(buf.len());
+                Ok(())
+            }
             Spool::Memory(m) => m.write_all(buf),
         }
     }
@@ -262,8 +270,7 @@ struct Open {
     written: u64,
     /// Sort key of the last record written; records stream while keys do not increase.
     last_key: i32,
-    json: JsonRecord,
-    csv: Option<CsvRecord>,
+    render: Render,
     /// Records rendered but not yet handed to `out`: written in batches of [`BATCH`]
     /// bytes, larger than `out`'s buffer, so they go to the spool without a second copy.
     line: Vec<u8>,
@@ -361,13 +368,17 @@ impl RecordWriter {
             body_start: 0,
             written: 0,
             last_key: i32::MAX,
-            json: JsonRecord::new(report),
-            csv: (self.options.format == Format::Csv).then(CsvRecord::new),
+            render: Render {
+                format: self.options.format,
+                report: report.clone(),
+                json: JsonRecord::new(report),
+                csv: (self.options.format == Format::Csv).then(CsvRecord::new),
+            },
             line: Vec::with_capacity(4096),
             sorting: None,
         };
         let mut head = Vec::new();
-        match (self.options.format, open.csv.as_mut()) {
+        match (self.options.format, open.render.csv.as_mut()) {
             (Format::Json, _) => {
                 head.extend_from_slice(b"{\n  \"@odata.context\": ");
                 push_json_string(&mut head, &report.odata_context());
@@ -406,29 +417,86 @@ fn sort_key(report: &Report, cells: &[Cell]) -> i32 {
         .map_or(i32::MIN, |d| d.num_days_from_ce())
 }
 
-impl Open {
-    /// Renders `cells` into `line` with the separator the format needs before record number
-    /// `written`, handing `line` to `out` once it holds [`BATCH`] bytes.
-    fn put(&mut self, format: Format, cells: &[Cell]) -> io::Result<()> {
-        match format {
+/// Renders records of one report in one format.
+#[derive(Clone)]
+struct Render {
+    format: Format,
+    report: Arc<Report>,
+    json: JsonRecord,
+    csv: Option<CsvRecord>,
+}
+
+impl Render {
+    /// Appends `cells` to `out` with the separator the format needs before a record, the
+    /// `first` of the output or not.
+    fn put(&mut self, first: bool, cells: &[Cell], out: &mut Vec<u8>) -> io::Result<()> {
+        match self.format {
             Format::Json => {
-                self.line.extend_from_slice(if self.written == 0 {
-                    b"\n    "
-                } else {
-                    b",\n    "
-                });
-                self.json.write(&self.report, cells, &mut self.line);
+                out.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                self.json.write(&self.report, cells, out);
             }
             Format::Ndjson => {
-                self.json.write(&self.report, cells, &mut self.line);
-                self.line.push(b'\n');
+                self.json.write(&self.report, cells, out);
+                out.push(b'\n');
             }
             Format::Csv => {
                 if let Some(csv) = self.csv.as_mut() {
-                    csv.write(&self.report, cells, &mut self.line)?;
+                    csv.write(&self.report, cells, out)?;
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// A [`RecordWriter`]'s work on another thread ([`RecordSink::fork`]): the records of a
+/// later piece of the file, rendered as they will stand in the output, each as a record
+/// that is not the first, for [`RecordSink::join`] to write in one go.
+struct Rendered {
+    render: Render,
+    bytes: Vec<u8>,
+    records: u64,
+    /// Sort keys of the first and the last record rendered.
+    first_key: Option<i32>,
+    last_key: i32,
+    /// A record came out of streaming order, or could not be rendered: the writer cannot
+    /// take the piece as it is, and rendering stopped.
+    spoilt: bool,
+}
+
+impl RecordSink for Rendered {
+    fn record(&mut self, record: &Record<'_>) {
+        if self.spoilt {
+            return;
+        }
+        let key = sort_key(&self.render.report, record.cells);
+        if key > self.last_key
+            || self
+                .render
+                .put(false, record.cells, &mut self.bytes)
+                .is_err()
+        {
+            self.spoilt = true;
+            self.bytes = Vec::new();
+            return;
+        }
+        self.first_key.get_or_insert(key);
+        self.last_key = key;
+        self.records += 1;
+    }
+}
+
+impl Fork for Rendered {
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+impl Open {
+    /// Renders `cells` into `line` with the separator the format needs before record number
+    /// `written`, handing `line` to `out` once it holds [`BATCH`] bytes.
+    fn put(&mut self, cells: &[Cell]) -> io::Result<()> {
+        self.render.put(self.written == 0, cells, &mut self.line)?;
         self.written += 1;
         if self.line.len() >= BATCH {
             self.write_line()?;
@@ -499,7 +567,7 @@ impl Open {
             for &(_, offset) in &buffer.index {
                 let offset = usize::try_from(offset).unwrap_or(usize::MAX);
                 decode(&self.report, &buffer.arena, offset, &mut cells)?;
-                self.put(format, &cells)?;
+                self.put(&cells)?;
             }
         }
         self.write_line()?;
@@ -544,7 +612,7 @@ impl RecordSink for RecordWriter {
                 }
                 None => {
                     open.last_key = key;
-                    open.put(format, record.cells)
+                    open.put(record.cells)
                 }
             }
         })();
@@ -552,6 +620,51 @@ impl RecordSink for RecordWriter {
             let path = self.path();
             self.fail(WriteError::write(&path, e));
         }
+    }
+
+    fn fork(&self) -> Option<Box<dyn Fork>> {
+        match &self.state {
+            State::Open(open) if open.sorting.is_none() => Some(Box::new(Rendered {
+                render: open.render.clone(),
+                bytes: Vec::new(),
+                records: 0,
+                first_key: None,
+                last_key: i32::MAX,
+                spoilt: false,
+            })),
+            _ => None,
+        }
+    }
+
+    fn join(&mut self, fork: &mut dyn Fork) -> bool {
+        let Some(piece) = fork.as_any().downcast_mut::<Rendered>() else {
+            return false;
+        };
+        let State::Open(open) = &mut self.state else {
+            return false;
+        };
+        if piece.spoilt
+            || open.sorting.is_some()
+            || piece.first_key.is_some_and(|key| key > open.last_key)
+            || piece.render.format != self.options.format
+        {
+            return false;
+        }
+        if piece.records == 0 {
+            return true;
+        }
+        // Rendered as records after the first: the first of the output has no comma.
+        let skip = usize::from(open.written == 0 && self.options.format == Format::Json);
+        let result = open
+            .write_line()
+            .and_then(|()| open.out.write_all(&piece.bytes[skip..]));
+        open.written += piece.records;
+        open.last_key = piece.last_key;
+        if let Err(e) = result {
+            let path = self.path();
+            self.fail(WriteError::write(&path, e));
+        }
+        true
     }
 
     fn finish(&mut self, valid: bool) {

@@ -5,6 +5,7 @@
 //! Nothing here names a column: exports are built from each report's schema columns, so a new
 //! schema file is covered without a new test.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -16,6 +17,7 @@ use m365report::discover::{Input, Source};
 use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::schema::{Kind, Role};
 use m365report::validate::check_reader;
+use m365report::write::{Destination, Format, Output, RecordWriter, WriteOptions};
 use m365report::{CheckOptions, Code, FileReport, InputFormat, Registry, Report};
 
 /// Cases per property: enough to cover every report and shape, small enough for `cargo test`.
@@ -375,6 +377,28 @@ fn check_into(
     check_reader(bytes, &source, registry(), &options, sink)
 }
 
+/// What `convert` writes of the file in `format`, cutting CSV rows into pieces of about
+/// `piece_bytes`: the output's bytes, or `None` for an invalid file.
+fn written(
+    bytes: &[u8],
+    report: &Arc<Report>,
+    piece_bytes: usize,
+    format: Format,
+) -> Option<Vec<u8>> {
+    let options = WriteOptions { format, bom: false };
+    let mut writer = RecordWriter::new(options, Destination::Stdout);
+    let result = check_into(bytes, report, None, piece_bytes, &mut writer);
+    match writer.take_output(result.report.as_ref()).unwrap()? {
+        Output::Stdout(mut spool) => {
+            let mut out = Vec::new();
+            spool.seek(SeekFrom::Start(0)).unwrap();
+            spool.read_to_end(&mut out).unwrap();
+            Some(out)
+        }
+        Output::File(_) => panic!("written to a file, not standard output"),
+    }
+}
+
 fn codes(report: &FileReport) -> Vec<&'static str> {
     report.findings.iter().map(|f| f.code.as_str()).collect()
 }
@@ -664,6 +688,15 @@ proptest! {
             prop_assert_eq!(summary(&pieces), summary(&whole), "{:?}, pieces of {} bytes", defect, piece);
             prop_assert!(records == whole_records, "{:?}, pieces of {} bytes: records differ", defect, piece);
         }
+        // Writers render the records of pieces on the pool's threads and join the bytes;
+        // the output is that of one pass, also where the order forces sorting mid-file.
+        for format in [Format::Json, Format::Ndjson, Format::Csv] {
+            let whole = written(&bytes, &export.report, usize::MAX, format);
+            for piece in (1..200).step_by(9) {
+                let pieces = written(&bytes, &export.report, piece, format);
+                prop_assert!(pieces == whole, "{:?}, {:?} in pieces of {} bytes: outputs differ", defect, format, piece);
+            }
+        }
     }
 
     #[test]
@@ -686,6 +719,43 @@ proptest! {
             "{defect:?}: expected {code}, found {found:?}\n---\n{}",
             String::from_utf8_lossy(&bytes)
         );
+    }
+}
+
+/// Writers given a large file in pieces write what one pass writes: newest first (records
+/// rendered on the pool's threads, joined as bytes) and oldest first (the writer sorts).
+#[test]
+fn writers_in_pieces_write_what_one_pass_writes() {
+    let refresh = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    for report in registry().reports() {
+        let periods = report.period_values().len();
+        let export = build(report, refresh, periods - 1, 11);
+        let (header, mut rows) = table(&export);
+        let style = Style {
+            bom: true,
+            crlf: false,
+            final_newline: true,
+            quoting: 0,
+            dates: 0,
+            pretty: false,
+            seed: 5,
+        };
+        for order in ["newest first", "oldest first"] {
+            let bytes = render_csv(&header, &rows, &style);
+            for format in [Format::Json, Format::Ndjson, Format::Csv] {
+                let whole = written(&bytes, report, usize::MAX, format);
+                assert!(whole.is_some(), "{}: {order}: invalid", report.name);
+                for piece in [1, 40, 100, 333, 1000] {
+                    let pieces = written(&bytes, report, piece, format);
+                    assert!(
+                        pieces == whole,
+                        "{}: {order}, {format:?} in pieces of {piece} bytes: outputs differ",
+                        report.name
+                    );
+                }
+            }
+            rows.reverse();
+        }
     }
 }
 
