@@ -297,22 +297,116 @@ impl Scratch {
 /// Whether `raw` is the text kept in `kept`. A byte loop: a call to `memcmp` for a few bytes
 /// cost more than the comparison.
 fn same_text(kept: &([u8; 16], usize), raw: &[u8]) -> bool {
-    raw.len() == kept.1 && raw.iter().zip(&kept.0).all(|(a, b)| a == b)
+    kept.0
+        .get(..kept.1)
+        .is_some_and(|kept| same_bytes(kept, raw))
 }
 
 /// Checks the rows of plain text (see [`is_plain`]) starting on line `line`.
+///
+/// Rows of the usual shape take a short path ([`short_row`]); any other row is checked by
+/// [`check_row`] from scratch, which finds and reports exactly what it finds.
 fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checker<'_>) {
     let limit = checker.options.limits.max_record_bytes;
     let mut lines = Lines::new(text, line, limit);
     let mut scratch = Scratch::new(layout.report);
+    // The short path needs every header cell to hold a column and every column a cell.
+    let whole =
+        layout.map.iter().all(Option::is_some) && layout.cell_of.iter().all(Option::is_some);
+    let mut previous = Previous {
+        cells: vec![&[][..]; layout.map.len()],
+        valid: false,
+    };
     loop {
         match lines.next_record() {
             Ok(Some((row, raw, line))) => {
-                check_row(&row, layout, line, raw, &mut scratch, checker);
+                if !(whole
+                    && short_row(
+                        &row,
+                        raw,
+                        line,
+                        layout,
+                        &mut previous,
+                        &mut scratch,
+                        checker,
+                    ))
+                {
+                    previous.valid = false;
+                    scratch.known.fill(false);
+                    check_row(&row, layout, line, raw, &mut scratch, checker);
+                }
             }
             Ok(None) => return,
             Err(line) => return read_error(checker, RecordsError::TooLong(limit), line),
         }
+    }
+}
+
+/// The cells' text of the row before, per header cell, while rows take the short path.
+struct Previous<'t> {
+    cells: Vec<&'t [u8]>,
+    /// The row before took the short path: `cells` and the checker's values are its own.
+    valid: bool,
+}
+
+/// Checks a row of the usual shape: as many fields as the header, ASCII only, every cell
+/// passing its field rule. A cell whose text is the previous row's (the refresh date and
+/// the period repeat on every row of a download) keeps its value, compared in place rather
+/// than copied. `false` when the row is of another shape, having reported nothing: the
+/// caller checks it with [`check_row`].
+fn short_row<'t>(
+    row: &Row<'_>,
+    raw: &'t [u8],
+    line: u64,
+    layout: &Layout<'_>,
+    previous: &mut Previous<'t>,
+    scratch: &mut Scratch,
+    checker: &mut Checker<'_>,
+) -> bool {
+    if row.len() != layout.map.len() || !row.as_slice().is_ascii() {
+        return false;
+    }
+    if !previous.valid {
+        scratch.ok.fill(true);
+    }
+    for (i, column) in layout.map.iter().enumerate() {
+        let (Some(j), Some((start, end))) = (*column, row.span(i)) else {
+            return false;
+        };
+        let Some(text) = raw.get(start..end) else {
+            return false;
+        };
+        if previous.valid && same_bytes(previous.cells[i], text) {
+            continue;
+        }
+        match check_text_cell(&layout.report.columns[j].kind, text) {
+            Ok(cell) => scratch.cells[j] = cell,
+            Err(_) => return false,
+        }
+        previous.cells[i] = text;
+    }
+    previous.valid = true;
+    checker.row(line, &scratch.cells, &scratch.ok, &|col| {
+        locate_column(raw, line, layout.cell_of, col)
+    });
+    true
+}
+
+/// Whether two cells' texts are equal, compared byte by byte: cells are a few bytes long
+/// and counts differ in their first bytes, where a call to `memcmp` costs more than that.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Where schema column `col` of a row is (the row itself for `None` or a column the file
+/// lacks): what findings of the record and file rules point at.
+fn locate_column(raw: &[u8], line: u64, cell_of: &[Option<usize>], col: Option<usize>) -> Location {
+    let span = col
+        .and_then(|j| cell_of[j])
+        .and_then(|i| csv_fields(raw, b',').get(i).copied());
+    match span {
+        Some((s, e)) => locate(raw, line, s, e - s),
+        None => locate(raw, line, 0, 1),
     }
 }
 
@@ -446,9 +540,8 @@ fn check_row(
             }
         }
     }
-    checker.row(line, cells, ok, &|col| match col.and_then(|j| cell_of[j]) {
-        Some(i) => locate_field(i),
-        None => at(0, 1),
+    checker.row(line, cells, ok, &|col| {
+        locate_column(raw, line, cell_of, col)
     });
 }
 
