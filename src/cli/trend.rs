@@ -29,7 +29,8 @@ pub struct TrendArgs {
     #[arg(required_unless_present = "db", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Read the records from this archive (see `archive add`) instead of files; its series
-    /// are the ones chosen when the files were added.
+    /// are the ones chosen when the files were added, and --report keeps one report of those
+    /// it holds.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "group_by", "strict"])]
     pub db: Option<PathBuf>,
     #[command(flatten)]
@@ -245,7 +246,7 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
     });
 
     if let Some(db) = &args.db {
-        return from_archive(db, args, ctx, options, format);
+        return from_archive(db, check.report.as_deref(), args, ctx, options, format);
     }
     let (sources, discover_errors) = discover(&args.paths);
     report_discover_errors(&discover_errors);
@@ -339,22 +340,53 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
 }
 
 /// `trend --db`: the archive's records, fed to the same computation and rendering as files.
+/// `report` (`--report`) keeps that report's records only; without it every report held is
+/// trended, one series per report and series name, as files of several kinds are.
 fn from_archive(
     db: &Path,
+    report: Option<&Report>,
     args: &TrendArgs,
     ctx: &Context,
     options: TrendOptions,
     format: TrendFormat,
 ) -> Outcome {
-    let merged = match Archive::open(db, Access::Read)
-        .and_then(|a| a.merged(&ctx.registry, &Selection::default()))
-    {
-        Ok(m) => m,
-        Err(e) => {
-            print_stderr(&format!("error: {e}\n"));
-            return Outcome::Failure;
-        }
+    let fail = |message: String| {
+        print_stderr(&format!("error: {message}\n"));
+        Outcome::Failure
     };
+    // The dates are cut by `Trend::compute`, as for files, so that a series held but
+    // outside --since/--until is still listed (with no points) exactly as files list it.
+    let selection = Selection {
+        report: report.map(|r| r.name.clone()),
+        ..Selection::default()
+    };
+    let archive = match Archive::open(db, Access::Read) {
+        Ok(a) => a,
+        Err(e) => return fail(e.to_string()),
+    };
+    let merged = match archive.merged(&ctx.registry, &selection) {
+        Ok(m) => m,
+        Err(e) => return fail(e.to_string()),
+    };
+    if let (Some(report), true) = (report, merged.series.is_empty()) {
+        // Asking for a report the archive never received is a mistake to point out, not
+        // an empty trend to print.
+        let held = match archive.reports() {
+            Ok(held) => held,
+            Err(e) => return fail(e.to_string()),
+        };
+        let held: Vec<String> = held.iter().map(|name| short_name_of(ctx, name)).collect();
+        return fail(format!(
+            "{} holds no {} records; {}",
+            db.display(),
+            short_name(report),
+            if held.is_empty() {
+                "it is empty (see `archive add`)".to_string()
+            } else {
+                format!("it holds {}", held.join(", "))
+            }
+        ));
+    }
     let files: u64 = merged.series.iter().map(|s| s.files).sum();
     let files_line = format!("{}: {files} files archived", db.display());
     output(

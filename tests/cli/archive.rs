@@ -1,5 +1,6 @@
 //! `m365report archive`: idempotence, order independence, a year stitched from D180
-//! downloads, conflicts, kill -9 during ingest, concurrent adds, export and `trend --db`.
+//! downloads, conflicts, kill -9 during ingest, concurrent adds, export and `trend --db`
+//! (with --report and --since/--until on an archive of several report kinds).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -340,6 +341,211 @@ fn trend_from_the_archive_equals_trend_on_the_files() {
             );
         }
     }
+}
+
+/// Runs `trend ARGS` from `dir`; returns (exit status, stdout, stderr).
+fn trend(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = m365report()
+        .current_dir(dir)
+        .arg("trend")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Three report kinds in one archive: contoso's GroupCounts downloads, the FileCounts sample
+/// and the Storage sample (no active ratio), added without --group-by. Returns the inputs,
+/// relative to the crate root, the archive was made of.
+fn mixed_archive(db: &Path) -> [&'static str; 3] {
+    let inputs = [
+        "samples/tenants/contoso",
+        "samples/getOffice365GroupsActivityFileCounts_D7.csv",
+        "samples/getOffice365GroupsActivityStorage_D7.csv",
+    ];
+    let (code, err) = archive(
+        &root(),
+        &[&["add", "--db", db.to_str().unwrap()][..], &inputs[..]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    inputs
+}
+
+#[test]
+fn trend_db_with_report_equals_trend_on_that_reports_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mixed.sqlite");
+    let [group_counts, file_counts, _] = mixed_archive(&db);
+    let db = db.to_str().unwrap();
+    for (report, files) in [("GroupCounts", group_counts), ("FileCounts", file_counts)] {
+        for extra in [
+            &[][..],
+            &["--since", "2026-11-01", "--until", "2026-11-10"][..],
+            &["--by", "week", "--window", "2"][..],
+        ] {
+            let (code, from_files, err) = trend(
+                &root(),
+                &[&[files, "--report", report, "--format", "json"][..], extra].concat(),
+            );
+            assert_eq!(code, 0, "{err}");
+            let (code, from_db, err) = trend(
+                &root(),
+                &[
+                    &["--db", db, "--report", report, "--format", "json"][..],
+                    extra,
+                ]
+                .concat(),
+            );
+            assert_eq!(code, 0, "{err}");
+            assert_eq!(from_files, from_db, "{report} {extra:?}");
+            let doc: serde_json::Value = serde_json::from_str(&from_db).unwrap();
+            assert_eq!(doc["series"].as_array().unwrap().len(), 1, "{report}");
+            assert_eq!(doc["series"][0]["name"], report);
+            assert_eq!(doc["skipped"], serde_json::json!([]));
+        }
+    }
+}
+
+#[test]
+fn trend_db_of_several_kinds_without_report_trends_each_as_files_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mixed.sqlite");
+    let inputs = mixed_archive(&db);
+    let db = db.to_str().unwrap();
+    let (code, from_files, err) = trend(&root(), &[&inputs[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, from_db, err) = trend(&root(), &["--db", db, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_files, from_db);
+    let doc: serde_json::Value = serde_json::from_str(&from_db).unwrap();
+    let names: Vec<&str> = doc["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["FileCounts", "GroupCounts"]);
+    assert_eq!(
+        doc["skipped"][0]["report"],
+        "office365GroupsActivityStorage"
+    );
+    assert!(
+        err.contains("skipped Storage (1 file, no active ratio)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn trend_db_with_a_report_without_ratio_lists_it_as_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mixed.sqlite");
+    mixed_archive(&db);
+    let (code, out, err) = trend(
+        dir.path(),
+        &[
+            "--db",
+            "mixed.sqlite",
+            "--report",
+            "Storage",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["series"], serde_json::json!([]));
+    assert_eq!(
+        doc["skipped"][0]["report"],
+        "office365GroupsActivityStorage"
+    );
+    assert_eq!(doc["skipped"].as_array().unwrap().len(), 1);
+    assert!(err.contains("1 files archived; 0 series"), "{err}");
+}
+
+#[test]
+fn trend_db_with_a_report_the_archive_lacks_or_an_unknown_name_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mixed.sqlite");
+    mixed_archive(&db);
+    let (code, out, err) = trend(
+        dir.path(),
+        &[
+            "--db",
+            "mixed.sqlite",
+            "--report",
+            "office365GroupsActivityCounts",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains(
+            "mixed.sqlite holds no ActivityCounts records; it holds FileCounts, GroupCounts, Storage"
+        ),
+        "{err}"
+    );
+    let (code, out, err) = trend(
+        dir.path(),
+        &["--db", "mixed.sqlite", "--report", "Nonsense"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("no report named `Nonsense`"), "{err}");
+}
+
+#[test]
+fn trend_db_since_and_until_cut_points_and_conflicts_as_on_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let refresh = date("2026-11-10");
+    export(
+        &dir.path().join("a/GroupCounts_D7_a.csv"),
+        refresh,
+        7,
+        |n| n % 50,
+    );
+    export(
+        &dir.path().join("b/GroupCounts_D7_b.csv"),
+        refresh,
+        7,
+        |n| n % 50 + i64::from(n % 2 == 0),
+    );
+    let (code, err) = archive(dir.path(), &["add", "a", "b"]);
+    assert_eq!(code, 0, "{err}");
+    let cut = [
+        "--since",
+        "2026-11-06",
+        "--until",
+        "2026-11-08",
+        "--format",
+        "json",
+    ];
+    let (code, from_files, err) = trend(dir.path(), &[&["a", "b"][..], &cut].concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, from_db, err) = trend(
+        dir.path(),
+        &[&["--db", "m365report.sqlite"][..], &cut].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_files, from_db);
+    let doc: serde_json::Value = serde_json::from_str(&from_db).unwrap();
+    let points = doc["series"][0]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    let conflicts = doc["conflicts"].as_array().unwrap();
+    assert!(!conflicts.is_empty());
+    for c in conflicts {
+        let day = c["report_date"].as_str().unwrap();
+        assert!(("2026-11-06"..="2026-11-08").contains(&day), "{c}");
+    }
+    let (_, all, _) = trend(
+        dir.path(),
+        &["--db", "m365report.sqlite", "--format", "json"],
+    );
+    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
+    assert!(all["conflicts"].as_array().unwrap().len() > conflicts.len());
 }
 
 #[test]
