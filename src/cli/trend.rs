@@ -20,7 +20,7 @@ use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
 use super::validate::{report_discover_errors, InputArgs};
-use super::{print_stderr, Context, Outcome};
+use super::{print_stderr, Context, Outcome, Progress};
 
 /// Arguments of `trend`.
 #[derive(Debug, Args)]
@@ -97,8 +97,6 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a YYYY-MM-DD date"))
 }
 
-/// Files are checked in parallel; above this many, a progress bar is worth drawing.
-const PROGRESS_MIN_FILES: usize = 1000;
 /// Conflicts named one by one on standard error; the rest are counted.
 const CONFLICTS_SHOWN: usize = 20;
 
@@ -519,16 +517,7 @@ fn short_name_of(ctx: &Context, report: &str) -> String {
 
 /// Checks every source in parallel, folding each file's records into a per-thread merge.
 fn check_all(sources: &[Source], ctx: &Context, check: &CheckOptions, args: &TrendArgs) -> Pass {
-    let progress =
-        (ctx.stderr_terminal && !ctx.quiet && sources.len() > PROGRESS_MIN_FILES).then(|| {
-            let bar = indicatif::ProgressBar::new(sources.len() as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} {bar:40} {pos}/{len} files {elapsed_precise}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        });
+    let progress = Progress::files(ctx, sources.len());
     // Under --strict the first invalid file makes the rest pointless to read.
     let stop = AtomicBool::new(false);
     let pass = sources
@@ -547,15 +536,11 @@ fn check_all(sources: &[Source], ctx: &Context, check: &CheckOptions, args: &Tre
             if !report.is_valid() {
                 stop.store(true, Ordering::Relaxed);
             }
-            if let Some(bar) = &progress {
-                bar.inc(1);
-            }
+            progress.inc();
             pass.add(report, sink)
         })
         .reduce(Pass::default, Pass::join);
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    drop(progress);
     pass
 }
 

@@ -548,6 +548,60 @@ fn trend_db_since_and_until_cut_points_and_conflicts_as_on_files() {
     assert!(all["conflicts"].as_array().unwrap().len() > conflicts.len());
 }
 
+/// Runs `m365report ARGS` from `dir` under `script`, so that its standard error is a
+/// terminal; returns everything it wrote there. `None` where `script` is not installed.
+fn on_a_terminal(dir: &Path, args: &[&str]) -> Option<String> {
+    let bin = assert_cmd::cargo::cargo_bin("m365report");
+    let command = std::iter::once(bin.to_str().unwrap())
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("M365REPORT_DB")
+        .args(["-qfec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{command}: {out:?}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn archive_add_draws_the_progress_bar_of_trend_on_a_terminal_over_1000_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = date("2024-01-01");
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    for k in 0..1001 {
+        let day = first + chrono::Duration::days(k);
+        std::fs::write(
+            dir.path().join(format!("in/GroupCounts_{day}.csv")),
+            format!("{HEADER}{day},1000,{},{day},7\n", k % 500),
+        )
+        .unwrap();
+    }
+    let Some(seen) = on_a_terminal(dir.path(), &["archive", "add", "in"]) else {
+        eprintln!("skipped: no `script` to give the run a terminal");
+        return;
+    };
+    assert!(seen.contains("/1001 files"), "no bar: {seen}");
+    assert!(seen.contains("1001 files: 1001 valid"), "{seen}");
+    // The same bar, from the same code, in trend; neither draws one with --quiet.
+    let seen = on_a_terminal(dir.path(), &["trend", "in", "--format", "csv"]).unwrap();
+    assert!(seen.contains("/1001 files"), "no bar: {seen}");
+    std::fs::remove_file(dir.path().join("m365report.sqlite")).unwrap();
+    let seen = on_a_terminal(dir.path(), &["archive", "add", "in", "--quiet"]).unwrap();
+    assert!(!seen.contains("/1001 files"), "{seen}");
+    // Not a terminal: no bar, whatever the number of files.
+    std::fs::remove_file(dir.path().join("m365report.sqlite")).unwrap();
+    let (code, err) = archive(dir.path(), &["add", "in"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("/1001 files"), "{err}");
+}
+
 #[test]
 fn export_is_a_valid_file_that_re_archives_to_the_same_rows() {
     let dir = tempfile::tempdir().unwrap();
