@@ -152,6 +152,17 @@ fn draws(stderr_terminal: bool, quiet: bool, files: usize) -> bool {
     stderr_terminal && !quiet && files > PROGRESS_MIN_FILES
 }
 
+/// Makes Ctrl-C and SIGTERM remove the temporary files of outputs being written; call once,
+/// before the first output file is created. Without the handler an interrupt would leave
+/// them behind; a failure to install it (another handler) is not worth refusing the run for.
+pub fn clean_up_on_interrupt() {
+    if let Err(e) = m365report::write::install_interrupt_cleanup() {
+        print_stderr(&format!(
+            "warning: temporary files may survive Ctrl-C: {e}\n"
+        ));
+    }
+}
+
 /// Writes to standard output; a closed pipe (`| head`) ends the process quietly with success,
 /// as it does for other Unix tools.
 pub fn print_stdout(text: &str) -> bool {

@@ -11,16 +11,17 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use m365report::archive::query::Selection;
 use m365report::archive::{Access, Archive};
-use m365report::discover::{discover, Input, Source};
+use m365report::discover::{discover, input_paths, Input, Source};
 use m365report::merge::{Merge, Merged};
 use m365report::render::render_file;
 use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
 use m365report::validate::{check_source, CheckOptions, FileReport};
+use m365report::write::{check_target, AtomicFile};
 use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
 use super::validate::{report_discover_errors, InputArgs};
-use super::{print_stderr, Context, Outcome, Progress};
+use super::{clean_up_on_interrupt, print_stderr, Context, Outcome, Progress};
 
 /// Arguments of `trend`.
 #[derive(Debug, Args)]
@@ -57,6 +58,9 @@ pub struct TrendArgs {
     /// Also draw an SVG line chart into this file (written atomically).
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<PathBuf>,
+    /// Replace an existing --chart file.
+    #[arg(long)]
+    pub force: bool,
     /// Stop before any output if any file is invalid.
     #[arg(long)]
     pub strict: bool,
@@ -244,6 +248,9 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
     });
 
     if let Some(db) = &args.db {
+        if let Err(message) = prepare_chart(args, std::slice::from_ref(db)) {
+            return fail(message);
+        }
         return from_archive(db, check.report.as_deref(), args, ctx, options, format);
     }
     let (sources, discover_errors) = discover(&args.paths);
@@ -251,13 +258,8 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)".into());
     }
-    if let Some(chart) = &args.chart {
-        if let Some(input) = clobbers_input(chart, &sources) {
-            return fail(format!(
-                "--chart {} is one of the input files ({input}); choose another file",
-                chart.display()
-            ));
-        }
+    if let Err(message) = prepare_chart(args, &input_paths(&sources)) {
+        return fail(message);
     }
 
     let pass = check_all(&sources, ctx, &check, args);
@@ -475,8 +477,8 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
     // The chart first: a reader closing standard output early must not lose it.
     let mut outcome = data_outcome;
     if let Some(path) = &args.chart {
-        if let Err(e) = write_atomically(path, chart::svg(&trend).as_bytes()) {
-            let _ = writeln!(text, "error: cannot write {}: {e}", path.display());
+        if let Err(e) = AtomicFile::write_whole(path, chart::svg(&trend).as_bytes(), args.force) {
+            let _ = writeln!(text, "error: --chart {e}");
             outcome = Outcome::Failure;
         }
     }
@@ -544,37 +546,14 @@ fn check_all(sources: &[Source], ctx: &Context, check: &CheckOptions, args: &Tre
     pass
 }
 
-/// The input the chart path names, if it names one: writing there would destroy it.
-fn clobbers_input(chart: &Path, sources: &[Source]) -> Option<String> {
-    let target = std::fs::canonicalize(chart).ok()?;
-    let name = target.file_name()?;
-    sources
-        .iter()
-        .filter(|s| s.file_name().is_some_and(|n| n == name))
-        .find(|s| match &s.input {
-            Input::Path(p) => std::fs::canonicalize(p).ok() == Some(target.clone()),
-            Input::Stdin => false,
-        })
-        .map(|s| s.name.clone())
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, so a reader never
-/// sees half a chart and a failed run leaves any previous chart untouched.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+/// Refuses, before any work, a --chart that is one of `inputs` or, without --force, an
+/// existing file, as `convert` refuses its outputs; then makes Ctrl-C remove a chart left
+/// half-written. The rename checks for an existing file again when the chart is done.
+fn prepare_chart(args: &TrendArgs, inputs: &[PathBuf]) -> Result<(), String> {
+    let Some(chart) = &args.chart else {
+        return Ok(());
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    // The temporary file is private (0600); a chart is meant to be opened by others.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
+    check_target(chart, inputs, args.force).map_err(|e| format!("--chart {e}"))?;
+    clean_up_on_interrupt();
     Ok(())
 }

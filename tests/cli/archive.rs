@@ -498,6 +498,31 @@ fn trend_db_with_a_report_the_archive_lacks_or_an_unknown_name_is_a_usage_error(
 }
 
 #[test]
+fn trend_db_never_writes_its_chart_over_the_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mixed.sqlite");
+    mixed_archive(&db);
+    let before = std::fs::read(&db).unwrap();
+    for force in [&[][..], &["--force"][..]] {
+        let (code, out, err) = trend(
+            dir.path(),
+            &[
+                &["--db", "mixed.sqlite", "--chart", "mixed.sqlite"][..],
+                force,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains("is one of the inputs"), "{err}");
+        assert_eq!(std::fs::read(&db).unwrap(), before);
+    }
+    let (code, _, err) = trend(dir.path(), &["--db", "mixed.sqlite", "--chart", "c.svg"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("c.svg").is_file());
+}
+
+#[test]
 fn trend_db_since_and_until_cut_points_and_conflicts_as_on_files() {
     let dir = tempfile::tempdir().unwrap();
     let refresh = date("2026-11-10");
