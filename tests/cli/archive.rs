@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use crate::{m365report, root};
+use crate::{m365report, root, series_names};
 
 const HEADER: &str = "\u{feff}Report Refresh Date,Total,Active,Report Date,Report Period\n";
 
@@ -213,22 +213,20 @@ fn twelve_monthly_d180_downloads_make_a_year_without_gaps() {
     }
 }
 
+/// `a/GroupCounts_D7_a.csv` and `b/GroupCounts_D7_b.csv` under `dir`: both refreshed on
+/// 2026-11-10, for the seven days before, disagreeing about every other day.
+fn disagreeing_exports(dir: &Path) {
+    let refresh = date("2026-11-10");
+    export(&dir.join("a/GroupCounts_D7_a.csv"), refresh, 7, |n| n % 50);
+    export(&dir.join("b/GroupCounts_D7_b.csv"), refresh, 7, |n| {
+        n % 50 + i64::from(n % 2 == 0)
+    });
+}
+
 #[test]
 fn disagreeing_files_with_one_refresh_date_fill_the_conflict_table() {
     let dir = tempfile::tempdir().unwrap();
-    let refresh = date("2026-11-10");
-    export(
-        &dir.path().join("a/GroupCounts_D7_a.csv"),
-        refresh,
-        7,
-        |n| n % 50,
-    );
-    export(
-        &dir.path().join("b/GroupCounts_D7_b.csv"),
-        refresh,
-        7,
-        |n| n % 50 + i64::from(n % 2 == 0),
-    );
+    disagreeing_exports(dir.path());
     // Within one run: the first in input order is kept.
     let (code, err) = archive(dir.path(), &["add", "a", "b"]);
     assert_eq!(code, 0, "{err}");
@@ -358,29 +356,32 @@ fn trend(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// Three report kinds in one archive: contoso's GroupCounts downloads, the FileCounts sample
-/// and the Storage sample (no active ratio), added without --group-by. Returns the inputs,
-/// relative to the crate root, the archive was made of.
-fn mixed_archive(db: &Path) -> [&'static str; 3] {
+/// Three report kinds in one archive, `mixed.sqlite` in a new folder: contoso's GroupCounts
+/// downloads, the FileCounts sample and the Storage sample (no active ratio), added without
+/// --group-by. Returns the folder, the archive's path and the inputs (relative to the crate
+/// root) it was made of.
+fn mixed_archive() -> (tempfile::TempDir, String, [&'static str; 3]) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir
+        .path()
+        .join("mixed.sqlite")
+        .to_str()
+        .unwrap()
+        .to_string();
     let inputs = [
         "samples/tenants/contoso",
         "samples/getOffice365GroupsActivityFileCounts_D7.csv",
         "samples/getOffice365GroupsActivityStorage_D7.csv",
     ];
-    let (code, err) = archive(
-        &root(),
-        &[&["add", "--db", db.to_str().unwrap()][..], &inputs[..]].concat(),
-    );
+    let (code, err) = archive(&root(), &[&["add", "--db", &db][..], &inputs[..]].concat());
     assert_eq!(code, 0, "{err}");
-    inputs
+    (dir, db, inputs)
 }
 
 #[test]
 fn trend_db_with_report_equals_trend_on_that_reports_files() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mixed.sqlite");
-    let [group_counts, file_counts, _] = mixed_archive(&db);
-    let db = db.to_str().unwrap();
+    let (_dir, db, [group_counts, file_counts, _]) = mixed_archive();
+    let db = db.as_str();
     for (report, files) in [("GroupCounts", group_counts), ("FileCounts", file_counts)] {
         for extra in [
             &[][..],
@@ -412,23 +413,15 @@ fn trend_db_with_report_equals_trend_on_that_reports_files() {
 
 #[test]
 fn trend_db_of_several_kinds_without_report_trends_each_as_files_do() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mixed.sqlite");
-    let inputs = mixed_archive(&db);
-    let db = db.to_str().unwrap();
+    let (_dir, db, inputs) = mixed_archive();
+    let db = db.as_str();
     let (code, from_files, err) = trend(&root(), &[&inputs[..], &["--format", "json"]].concat());
     assert_eq!(code, 0, "{err}");
     let (code, from_db, err) = trend(&root(), &["--db", db, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(from_files, from_db);
     let doc: serde_json::Value = serde_json::from_str(&from_db).unwrap();
-    let names: Vec<&str> = doc["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["FileCounts", "GroupCounts"]);
+    assert_eq!(series_names(&doc), ["FileCounts", "GroupCounts"]);
     assert_eq!(
         doc["skipped"][0]["report"],
         "office365GroupsActivityStorage"
@@ -441,9 +434,7 @@ fn trend_db_of_several_kinds_without_report_trends_each_as_files_do() {
 
 #[test]
 fn trend_db_with_a_report_without_ratio_lists_it_as_skipped() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mixed.sqlite");
-    mixed_archive(&db);
+    let (dir, _, _) = mixed_archive();
     let (code, out, err) = trend(
         dir.path(),
         &[
@@ -468,9 +459,7 @@ fn trend_db_with_a_report_without_ratio_lists_it_as_skipped() {
 
 #[test]
 fn trend_db_with_a_report_the_archive_lacks_or_an_unknown_name_is_a_usage_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mixed.sqlite");
-    mixed_archive(&db);
+    let (dir, _, _) = mixed_archive();
     let (code, out, err) = trend(
         dir.path(),
         &[
@@ -499,9 +488,7 @@ fn trend_db_with_a_report_the_archive_lacks_or_an_unknown_name_is_a_usage_error(
 
 #[test]
 fn trend_db_never_writes_its_chart_over_the_archive() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("mixed.sqlite");
-    mixed_archive(&db);
+    let (dir, db, _) = mixed_archive();
     let before = std::fs::read(&db).unwrap();
     for force in [&[][..], &["--force"][..]] {
         let (code, out, err) = trend(
@@ -525,19 +512,7 @@ fn trend_db_never_writes_its_chart_over_the_archive() {
 #[test]
 fn trend_db_since_and_until_cut_points_and_conflicts_as_on_files() {
     let dir = tempfile::tempdir().unwrap();
-    let refresh = date("2026-11-10");
-    export(
-        &dir.path().join("a/GroupCounts_D7_a.csv"),
-        refresh,
-        7,
-        |n| n % 50,
-    );
-    export(
-        &dir.path().join("b/GroupCounts_D7_b.csv"),
-        refresh,
-        7,
-        |n| n % 50 + i64::from(n % 2 == 0),
-    );
+    disagreeing_exports(dir.path());
     let (code, err) = archive(dir.path(), &["add", "a", "b"]);
     assert_eq!(code, 0, "{err}");
     let cut = [

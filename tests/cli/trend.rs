@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::{fixture, m365report};
+use crate::{fixture, m365report, series_names};
 
 const HEADER: &str = "\u{feff}Report Refresh Date,Total,Active,Report Date,Report Period\n";
 
@@ -185,13 +185,7 @@ fn without_group_by_one_series_per_report_and_others_skipped() {
         "samples/getOffice365GroupsActivityFileCounts_D7.csv",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let names: Vec<&str> = doc["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["FileCounts", "GroupCounts"]);
+    assert_eq!(series_names(&doc), ["FileCounts", "GroupCounts"]);
     assert_eq!(
         doc["skipped"][0]["report"],
         "office365GroupsActivityStorage"
@@ -518,14 +512,8 @@ fn group_by_dir_on_folders_named_one_by_one_keeps_them_apart() {
         "dir",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let names: Vec<&str> = doc["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        names,
+        series_names(&doc),
         ["samples/tenants/contoso", "samples/tenants/fabrikam"]
     );
     assert_eq!(doc["conflicts"], serde_json::json!([]));
