@@ -38,6 +38,18 @@ impl Source {
     }
 }
 
+/// The files on disk among `sources` (standard input has none), in order: what an output
+/// must never be written over.
+pub fn input_paths(sources: &[Source]) -> Vec<PathBuf> {
+    sources
+        .iter()
+        .filter_map(|s| match &s.input {
+            Input::Path(p) => Some(p.clone()),
+            Input::Stdin => None,
+        })
+        .collect()
+}
+
 /// A path that could not be walked or read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoverError {

@@ -120,6 +120,21 @@ impl Archive {
         Ok(out.into_values().collect())
     }
 
+    /// The type names of the reports the archive holds records of, sorted.
+    pub fn reports(&self) -> Result<Vec<String>, ArchiveError> {
+        let e = |source| self.error(source);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT report FROM records ORDER BY report")
+            .map_err(e)?;
+        let reports = stmt
+            .query_map([], |row| row.get(0))
+            .map_err(e)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(e)?;
+        Ok(reports)
+    }
+
     /// The selected records as a [`Merged`]: series sorted by (name, report), one record per
     /// report date, file origins named by their stored paths (their index is the file id), and
     /// the recorded conflicts. Reports must be known to `registry` to type the values.

@@ -6,6 +6,7 @@
 //! into one order-independent [`Merge`] as `trend` does, then writes from this thread in one
 //! transaction.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,14 +20,14 @@ use m365report::discover::{discover, io_message, Input, Source};
 use m365report::merge::Merge;
 use m365report::render::render_file;
 use m365report::trend::short_name;
-use m365report::validate::{check_source, FileReport};
+use m365report::validate::{check_source, CheckOptions, FileReport};
 use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
 use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
 use super::trend::GroupBy;
 use super::validate::{report_discover_errors, InputArgs};
-use super::{print_stderr, Context, Outcome};
+use super::{print_stderr, Context, Outcome, Progress};
 
 /// The database used when neither `--db` nor `M365REPORT_DB` names one.
 const DEFAULT_DB: &str = "m365report.sqlite";
@@ -212,6 +213,60 @@ impl Pass {
     }
 }
 
+/// Hashes one input and, unless the archive already holds it, checks it into `pass`.
+fn hash_and_check(
+    mut pass: Pass,
+    source: &Source,
+    known: &HashSet<String>,
+    args: &AddArgs,
+    ctx: &Context,
+    check: &CheckOptions,
+) -> Pass {
+    let Input::Path(path) = &source.input else {
+        pass.unreadable.push((
+            source.name.clone(),
+            "standard input cannot be archived (it has no file to name); save it first".into(),
+        ));
+        return pass;
+    };
+    let sha256 = match sha256_file(path) {
+        Ok(h) => h,
+        Err(e) => {
+            pass.unreadable.push((source.name.clone(), io_message(&e)));
+            return pass;
+        }
+    };
+    if known.contains(&sha256) {
+        pass.skipped += 1;
+        return pass;
+    }
+    let mut sink = FileSink {
+        source,
+        group_by: args.group_by,
+        merge: None,
+        series: String::new(),
+        refresh: None,
+    };
+    let report = check_source(source, &ctx.registry, check, &mut sink);
+    pass.checked += 1;
+    if let Some(merge) = sink.merge {
+        pass.merge.absorb(merge);
+    }
+    match (&report.report, report.is_valid()) {
+        (Some(kind), true) => pass.files.push(FileEntry {
+            index: source.index,
+            path: source.name.clone(),
+            sha256,
+            report: kind.name.clone(),
+            series: sink.series,
+            refresh: sink.refresh,
+            rows: report.rows,
+        }),
+        _ => pass.invalid.push(report),
+    }
+    pass
+}
+
 fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     let check = match args.input.options(ctx) {
         Ok(o) => o,
@@ -232,55 +287,16 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
     }
+    let progress = Progress::files(ctx, sources.len());
     let pass = sources
         .par_iter()
-        .fold(Pass::default, |mut pass, source| {
-            let Input::Path(path) = &source.input else {
-                pass.unreadable.push((
-                    source.name.clone(),
-                    "standard input cannot be archived (it has no file to name); save it first"
-                        .into(),
-                ));
-                return pass;
-            };
-            let sha256 = match sha256_file(path) {
-                Ok(h) => h,
-                Err(e) => {
-                    pass.unreadable.push((source.name.clone(), io_message(&e)));
-                    return pass;
-                }
-            };
-            if known.contains(&sha256) {
-                pass.skipped += 1;
-                return pass;
-            }
-            let mut sink = FileSink {
-                source,
-                group_by: args.group_by,
-                merge: None,
-                series: String::new(),
-                refresh: None,
-            };
-            let report = check_source(source, &ctx.registry, &check, &mut sink);
-            pass.checked += 1;
-            if let Some(merge) = sink.merge {
-                pass.merge.absorb(merge);
-            }
-            match (&report.report, report.is_valid()) {
-                (Some(kind), true) => pass.files.push(FileEntry {
-                    index: source.index,
-                    path: source.name.clone(),
-                    sha256,
-                    report: kind.name.clone(),
-                    series: sink.series,
-                    refresh: sink.refresh,
-                    rows: report.rows,
-                }),
-                _ => pass.invalid.push(report),
-            }
+        .fold(Pass::default, |pass, source| {
+            let pass = hash_and_check(pass, source, &known, args, ctx, &check);
+            progress.inc();
             pass
         })
         .reduce(Pass::default, Pass::join);
+    drop(progress);
 
     let mut invalid = pass.invalid;
     invalid.sort_by_key(|r| r.index);

@@ -11,15 +11,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use m365report::discover::{discover, Input, Source};
+use m365report::discover::{discover, input_paths, Input, Source};
 use m365report::render::render_file;
 use m365report::write::{
-    check_target, install_interrupt_cleanup, mirror, Destination, Format, Output, RecordWriter,
-    WriteOptions,
+    check_target, mirror, Destination, Format, Output, RecordWriter, WriteOptions,
 };
 
 use super::validate::{check_all, report_discover_errors, InputArgs};
-use super::{print_stderr, Context, Outcome};
+use super::{clean_up_on_interrupt, print_stderr, Context, Outcome};
 use m365report::merge::{Conflict, Merge};
 
 /// Arguments of `convert`.
@@ -73,13 +72,7 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
         Ok(options) => options,
         Err(message) => return usage(&message),
     };
-    // Without the handler Ctrl-C would leave temporary files behind; a failure to install
-    // it (another handler) is not worth refusing the run for.
-    if let Err(e) = install_interrupt_cleanup() {
-        print_stderr(&format!(
-            "warning: temporary files may survive Ctrl-C: {e}\n"
-        ));
-    }
+    clean_up_on_interrupt();
     let (sources, discover_errors) = discover(&args.inputs);
     report_discover_errors(&discover_errors);
     let mut outcome = if discover_errors.is_empty() {
@@ -250,16 +243,6 @@ fn format_of(path: &Path) -> Option<Format> {
         "csv" => Some(Format::Csv),
         _ => None,
     }
-}
-
-fn input_paths(sources: &[Source]) -> Vec<PathBuf> {
-    sources
-        .iter()
-        .filter_map(|s| match &s.input {
-            Input::Path(p) => Some(p.clone()),
-            Input::Stdin => None,
-        })
-        .collect()
 }
 
 /// Makes the finished outputs visible, or none of them when an input was invalid and

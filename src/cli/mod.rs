@@ -49,7 +49,6 @@ pub struct Context {
     /// Whether to colour standard error.
     pub color: bool,
     /// Whether standard error is a terminal (progress bars).
-    #[allow(dead_code)] // read by the commands that draw progress bars
     pub stderr_terminal: bool,
     /// `--quiet`: print the summary and exit status only.
     pub quiet: bool,
@@ -109,6 +108,61 @@ impl Outcome {
     }
 }
 
+/// Above this many files a run takes long enough for a progress bar to be worth drawing.
+const PROGRESS_MIN_FILES: usize = 1000;
+
+/// A bar counting the files a command has gone through, on standard error. It is drawn only
+/// where someone watches a long run: standard error is a terminal, `--quiet` is off and
+/// there are more than `PROGRESS_MIN_FILES` (1,000) files; otherwise it does nothing. It is
+/// cleared when dropped, so the diagnostics printed after it start on a clean line.
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// A bar over `files` files, or nothing (see [`Progress`]).
+    pub fn files(ctx: &Context, files: usize) -> Progress {
+        Progress(draws(ctx.stderr_terminal, ctx.quiet, files).then(|| {
+            let bar = indicatif::ProgressBar::new(files as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {bar:40} {pos}/{len} files {elapsed_precise}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        }))
+    }
+
+    /// Counts one file done; callable from any thread.
+    pub fn inc(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Whether a progress bar is drawn: on a terminal, without `--quiet`, for a long run.
+fn draws(stderr_terminal: bool, quiet: bool, files: usize) -> bool {
+    stderr_terminal && !quiet && files > PROGRESS_MIN_FILES
+}
+
+/// Makes Ctrl-C and SIGTERM remove the temporary files of outputs being written; call once,
+/// before the first output file is created. Without the handler an interrupt would leave
+/// them behind; a failure to install it (another handler) is not worth refusing the run for.
+pub fn clean_up_on_interrupt() {
+    if let Err(e) = m365report::write::install_interrupt_cleanup() {
+        print_stderr(&format!(
+            "warning: temporary files may survive Ctrl-C: {e}\n"
+        ));
+    }
+}
+
 /// Writes to standard output; a closed pipe (`| head`) ends the process quietly with success,
 /// as it does for other Unix tools.
 pub fn print_stdout(text: &str) -> bool {
@@ -133,5 +187,18 @@ pub fn print_stderr(text: &str) {
 pub fn exit_if_closed_pipe(error: &m365report::write::WriteError) {
     if error.is_closed_pipe() {
         std::process::exit(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_drawn_only_on_a_terminal_without_quiet_above_1000_files() {
+        assert!(draws(true, false, 1001));
+        assert!(!draws(true, false, 1000));
+        assert!(!draws(false, false, 100_000));
+        assert!(!draws(true, true, 100_000));
     }
 }

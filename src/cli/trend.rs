@@ -11,16 +11,17 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use m365report::archive::query::Selection;
 use m365report::archive::{Access, Archive};
-use m365report::discover::{discover, Input, Source};
+use m365report::discover::{discover, input_paths, Input, Source};
 use m365report::merge::{Merge, Merged};
 use m365report::render::render_file;
 use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
 use m365report::validate::{check_source, CheckOptions, FileReport};
+use m365report::write::{check_target, AtomicFile};
 use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
 use super::validate::{report_discover_errors, InputArgs};
-use super::{print_stderr, Context, Outcome};
+use super::{clean_up_on_interrupt, print_stderr, Context, Outcome, Progress};
 
 /// Arguments of `trend`.
 #[derive(Debug, Args)]
@@ -29,7 +30,8 @@ pub struct TrendArgs {
     #[arg(required_unless_present = "db", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Read the records from this archive (see `archive add`) instead of files; its series
-    /// are the ones chosen when the files were added.
+    /// are the ones chosen when the files were added, and --report keeps one report of those
+    /// it holds.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "group_by", "strict"])]
     pub db: Option<PathBuf>,
     #[command(flatten)]
@@ -56,6 +58,9 @@ pub struct TrendArgs {
     /// Also draw an SVG line chart into this file (written atomically).
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<PathBuf>,
+    /// Replace an existing --chart file.
+    #[arg(long)]
+    pub force: bool,
     /// Stop before any output if any file is invalid.
     #[arg(long)]
     pub strict: bool,
@@ -96,8 +101,6 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a YYYY-MM-DD date"))
 }
 
-/// Files are checked in parallel; above this many, a progress bar is worth drawing.
-const PROGRESS_MIN_FILES: usize = 1000;
 /// Conflicts named one by one on standard error; the rest are counted.
 const CONFLICTS_SHOWN: usize = 20;
 
@@ -245,20 +248,18 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
     });
 
     if let Some(db) = &args.db {
-        return from_archive(db, args, ctx, options, format);
+        if let Err(message) = prepare_chart(args, std::slice::from_ref(db)) {
+            return fail(message);
+        }
+        return from_archive(db, check.report.as_deref(), args, ctx, options, format);
     }
     let (sources, discover_errors) = discover(&args.paths);
     report_discover_errors(&discover_errors);
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)".into());
     }
-    if let Some(chart) = &args.chart {
-        if let Some(input) = clobbers_input(chart, &sources) {
-            return fail(format!(
-                "--chart {} is one of the input files ({input}); choose another file",
-                chart.display()
-            ));
-        }
+    if let Err(message) = prepare_chart(args, &input_paths(&sources)) {
+        return fail(message);
     }
 
     let pass = check_all(&sources, ctx, &check, args);
@@ -339,22 +340,53 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
 }
 
 /// `trend --db`: the archive's records, fed to the same computation and rendering as files.
+/// `report` (`--report`) keeps that report's records only; without it every report held is
+/// trended, one series per report and series name, as files of several kinds are.
 fn from_archive(
     db: &Path,
+    report: Option<&Report>,
     args: &TrendArgs,
     ctx: &Context,
     options: TrendOptions,
     format: TrendFormat,
 ) -> Outcome {
-    let merged = match Archive::open(db, Access::Read)
-        .and_then(|a| a.merged(&ctx.registry, &Selection::default()))
-    {
-        Ok(m) => m,
-        Err(e) => {
-            print_stderr(&format!("error: {e}\n"));
-            return Outcome::Failure;
-        }
+    let fail = |message: String| {
+        print_stderr(&format!("error: {message}\n"));
+        Outcome::Failure
     };
+    // The dates are cut by `Trend::compute`, as for files, so that a series held but
+    // outside --since/--until is still listed (with no points) exactly as files list it.
+    let selection = Selection {
+        report: report.map(|r| r.name.clone()),
+        ..Selection::default()
+    };
+    let archive = match Archive::open(db, Access::Read) {
+        Ok(a) => a,
+        Err(e) => return fail(e.to_string()),
+    };
+    let merged = match archive.merged(&ctx.registry, &selection) {
+        Ok(m) => m,
+        Err(e) => return fail(e.to_string()),
+    };
+    if let (Some(report), true) = (report, merged.series.is_empty()) {
+        // Asking for a report the archive never received is a mistake to point out, not
+        // an empty trend to print.
+        let held = match archive.reports() {
+            Ok(held) => held,
+            Err(e) => return fail(e.to_string()),
+        };
+        let held: Vec<String> = held.iter().map(|name| short_name_of(ctx, name)).collect();
+        return fail(format!(
+            "{} holds no {} records; {}",
+            db.display(),
+            short_name(report),
+            if held.is_empty() {
+                "it is empty (see `archive add`)".to_string()
+            } else {
+                format!("it holds {}", held.join(", "))
+            }
+        ));
+    }
     let files: u64 = merged.series.iter().map(|s| s.files).sum();
     let files_line = format!("{}: {files} files archived", db.display());
     output(
@@ -445,8 +477,8 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
     // The chart first: a reader closing standard output early must not lose it.
     let mut outcome = data_outcome;
     if let Some(path) = &args.chart {
-        if let Err(e) = write_atomically(path, chart::svg(&trend).as_bytes()) {
-            let _ = writeln!(text, "error: cannot write {}: {e}", path.display());
+        if let Err(e) = AtomicFile::write_whole(path, chart::svg(&trend).as_bytes(), args.force) {
+            let _ = writeln!(text, "error: --chart {e}");
             outcome = Outcome::Failure;
         }
     }
@@ -487,16 +519,7 @@ fn short_name_of(ctx: &Context, report: &str) -> String {
 
 /// Checks every source in parallel, folding each file's records into a per-thread merge.
 fn check_all(sources: &[Source], ctx: &Context, check: &CheckOptions, args: &TrendArgs) -> Pass {
-    let progress =
-        (ctx.stderr_terminal && !ctx.quiet && sources.len() > PROGRESS_MIN_FILES).then(|| {
-            let bar = indicatif::ProgressBar::new(sources.len() as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} {bar:40} {pos}/{len} files {elapsed_precise}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        });
+    let progress = Progress::files(ctx, sources.len());
     // Under --strict the first invalid file makes the rest pointless to read.
     let stop = AtomicBool::new(false);
     let pass = sources
@@ -515,49 +538,22 @@ fn check_all(sources: &[Source], ctx: &Context, check: &CheckOptions, args: &Tre
             if !report.is_valid() {
                 stop.store(true, Ordering::Relaxed);
             }
-            if let Some(bar) = &progress {
-                bar.inc(1);
-            }
+            progress.inc();
             pass.add(report, sink)
         })
         .reduce(Pass::default, Pass::join);
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    drop(progress);
     pass
 }
 
-/// The input the chart path names, if it names one: writing there would destroy it.
-fn clobbers_input(chart: &Path, sources: &[Source]) -> Option<String> {
-    let target = std::fs::canonicalize(chart).ok()?;
-    let name = target.file_name()?;
-    sources
-        .iter()
-        .filter(|s| s.file_name().is_some_and(|n| n == name))
-        .find(|s| match &s.input {
-            Input::Path(p) => std::fs::canonicalize(p).ok() == Some(target.clone()),
-            Input::Stdin => false,
-        })
-        .map(|s| s.name.clone())
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, so a reader never
-/// sees half a chart and a failed run leaves any previous chart untouched.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+/// Refuses, before any work, a --chart that is one of `inputs` or, without --force, an
+/// existing file, as `convert` refuses its outputs; then makes Ctrl-C remove a chart left
+/// half-written. The rename checks for an existing file again when the chart is done.
+fn prepare_chart(args: &TrendArgs, inputs: &[PathBuf]) -> Result<(), String> {
+    let Some(chart) = &args.chart else {
+        return Ok(());
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    // The temporary file is private (0600); a chart is meant to be opened by others.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
+    check_target(chart, inputs, args.force).map_err(|e| format!("--chart {e}"))?;
+    clean_up_on_interrupt();
     Ok(())
 }

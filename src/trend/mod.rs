@@ -280,9 +280,12 @@ impl Trend {
             });
         }
         series.sort_by(|a, b| (&a.name, &a.report).cmp(&(&b.name, &b.report)));
+        // A conflict on a day the cut removed says nothing about the points shown.
         let conflicts = merged
             .conflicts
             .into_iter()
+            .filter(|c| options.since.is_none_or(|d| c.date >= d))
+            .filter(|c| options.until.is_none_or(|d| c.date <= d))
             .filter_map(|mut c| {
                 c.series = renamed.get(&(c.series.clone(), c.report.clone()))?.clone();
                 Some(c)
@@ -544,6 +547,32 @@ mod tests {
             "{:?}",
             s.slope_pp_per_30d
         );
+    }
+
+    #[test]
+    fn since_and_until_drop_the_conflicts_of_the_days_they_cut() {
+        let gc = group_counts();
+        let rows = |active| -> Vec<_> {
+            (3..=5)
+                .map(|d| row(&gc, 6, d, Some(10), Some(active), "7"))
+                .collect()
+        };
+        // Same refresh date, different values on days 3, 4 and 5: three conflicts.
+        let merged = file(&gc, "t", 0, &rows(3), true)
+            .merge(file(&gc, "t", 1, &rows(4), true))
+            .into_merged();
+        assert_eq!(merged.conflicts.len(), 3);
+        let t = Trend::compute(
+            merged,
+            TrendOptions {
+                since: Some(day(4)),
+                until: Some(day(4)),
+                ..TrendOptions::default()
+            },
+        );
+        let dates: Vec<_> = t.conflicts.iter().map(|c| c.date).collect();
+        assert_eq!(dates, [day(4)]);
+        assert_eq!(t.series[0].points.len(), 1);
     }
 
     #[test]

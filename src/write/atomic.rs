@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -319,6 +319,18 @@ impl AtomicFile {
         if let Some(syncer) = &behind.syncer {
             let _ = syncer.requests.send(());
         }
+    }
+
+    /// Writes `bytes`, an output made whole in memory (a chart), to `target` as every other
+    /// output is written: into a temporary file beside it, then synced and renamed into
+    /// place ([`Finished::commit`]). Without `force` an existing target is left alone and
+    /// [`WriteError::Exists`] returned. Returns the target.
+    pub fn write_whole(target: &Path, bytes: &[u8], force: bool) -> Result<PathBuf, WriteError> {
+        let mut file = AtomicFile::create(target)?;
+        file.file()
+            .write_all(bytes)
+            .map_err(|e| WriteError::write(target, e))?;
+        file.finish()?.commit(force)
     }
 
     /// The final path.
@@ -674,6 +686,22 @@ mod tests {
         file.finish().unwrap().commit(true).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"third");
         assert!(!live().values().any(|p| p.starts_with(dir.path())));
+    }
+
+    #[test]
+    fn write_whole_replaces_only_with_force_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("chart.svg");
+        assert_eq!(
+            AtomicFile::write_whole(&target, b"one", false).unwrap(),
+            target
+        );
+        let err = AtomicFile::write_whole(&target, b"two", false).unwrap_err();
+        assert!(matches!(err, WriteError::Exists { .. }), "{err}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"one");
+        AtomicFile::write_whole(&target, b"three", true).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"three");
+        assert_eq!(entries(dir.path()), ["chart.svg"]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `m365report archive`: idempotence, order independence, a year stitched from D180
-//! downloads, conflicts, kill -9 during ingest, concurrent adds, export and `trend --db`.
+//! downloads, conflicts, kill -9 during ingest, concurrent adds, export and `trend --db`
+//! (with --report and --since/--until on an archive of several report kinds).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use crate::{m365report, root};
+use crate::{m365report, root, series_names};
 
 const HEADER: &str = "\u{feff}Report Refresh Date,Total,Active,Report Date,Report Period\n";
 
@@ -212,22 +213,20 @@ fn twelve_monthly_d180_downloads_make_a_year_without_gaps() {
     }
 }
 
+/// `a/GroupCounts_D7_a.csv` and `b/GroupCounts_D7_b.csv` under `dir`: both refreshed on
+/// 2026-11-10, for the seven days before, disagreeing about every other day.
+fn disagreeing_exports(dir: &Path) {
+    let refresh = date("2026-11-10");
+    export(&dir.join("a/GroupCounts_D7_a.csv"), refresh, 7, |n| n % 50);
+    export(&dir.join("b/GroupCounts_D7_b.csv"), refresh, 7, |n| {
+        n % 50 + i64::from(n % 2 == 0)
+    });
+}
+
 #[test]
 fn disagreeing_files_with_one_refresh_date_fill_the_conflict_table() {
     let dir = tempfile::tempdir().unwrap();
-    let refresh = date("2026-11-10");
-    export(
-        &dir.path().join("a/GroupCounts_D7_a.csv"),
-        refresh,
-        7,
-        |n| n % 50,
-    );
-    export(
-        &dir.path().join("b/GroupCounts_D7_b.csv"),
-        refresh,
-        7,
-        |n| n % 50 + i64::from(n % 2 == 0),
-    );
+    disagreeing_exports(dir.path());
     // Within one run: the first in input order is kept.
     let (code, err) = archive(dir.path(), &["add", "a", "b"]);
     assert_eq!(code, 0, "{err}");
@@ -340,6 +339,267 @@ fn trend_from_the_archive_equals_trend_on_the_files() {
             );
         }
     }
+}
+
+/// Runs `trend ARGS` from `dir`; returns (exit status, stdout, stderr).
+fn trend(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = m365report()
+        .current_dir(dir)
+        .arg("trend")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Three report kinds in one archive, `mixed.sqlite` in a new folder: contoso's GroupCounts
+/// downloads, the FileCounts sample and the Storage sample (no active ratio), added without
+/// --group-by. Returns the folder, the archive's path and the inputs (relative to the crate
+/// root) it was made of.
+fn mixed_archive() -> (tempfile::TempDir, String, [&'static str; 3]) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir
+        .path()
+        .join("mixed.sqlite")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let inputs = [
+        "samples/tenants/contoso",
+        "samples/getOffice365GroupsActivityFileCounts_D7.csv",
+        "samples/getOffice365GroupsActivityStorage_D7.csv",
+    ];
+    let (code, err) = archive(&root(), &[&["add", "--db", &db][..], &inputs[..]].concat());
+    assert_eq!(code, 0, "{err}");
+    (dir, db, inputs)
+}
+
+#[test]
+fn trend_db_with_report_equals_trend_on_that_reports_files() {
+    let (_dir, db, [group_counts, file_counts, _]) = mixed_archive();
+    let db = db.as_str();
+    for (report, files) in [("GroupCounts", group_counts), ("FileCounts", file_counts)] {
+        for extra in [
+            &[][..],
+            &["--since", "2026-11-01", "--until", "2026-11-10"][..],
+            &["--by", "week", "--window", "2"][..],
+        ] {
+            let (code, from_files, err) = trend(
+                &root(),
+                &[&[files, "--report", report, "--format", "json"][..], extra].concat(),
+            );
+            assert_eq!(code, 0, "{err}");
+            let (code, from_db, err) = trend(
+                &root(),
+                &[
+                    &["--db", db, "--report", report, "--format", "json"][..],
+                    extra,
+                ]
+                .concat(),
+            );
+            assert_eq!(code, 0, "{err}");
+            assert_eq!(from_files, from_db, "{report} {extra:?}");
+            let doc: serde_json::Value = serde_json::from_str(&from_db).unwrap();
+            assert_eq!(doc["series"].as_array().unwrap().len(), 1, "{report}");
+            assert_eq!(doc["series"][0]["name"], report);
+            assert_eq!(doc["skipped"], serde_json::json!([]));
+        }
+    }
+}
+
+#[test]
+fn trend_db_of_several_kinds_without_report_trends_each_as_files_do() {
+    let (_dir, db, inputs) = mixed_archive();
+    let db = db.as_str();
+    let (code, from_files, err) = trend(&root(), &[&inputs[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, from_db, err) = trend(&root(), &["--db", db, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_files, from_db);
+    let doc: serde_json::Value = serde_json::from_str(&from_db).unwrap();
+    assert_eq!(series_names(&doc), ["FileCounts", "GroupCounts"]);
+    assert_eq!(
+        doc["skipped"][0]["report"],
+        "office365GroupsActivityStorage"
+    );
+    assert!(
+        err.contains("skipped Storage (1 file, no active ratio)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn trend_db_with_a_report_without_ratio_lists_it_as_skipped() {
+    let (dir, _, _) = mixed_archive();
+    let (code, out, err) = trend(
+        dir.path(),
+        &[
+            "--db",
+            "mixed.sqlite",
+            "--report",
+            "Storage",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["series"], serde_json::json!([]));
+    assert_eq!(
+        doc["skipped"][0]["report"],
+        "office365GroupsActivityStorage"
+    );
+    assert_eq!(doc["skipped"].as_array().unwrap().len(), 1);
+    assert!(err.contains("1 files archived; 0 series"), "{err}");
+}
+
+#[test]
+fn trend_db_with_a_report_the_archive_lacks_or_an_unknown_name_is_a_usage_error() {
+    let (dir, _, _) = mixed_archive();
+    let (code, out, err) = trend(
+        dir.path(),
+        &[
+            "--db",
+            "mixed.sqlite",
+            "--report",
+            "office365GroupsActivityCounts",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains(
+            "mixed.sqlite holds no ActivityCounts records; it holds FileCounts, GroupCounts, Storage"
+        ),
+        "{err}"
+    );
+    let (code, out, err) = trend(
+        dir.path(),
+        &["--db", "mixed.sqlite", "--report", "Nonsense"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("no report named `Nonsense`"), "{err}");
+}
+
+#[test]
+fn trend_db_never_writes_its_chart_over_the_archive() {
+    let (dir, db, _) = mixed_archive();
+    let before = std::fs::read(&db).unwrap();
+    for force in [&[][..], &["--force"][..]] {
+        let (code, out, err) = trend(
+            dir.path(),
+            &[
+                &["--db", "mixed.sqlite", "--chart", "mixed.sqlite"][..],
+                force,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains("is one of the inputs"), "{err}");
+        assert_eq!(std::fs::read(&db).unwrap(), before);
+    }
+    let (code, _, err) = trend(dir.path(), &["--db", "mixed.sqlite", "--chart", "c.svg"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("c.svg").is_file());
+}
+
+#[test]
+fn trend_db_since_and_until_cut_points_and_conflicts_as_on_files() {
+    let dir = tempfile::tempdir().unwrap();
+    disagreeing_exports(dir.path());
+    let (code, err) = archive(dir.path(), &["add", "a", "b"]);
+    assert_eq!(code, 0, "{err}");
+    let cut = [
+        "--since",
+        "2026-11-06",
+        "--until",
+        "2026-11-08",
+        "--format",
+        "json",
+    ];
+    let (code, from_files, err) = trend(dir.path(), &[&["a", "b"][..], &cut].concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, from_db, err) = trend(
+        dir.path(),
+        &[&["--db", "m365report.sqlite"][..], &cut].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(from_files, from_db);
+    let doc: serde_json::Value = serde_json::from_str(&from_db).unwrap();
+    let points = doc["series"][0]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    let conflicts = doc["conflicts"].as_array().unwrap();
+    assert!(!conflicts.is_empty());
+    for c in conflicts {
+        let day = c["report_date"].as_str().unwrap();
+        assert!(("2026-11-06"..="2026-11-08").contains(&day), "{c}");
+    }
+    let (_, all, _) = trend(
+        dir.path(),
+        &["--db", "m365report.sqlite", "--format", "json"],
+    );
+    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
+    assert!(all["conflicts"].as_array().unwrap().len() > conflicts.len());
+}
+
+/// Runs `m365report ARGS` from `dir` under `script`, so that its standard error is a
+/// terminal; returns everything it wrote there. `None` where `script` is not installed.
+fn on_a_terminal(dir: &Path, args: &[&str]) -> Option<String> {
+    let bin = assert_cmd::cargo::cargo_bin("m365report");
+    let command = std::iter::once(bin.to_str().unwrap())
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("M365REPORT_DB")
+        .args(["-qfec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{command}: {out:?}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn archive_add_draws_the_progress_bar_of_trend_on_a_terminal_over_1000_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = date("2024-01-01");
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    for k in 0..1001 {
+        let day = first + chrono::Duration::days(k);
+        std::fs::write(
+            dir.path().join(format!("in/GroupCounts_{day}.csv")),
+            format!("{HEADER}{day},1000,{},{day},7\n", k % 500),
+        )
+        .unwrap();
+    }
+    let Some(seen) = on_a_terminal(dir.path(), &["archive", "add", "in"]) else {
+        eprintln!("skipped: no `script` to give the run a terminal");
+        return;
+    };
+    assert!(seen.contains("/1001 files"), "no bar: {seen}");
+    assert!(seen.contains("1001 files: 1001 valid"), "{seen}");
+    // The same bar, from the same code, in trend; neither draws one with --quiet.
+    let seen = on_a_terminal(dir.path(), &["trend", "in", "--format", "csv"]).unwrap();
+    assert!(seen.contains("/1001 files"), "no bar: {seen}");
+    std::fs::remove_file(dir.path().join("m365report.sqlite")).unwrap();
+    let seen = on_a_terminal(dir.path(), &["archive", "add", "in", "--quiet"]).unwrap();
+    assert!(!seen.contains("/1001 files"), "{seen}");
+    // Not a terminal: no bar, whatever the number of files.
+    std::fs::remove_file(dir.path().join("m365report.sqlite")).unwrap();
+    let (code, err) = archive(dir.path(), &["add", "in"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("/1001 files"), "{err}");
 }
 
 #[test]

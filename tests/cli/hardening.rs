@@ -543,6 +543,7 @@ fn kill_9_during_convert_and_chart_leaves_old_or_new_file() {
         "csv",
         "--chart",
         chart.to_str().unwrap(),
+        "--force",
     ];
     kill_loop(dir.path(), &args, &chart, b"<svg>old</svg>\n");
 }

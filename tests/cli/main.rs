@@ -40,6 +40,16 @@ pub fn validate_json(path: &Path) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()))
 }
 
+/// The `name` of every series of a `trend --format json` document, in order.
+pub fn series_names(doc: &serde_json::Value) -> Vec<&str> {
+    doc["series"]
+        .as_array()
+        .expect("a series array")
+        .iter()
+        .map(|s| s["name"].as_str().expect("a series name"))
+        .collect()
+}
+
 /// The names in a folder, recursively, relative to it and sorted (temporary files included).
 pub fn tree(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = walkdir::WalkDir::new(dir)

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::{fixture, m365report};
+use crate::{fixture, m365report, series_names};
 
 const HEADER: &str = "\u{feff}Report Refresh Date,Total,Active,Report Date,Report Period\n";
 
@@ -185,13 +185,7 @@ fn without_group_by_one_series_per_report_and_others_skipped() {
         "samples/getOffice365GroupsActivityFileCounts_D7.csv",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let names: Vec<&str> = doc["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["FileCounts", "GroupCounts"]);
+    assert_eq!(series_names(&doc), ["FileCounts", "GroupCounts"]);
     assert_eq!(
         doc["skipped"][0]["report"],
         "office365GroupsActivityStorage"
@@ -421,20 +415,72 @@ fn chart_is_xml_with_one_ratio_and_one_rolling_path_per_series() {
 }
 
 #[test]
-fn chart_never_overwrites_an_input_file() {
+fn chart_never_overwrites_an_input_file_even_with_force() {
     let dir = tempfile::tempdir().unwrap();
     d7(dir.path(), "GroupCounts_D7_2026-11-10.csv", 10, 20);
     let input = dir.path().join("GroupCounts_D7_2026-11-10.csv");
     let before = std::fs::read(&input).unwrap();
+    for force in [&[][..], &["--force"][..]] {
+        let out = m365report()
+            .arg("trend")
+            .arg(dir.path())
+            .arg("--chart")
+            .arg(&input)
+            .args(force)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{force:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is one of the inputs"), "{err}");
+        assert_eq!(std::fs::read(&input).unwrap(), before);
+    }
+}
+
+#[test]
+fn chart_replaces_an_existing_file_only_with_force_as_convert_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart.svg");
+    std::fs::write(&chart, "<svg>old</svg>").unwrap();
+    let run = |extra: &[&str]| {
+        m365report()
+            .args(["trend", "samples/tenants", "--format", "csv", "--chart"])
+            .arg(&chart)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Refused before any work: no output, no trend, the old chart untouched.
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("chart.svg: already exists; not replaced without --force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&chart).unwrap(), "<svg>old</svg>");
+    let out = run(&["--force"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&chart)
+        .unwrap()
+        .contains("class=\"rolling\""));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn chart_into_a_missing_folder_is_status_2_after_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("no/such/folder/chart.svg");
     let out = m365report()
-        .arg("trend")
-        .arg(dir.path())
-        .arg("--chart")
-        .arg(&input)
+        .args(["trend", "samples/tenants", "--format", "csv", "--chart"])
+        .arg(&chart)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(std::fs::read(&input).unwrap(), before);
+    assert!(!out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot create a file in this folder"), "{err}");
 }
 
 #[test]
@@ -466,14 +512,8 @@ fn group_by_dir_on_folders_named_one_by_one_keeps_them_apart() {
         "dir",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let names: Vec<&str> = doc["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        names,
+        series_names(&doc),
         ["samples/tenants/contoso", "samples/tenants/fabrikam"]
     );
     assert_eq!(doc["conflicts"], serde_json::json!([]));
