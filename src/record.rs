@@ -231,7 +231,7 @@ pub trait RecordSink {
     /// there what this one does with records (a writer renders them), for
     /// [`RecordSink::join`] to take in, in file order. `None` (the default): the piece's
     /// records are kept as cells and handed to [`RecordSink::record`] here, one by one.
-    fn fork(&self) -> Option<Box<dyn Fork>> {
+    fn fork(&mut self) -> Option<Box<dyn Fork>> {
         None
     }
     /// Takes in the work of a fork made by [`RecordSink::fork`] whose piece follows the

@@ -444,7 +444,7 @@ impl Checker<'_> {
     /// Where a later piece of this file, checked on another thread, puts its good records:
     /// a fork of the sink that does its work there, or else a buffer (kept only if the sink
     /// wants records). Made here, on the file's own thread, before the piece is checked.
-    pub(crate) fn piece_records(&self) -> PieceRecords {
+    pub(crate) fn piece_records(&mut self) -> PieceRecords {
         match self.sink.fork() {
             Some(fork) => PieceRecords::Forked(fork),
             None => PieceRecords::Kept(RecordBuffer::new(self.sink.wants_records())),
