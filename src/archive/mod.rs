@@ -354,6 +354,47 @@ fn migrate(conn: &mut Connection, shown: &str) -> Result<(), ArchiveError> {
     tx.commit().map_err(sql)
 }
 
+/// The files SQLite keeps beside a database, by the suffix added to its path: the
+/// write-ahead log, its shared-memory index and the rollback journal.
+const COMPANIONS: &[&str] = &["-wal", "-shm", "-journal"];
+
+/// Whether writing a file at `target` would write over the archive at `db`: the database
+/// itself under any name (another spelling, a symbolic or a hard link) or one of the files
+/// SQLite keeps beside it (`-wal`, `-shm`, `-journal`), which need not exist yet (one
+/// written there would be taken for the log of the next run). Outputs are renamed into
+/// place, so without this check `archive export -o m365report.sqlite --force` replaced the
+/// archive with the export.
+pub fn is_archive_file(db: &Path, target: &Path) -> bool {
+    if crate::write::same_file(db, target) {
+        return true;
+    }
+    let target = resolved(target);
+    // SQLite names its files after the database's real path where it follows a link.
+    let mut bases = vec![resolved(db)];
+    bases.extend(db.canonicalize());
+    bases.iter().any(|base| {
+        COMPANIONS.iter().any(|suffix| {
+            let mut name = base.clone().into_os_string();
+            name.push(suffix);
+            let companion = PathBuf::from(name);
+            companion == target || crate::write::same_file(&companion, &target)
+        })
+    })
+}
+
+/// `path` with its folder made absolute and free of links and `..`, so that two spellings
+/// of a file that need not exist compare equal; as given when the folder cannot be resolved.
+fn resolved(path: &Path) -> PathBuf {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (path.file_name(), folder.canonicalize()) {
+        (Some(name), Ok(folder)) => folder.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// The SHA-256 of a file's bytes as lowercase hex, read in 64 KiB blocks.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     use sha2::Digest;
