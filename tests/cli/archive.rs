@@ -719,37 +719,22 @@ fn export_refuses_an_existing_output_without_force_before_reading_the_archive() 
     let out = dir.path().join("out.csv");
     std::fs::write(&out, "keep me").unwrap();
     // Three series: reading the archive would stop at "export one at a time".
-    let (code, err) = archive(
-        dir.path(),
-        &[
-            "export",
-            "--db",
-            "mixed.sqlite",
-            "--to",
-            "csv",
-            "-o",
-            "out.csv",
-        ],
-    );
+    let export = [
+        "export",
+        "--db",
+        "mixed.sqlite",
+        "--to",
+        "csv",
+        "-o",
+        "out.csv",
+    ];
+    let (code, err) = archive(dir.path(), &export);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("already exists"), "{err}");
     assert!(!err.contains("series"), "{err}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
-    let (code, err) = archive(
-        dir.path(),
-        &[
-            "export",
-            "--db",
-            "mixed.sqlite",
-            "--to",
-            "csv",
-            "-o",
-            "out.csv",
-            "--force",
-            "--report",
-            "Storage",
-        ],
-    );
+    let forced = [&export[..], &["--force", "--report", "Storage"]].concat();
+    let (code, err) = archive(dir.path(), &forced);
     assert_eq!(code, 0, "{err}");
     assert_ne!(std::fs::read_to_string(&out).unwrap(), "keep me");
 }
