@@ -26,7 +26,9 @@
 //! # Durability and concurrency
 //! One `archive add` is one `BEGIN IMMEDIATE` transaction: a killed run leaves all of it or
 //! none of it. The journal is in WAL mode with a 30-second busy timeout, so two runs at the
-//! same time queue for the write lock instead of failing.
+//! same time queue for the write lock instead of failing, also while they create the
+//! database: the switch to WAL mode, which SQLite does not let wait on the busy timeout, is
+//! retried, and an existing file is inspected in one read transaction.
 
 pub mod ingest;
 pub mod query;
@@ -89,6 +91,10 @@ const TABLES: &[&str] = &["files", "records", "conflicts"];
 
 /// How long a run waits for another run's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The pause between two attempts to switch a database to WAL mode (see [`enable_wal`]):
+/// the other run's switch takes a few milliseconds.
+const WAL_RETRY: Duration = Duration::from_millis(10);
 
 /// Errors of the archive.
 #[derive(Debug, thiserror::Error)]
@@ -187,10 +193,7 @@ impl Archive {
         let mut conn = Connection::open_with_flags(path, flags).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         if access == Access::Write {
-            // WAL lets readers go on during an ingest and makes commits cheap; it is a
-            // property of the file, so setting it again is a no-op.
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(sql)?;
+            enable_wal(&conn).map_err(sql)?;
             conn.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(sql)?;
             migrate(&mut conn, &shown)?;
@@ -221,6 +224,30 @@ impl Archive {
     }
 }
 
+/// Puts the database in WAL mode, waiting up to [`BUSY_TIMEOUT`] for other runs to let go.
+///
+/// WAL lets readers go on during an ingest and makes commits cheap; it is a property of the
+/// file, so on a database already in WAL mode this only reads the header. The busy timeout
+/// does not cover the switch itself: SQLite reads the header and then upgrades that read to
+/// a write, and a connection that already holds a read lock is answered `SQLITE_BUSY` at once
+/// instead of waiting (waiting could deadlock against a writer waiting for that read lock to
+/// go). Two first runs creating the same database both switch, so one of them failed with
+/// `database is locked`; here it retries, its read lock released, until the timeout.
+fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(WAL_RETRY);
+            }
+            other => return other,
+        }
+    }
+}
+
 fn user_version(conn: &Connection) -> rusqlite::Result<i32> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
@@ -237,16 +264,36 @@ fn inspect(path: &Path, shown: &str) -> Result<(), ArchiveError> {
     if std::fs::metadata(path).map(|m| m.len()).unwrap_or(1) == 0 {
         return Ok(());
     }
-    let conn = Connection::open_with_flags(
+    // Only "not a database" means not ours; anything else (a lock held too long, permission
+    // denied) is reported as what it is.
+    let failed = |source: rusqlite::Error| match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => not_ours("not a SQLite database"),
+        _ => ArchiveError::Sqlite {
+            path: shown.to_string(),
+            source,
+        },
+    };
+    let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|_| not_ours("not a SQLite database"))?;
+    .map_err(failed)?;
     let _ = conn.busy_timeout(BUSY_TIMEOUT);
-    let app: i32 = conn
+    // One read transaction, so that every answer comes from the same state of the file: read
+    // one by one, a first run committing our schema in between made the ids say "not ours
+    // yet" and the tables "ours", and a second run refused the archive as someone else's.
+    let tx = conn.transaction().map_err(failed)?;
+    let app: i32 = tx
         .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(|_| not_ours("not a SQLite database"))?;
-    let version = user_version(&conn).map_err(|_| not_ours("not a SQLite database"))?;
+        .map_err(failed)?;
+    let version = user_version(&tx).map_err(failed)?;
+    let names = tx
+        .prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        })
+        .map_err(failed)?;
     if app == APPLICATION_ID {
         if version > SCHEMA_VERSION {
             return Err(ArchiveError::TooNew {
@@ -259,13 +306,6 @@ fn inspect(path: &Path, shown: &str) -> Result<(), ArchiveError> {
     if app != 0 {
         return Err(not_ours(&format!("application id {app:#x}")));
     }
-    let mut stmt = conn
-        .prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
-        .map_err(|_| not_ours("not a SQLite database"))?;
-    let names = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .map_err(|_| not_ours("not a SQLite database"))?;
     if let Some(name) = names.iter().find(|n| !TABLES.contains(&n.as_str())) {
         return Err(not_ours(&format!("it has a table or index `{name}`")));
     }
@@ -312,6 +352,47 @@ fn migrate(conn: &mut Connection, shown: &str) -> Result<(), ArchiveError> {
             .map_err(sql)?;
     }
     tx.commit().map_err(sql)
+}
+
+/// The files SQLite keeps beside a database, by the suffix added to its path: the
+/// write-ahead log, its shared-memory index and the rollback journal.
+const COMPANIONS: &[&str] = &["-wal", "-shm", "-journal"];
+
+/// Whether writing a file at `target` would write over the archive at `db`: the database
+/// itself under any name (another spelling, a symbolic or a hard link) or one of the files
+/// SQLite keeps beside it (`-wal`, `-shm`, `-journal`), which need not exist yet (one
+/// written there would be taken for the log of the next run). Outputs are renamed into
+/// place, so without this check `archive export -o m365report.sqlite --force` replaced the
+/// archive with the export.
+pub fn is_archive_file(db: &Path, target: &Path) -> bool {
+    if crate::write::same_file(db, target) {
+        return true;
+    }
+    let target = resolved(target);
+    // SQLite names its files after the database's real path where it follows a link.
+    let mut bases = vec![resolved(db)];
+    bases.extend(db.canonicalize());
+    bases.iter().any(|base| {
+        COMPANIONS.iter().any(|suffix| {
+            let mut name = base.clone().into_os_string();
+            name.push(suffix);
+            let companion = PathBuf::from(name);
+            companion == target || crate::write::same_file(&companion, &target)
+        })
+    })
+}
+
+/// `path` with its folder made absolute and free of links and `..`, so that two spellings
+/// of a file that need not exist compare equal; as given when the folder cannot be resolved.
+fn resolved(path: &Path) -> PathBuf {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (path.file_name(), folder.canonicalize()) {
+        (Some(name), Ok(folder)) => folder.join(name),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// The SHA-256 of a file's bytes as lowercase hex, read in 64 KiB blocks.
@@ -437,6 +518,36 @@ mod tests {
         drop(a);
         Archive::open(&db, Access::Read).unwrap();
         Archive::open(&db, Access::Write).unwrap();
+    }
+
+    #[test]
+    fn runs_creating_the_same_database_at_once_all_open_it() {
+        // The switch to WAL mode used to answer `database is locked` to all but one of the
+        // runs that raced to create a database, and a run that came a little later could
+        // find the schema half-committed; staggered starts and several rounds make both
+        // likely.
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..20 {
+            let db = dir.path().join(format!("{round}.sqlite"));
+            let start = std::sync::Barrier::new(6);
+            std::thread::scope(|s| {
+                let runs: Vec<_> = (0..6u64)
+                    .map(|i| {
+                        let (db, start) = (&db, &start);
+                        s.spawn(move || {
+                            start.wait();
+                            std::thread::sleep(Duration::from_micros(700 * i));
+                            Archive::open(db, Access::Write).map(drop)
+                        })
+                    })
+                    .collect();
+                for run in runs {
+                    if let Err(e) = run.join().unwrap() {
+                        panic!("round {round}: {e}");
+                    }
+                }
+            });
+        }
     }
 
     #[test]

@@ -248,7 +248,7 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
     });
 
     if let Some(db) = &args.db {
-        if let Err(message) = prepare_chart(args, std::slice::from_ref(db)) {
+        if let Err(message) = prepare_chart(args, &[]) {
             return fail(message);
         }
         return from_archive(db, check.report.as_deref(), args, ctx, options, format);
@@ -546,13 +546,18 @@ fn check_all(sources: &[Source], ctx: &Context, check: &CheckOptions, args: &Tre
     pass
 }
 
-/// Refuses, before any work, a --chart that is one of `inputs` or, without --force, an
-/// existing file, as `convert` refuses its outputs; then makes Ctrl-C remove a chart left
-/// half-written. The rename checks for an existing file again when the chart is done.
+/// Refuses, before any work, a --chart that is one of `inputs` (or the archive of `--db`,
+/// under any name, with its `-wal`/`-shm` files) or, without --force, an existing file, as
+/// `convert` refuses its outputs; then makes Ctrl-C remove a chart left half-written. The
+/// rename checks for an existing file again when the chart is done.
 fn prepare_chart(args: &TrendArgs, inputs: &[PathBuf]) -> Result<(), String> {
     let Some(chart) = &args.chart else {
         return Ok(());
     };
+    if let Some(db) = &args.db {
+        return super::archive::prepare_output(chart, db, args.force)
+            .map_err(|e| format!("--chart {e}"));
+    }
     check_target(chart, inputs, args.force).map_err(|e| format!("--chart {e}"))?;
     clean_up_on_interrupt();
     Ok(())

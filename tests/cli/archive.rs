@@ -490,19 +490,25 @@ fn trend_db_with_a_report_the_archive_lacks_or_an_unknown_name_is_a_usage_error(
 fn trend_db_never_writes_its_chart_over_the_archive() {
     let (dir, db, _) = mixed_archive();
     let before = std::fs::read(&db).unwrap();
-    for force in [&[][..], &["--force"][..]] {
-        let (code, out, err) = trend(
-            dir.path(),
-            &[
-                &["--db", "mixed.sqlite", "--chart", "mixed.sqlite"][..],
-                force,
-            ]
-            .concat(),
-        );
-        assert_eq!(code, 2, "{err}");
-        assert!(out.is_empty(), "{out}");
-        assert!(err.contains("is one of the inputs"), "{err}");
-        assert_eq!(std::fs::read(&db).unwrap(), before);
+    let wal = Path::new(&db).with_file_name("mixed.sqlite-wal");
+    let wal_before = wal.exists();
+    for chart in [
+        "mixed.sqlite",
+        "./mixed.sqlite",
+        "mixed.sqlite-wal",
+        "mixed.sqlite-shm",
+    ] {
+        for force in [&[][..], &["--force"][..]] {
+            let (code, out, err) = trend(
+                dir.path(),
+                &[&["--db", "mixed.sqlite", "--chart", chart][..], force].concat(),
+            );
+            assert_eq!(code, 2, "{chart}: {err}");
+            assert!(out.is_empty(), "{out}");
+            assert!(err.contains("is the archive"), "{chart}: {err}");
+            assert_eq!(std::fs::read(&db).unwrap(), before);
+            assert_eq!(wal.exists(), wal_before, "{chart}");
+        }
     }
     let (code, _, err) = trend(dir.path(), &["--db", "mixed.sqlite", "--chart", "c.svg"]);
     assert_eq!(code, 0, "{err}");
@@ -649,6 +655,88 @@ fn export_is_a_valid_file_that_re_archives_to_the_same_rows() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 7);
+}
+
+#[test]
+fn export_never_writes_over_the_archive_under_any_name_even_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let contoso = root().join("samples/tenants/contoso");
+    let (code, err) = archive(dir.path(), &["add", contoso.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let db = dir.path().join("m365report.sqlite");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::hard_link(&db, dir.path().join("hard.sqlite")).unwrap();
+    std::os::unix::fs::symlink("m365report.sqlite", dir.path().join("soft.sqlite")).unwrap();
+    let absolute = db.to_str().unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let companions = |dir: &Path| {
+        ["-wal", "-shm", "-journal"].map(|s| dir.join(format!("m365report.sqlite{s}")).exists())
+    };
+    let companions_before = companions(dir.path());
+    for target in [
+        "m365report.sqlite",
+        "./m365report.sqlite",
+        "sub/../m365report.sqlite",
+        absolute,
+        "hard.sqlite",
+        "soft.sqlite",
+        "m365report.sqlite-wal",
+        "sub/../m365report.sqlite-shm",
+        "m365report.sqlite-journal",
+    ] {
+        for force in [&[][..], &["--force"][..]] {
+            let (code, err) = archive(dir.path(), &[&["export", "-o", target][..], force].concat());
+            assert_eq!(code, 2, "{target} {force:?}: {err}");
+            assert!(err.contains("is the archive"), "{target}: {err}");
+            assert_eq!(std::fs::read(&db).unwrap(), before, "{target}");
+            assert_eq!(companions(dir.path()), companions_before, "{target}");
+        }
+    }
+    // The archive named another way by --db is recognised too.
+    let (code, err) = archive(
+        dir.path(),
+        &[
+            "export",
+            "--db",
+            "sub/../hard.sqlite",
+            "-o",
+            "m365report.sqlite",
+            "--force",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is the archive"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    // A file beside the archive is written as usual.
+    let (code, err) = archive(dir.path(), &["export", "-o", "contoso.json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("contoso.json").is_file());
+}
+
+#[test]
+fn export_refuses_an_existing_output_without_force_before_reading_the_archive() {
+    let (dir, _, _) = mixed_archive();
+    let out = dir.path().join("out.csv");
+    std::fs::write(&out, "keep me").unwrap();
+    // Three series: reading the archive would stop at "export one at a time".
+    let export = [
+        "export",
+        "--db",
+        "mixed.sqlite",
+        "--to",
+        "csv",
+        "-o",
+        "out.csv",
+    ];
+    let (code, err) = archive(dir.path(), &export);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("already exists"), "{err}");
+    assert!(!err.contains("series"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+    let forced = [&export[..], &["--force", "--report", "Storage"]].concat();
+    let (code, err) = archive(dir.path(), &forced);
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(std::fs::read_to_string(&out).unwrap(), "keep me");
 }
 
 #[test]
