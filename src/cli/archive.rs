@@ -127,7 +127,7 @@ pub struct ExportArgs {
     /// Output format: the normal form of `convert`.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub to: Format,
-    /// Write here (atomically) instead of standard output.
+    /// Write here (atomically) instead of standard output (`-`: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace an existing output file.
@@ -473,7 +473,9 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
         }
     }
     let db = args.db.path();
-    if let Some(output) = &args.output {
+    // `-o -` is standard output, as for `convert`.
+    let output = args.output.as_ref().filter(|o| o.as_os_str() != "-");
+    if let Some(output) = output {
         if let Err(message) = prepare_output(output, &db, args.force) {
             return fail(format!("-o {message}"));
         }
@@ -522,7 +524,7 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
     };
     if let Some(s) = series {
         // The writers of `convert`, fed as `convert --merge` feeds them: newest first.
-        let destination = match &args.output {
+        let destination = match output {
             Some(path) => Destination::File(path.clone()),
             None => Destination::Stdout,
         };

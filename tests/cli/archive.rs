@@ -655,6 +655,18 @@ fn export_is_a_valid_file_that_re_archives_to_the_same_rows() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 7);
+    // `-o -` is standard output, as for convert: the same bytes, no file named `-`.
+    let dashed = m365report()
+        .current_dir(dir.path())
+        .args([
+            "archive", "export", "--series", "fabrikam", "--to", "ndjson",
+        ])
+        .args(["--since", "2026-11-01", "--until", "2026-11-07", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(dashed.status.code(), Some(0));
+    assert_eq!(dashed.stdout, out.stdout);
+    assert!(!dir.path().join("-").exists());
 }
 
 #[test]
