@@ -238,16 +238,21 @@ struct Syncer {
 }
 
 impl Syncer {
-    fn start(file: File) -> Syncer {
+    /// The thread for `file`, or `None` where no thread can be started (the sync before the
+    /// rename then does all the work, as it would for a small output).
+    fn start(file: File) -> Option<Syncer> {
         let (requests, incoming) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            while incoming.recv().is_ok() {
-                while incoming.try_recv().is_ok() {}
-                file.sync_data()?;
-            }
-            Ok(())
-        });
-        Syncer { requests, thread }
+        let thread = std::thread::Builder::new()
+            .name("m365report-sync".into())
+            .spawn(move || {
+                while incoming.recv().is_ok() {
+                    while incoming.try_recv().is_ok() {}
+                    file.sync_data()?;
+                }
+                Ok(())
+            })
+            .ok()?;
+        Some(Syncer { requests, thread })
     }
 
     /// Waits for the syncs asked for; the first failure, if any. A failed write-back is
@@ -314,7 +319,7 @@ impl AtomicFile {
         behind.unsynced = 0;
         if behind.syncer.is_none() {
             // Without a second handle, the final sync simply does all the work.
-            behind.syncer = self.temp.as_file().try_clone().ok().map(Syncer::start);
+            behind.syncer = self.temp.as_file().try_clone().ok().and_then(Syncer::start);
         }
         if let Some(syncer) = &behind.syncer {
             let _ = syncer.requests.send(());
