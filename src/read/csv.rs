@@ -328,8 +328,9 @@ fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checke
     let mut lines = Lines::new(text, line, limit);
     let mut scratch = Scratch::new(layout.report);
     // The short path needs every header cell to hold a column and every column a cell.
-    let whole =
-        layout.map.iter().all(Option::is_some) && layout.cell_of.iter().all(Option::is_some);
+    let whole = layout.map.iter().all(Option::is_some)
+        && layout.cell_of.iter().all(Option::is_some)
+        && !long_path_only();
     let mut previous = Previous {
         cells: vec![&[][..]; layout.map.len()],
         valid: false,
@@ -853,9 +854,133 @@ fn read_error(checker: &mut Checker<'_>, e: RecordsError, line: u64) {
     }
 }
 
+/// Whether plain rows skip the short path: only a test asks, to compare the two paths.
+#[cfg(not(test))]
+fn long_path_only() -> bool {
+    false
+}
+#[cfg(test)]
+use tests::long_path_only;
+
 #[cfg(test)]
 mod tests {
     use super::{distance, same_bytes};
+    use crate::discover::{Input, Source};
+    use crate::record::{Record, RecordSink};
+    use crate::validate::{check_reader, CheckOptions};
+    use crate::Registry;
+
+    thread_local! {
+        /// Rows of this thread skip the short path (see [`long_path_only`]).
+        static LONG_PATH_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Whether plain rows must go through `check_row`: what the short path is compared with.
+    pub(super) fn long_path_only() -> bool {
+        LONG_PATH_ONLY.with(std::cell::Cell::get)
+    }
+
+    /// The good records, with their lines.
+    #[derive(Default)]
+    struct Kept(Vec<(u64, Vec<crate::Cell>)>);
+
+    impl RecordSink for Kept {
+        fn record(&mut self, record: &Record<'_>) {
+            self.0.push((record.line, record.cells.to_vec()));
+        }
+    }
+
+    /// Findings, counts and records of checking `text` as a GroupCounts CSV in one piece (on
+    /// this thread), with or without the short path.
+    fn outcome(text: &[u8], long: bool) -> (String, Vec<(u64, Vec<crate::Cell>)>) {
+        let registry = Registry::builtin().unwrap();
+        let options = CheckOptions {
+            report: registry.find("GroupCounts").cloned(),
+            piece_bytes: usize::MAX,
+            ..CheckOptions::default()
+        };
+        let source = Source {
+            input: Input::Stdin,
+            name: "t.csv".into(),
+            index: 0,
+            group: ".".into(),
+            relative: "t.csv".into(),
+        };
+        let mut kept = Kept::default();
+        LONG_PATH_ONLY.with(|c| c.set(long));
+        let report = check_reader(text, &source, &registry, &options, &mut kept);
+        LONG_PATH_ONLY.with(|c| c.set(false));
+        let summary = format!(
+            "{:?} rows {} errors {} warnings {} omitted {}",
+            report.findings, report.rows, report.errors, report.warnings, report.omitted
+        );
+        (summary, kept.0)
+    }
+
+    /// A cell of a generated row: mostly good values, sometimes one a rule refuses.
+    fn cell(kind: u8, pick: u8, day: i64) -> String {
+        let date = |d: i64| {
+            (chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap() - chrono::Duration::days(d))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        let odd = [
+            "",
+            "x",
+            "-1",
+            "1.5",
+            "1,000",
+            " 7",
+            "é",
+            "99999999999999999999",
+            "2026-02-30",
+            "D7",
+        ];
+        match (kind, pick % 16) {
+            (_, 15) => odd[usize::from(pick) % odd.len()].to_string(),
+            (0, _) => "2026-11-25".into(),
+            (1, p) | (2, p) => (u64::from(p) * 37 % 500).to_string(),
+            (3, _) => date(day),
+            (_, p) => ["7", "30", "7", "7"][usize::from(p) % 4].into(),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// The short path for rows of the usual shape finds, counts and hands on exactly
+        /// what `check_row` does, row for row, on rows good and bad (refused cells, repeated,
+        /// missing and out-of-order days, wrong field counts, non-ASCII text).
+        #[test]
+        fn short_path_is_check_row(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(proptest::num::u8::ANY, 5), 0i64..3, 0u8..20),
+                0..40,
+            ),
+        ) {
+            let mut text = String::from("Report Refresh Date,Total,Active,Report Date,Report Period\n");
+            let mut day = 0;
+            for (picks, step, shape) in &rows {
+                day += step;
+                let mut cells: Vec<String> = picks
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &p)| cell(k as u8, p, day))
+                    .collect();
+                match shape {
+                    0 => { cells.pop(); }
+                    1 => cells.push("1".into()),
+                    _ => {}
+                }
+                text.push_str(&cells.join(","));
+                text.push_str(if *shape == 2 { "\r\n" } else { "\n" });
+            }
+            let short = outcome(text.as_bytes(), false);
+            let long = outcome(text.as_bytes(), true);
+            proptest::prop_assert_eq!(&short.0, &long.0, "{}", text);
+            proptest::prop_assert!(short.1 == long.1, "records differ\n{}", text);
+        }
+    }
 
     proptest::proptest! {
         /// Equal to slice equality at every length around the word-sized comparison.
