@@ -262,7 +262,6 @@ struct SortBuffer {
 
 /// A file's output while records arrive.
 struct Open {
-    report: Arc<Report>,
     out: BufWriter<Spool>,
     /// Where the first record starts (after the header).
     body_start: u64,
@@ -370,7 +369,6 @@ impl RecordWriter {
             Destination::Stdout => Spool::Memory(SpooledTempFile::new(STDOUT_MEMORY)),
         };
         let mut open = Open {
-            report: report.clone(),
             out: BufWriter::with_capacity(OUT_BUFFER, spool),
             body_start: 0,
             written: 0,
@@ -531,11 +529,12 @@ impl Open {
         spool.set_len(self.body_start)?;
         spool.seek(SeekFrom::Start(self.body_start))?;
         let mut buffer = SortBuffer::default();
-        let mut cells = Vec::with_capacity(self.report.columns.len());
+        let mut cells = Vec::with_capacity(self.render.report.columns.len());
         let mut keep = |cells: &[Cell]| {
-            buffer
-                .index
-                .push((sort_key(&self.report, cells), buffer.arena.len() as u64));
+            buffer.index.push((
+                sort_key(&self.render.report, cells),
+                buffer.arena.len() as u64,
+            ));
             encode(cells, &mut buffer.arena);
         };
         match format {
@@ -546,7 +545,7 @@ impl Open {
                     if line.is_empty() {
                         continue;
                     }
-                    decode_json(&self.report, line, &mut cells)?;
+                    decode_json(&self.render.report, line, &mut cells)?;
                     keep(&cells);
                 }
             }
@@ -556,7 +555,7 @@ impl Open {
                     .from_reader(&body[..]);
                 let mut fields = ::csv::ByteRecord::new();
                 while reader.read_byte_record(&mut fields)? {
-                    decode_csv(&self.report, &fields, &mut cells)?;
+                    decode_csv(&self.render.report, &fields, &mut cells)?;
                     keep(&cells);
                 }
             }
@@ -571,10 +570,10 @@ impl Open {
         if let Some(mut buffer) = self.sorting.take() {
             // Stable: equal dates keep input order.
             buffer.index.sort_by_key(|&(key, _)| std::cmp::Reverse(key));
-            let mut cells = Vec::with_capacity(self.report.columns.len());
+            let mut cells = Vec::with_capacity(self.render.report.columns.len());
             for &(_, offset) in &buffer.index {
                 let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-                decode(&self.report, &buffer.arena, offset, &mut cells)?;
+                decode(&self.render.report, &buffer.arena, offset, &mut cells)?;
                 self.put(&cells)?;
             }
         }
@@ -607,7 +606,7 @@ impl RecordSink for RecordWriter {
         let State::Open(open) = &mut self.state else {
             return;
         };
-        let key = sort_key(&open.report, record.cells);
+        let key = sort_key(&open.render.report, record.cells);
         let result = (|| {
             if open.sorting.is_none() && key > open.last_key {
                 open.start_sorting(format)?;
