@@ -214,7 +214,27 @@ pub struct AtomicFile {
     target: PathBuf,
     _live: Registration,
     behind: SyncBehind,
+    /// The thread writing buffers handed over by [`AtomicFile::write_owned`], while any are.
+    writer: Option<Writer>,
+    /// A failure of that thread, found when settling it where no error could be returned
+    /// ([`AtomicFile::file`]); reported by the next write through [`AtomicFile::settled`]
+    /// or by [`AtomicFile::finish`].
+    failed: Option<io::Error>,
 }
+
+/// A thread appending owned buffers to the file in the order they came, so that the thread
+/// joining a large file's pieces does not wait for the kernel's copying (or for pages under
+/// write-back) while the pool waits for it. Emptied buffers come back for reuse.
+#[derive(Debug)]
+struct Writer {
+    buffers: std::sync::mpsc::SyncSender<(Vec<u8>, usize)>,
+    emptied: std::sync::mpsc::Receiver<Vec<u8>>,
+    thread: std::thread::JoinHandle<io::Result<()>>,
+}
+
+/// Buffers waiting for the writer thread, at most: enough to ride out a slow write, few
+/// enough to bound memory (a JSON piece is about 1.6 MB).
+const WRITER_QUEUE: usize = 4;
 
 /// Bytes written to an output between two requests to sync it in the background (see
 /// [`AtomicFile::wrote`]).
@@ -302,7 +322,98 @@ impl AtomicFile {
             target: target.to_path_buf(),
             _live: live,
             behind: SyncBehind::default(),
+            writer: None,
+            failed: None,
         })
+    }
+
+    /// Appends `bytes[start..]` to the file from another thread, after everything written
+    /// so far (see [`Writer`]); the buffer comes back emptied from
+    /// [`AtomicFile::take_emptied`]. Writes through [`AtomicFile::file`] or
+    /// [`AtomicFile::settled`] wait for those handed over first, so the order is kept.
+    /// Falls back to writing here where no thread can be started.
+    pub fn write_owned(&mut self, bytes: Vec<u8>, start: usize) -> io::Result<()> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        if self.writer.is_none() {
+            self.writer = self.start_writer();
+        }
+        let Some(writer) = &self.writer else {
+            let part = bytes.get(start..).unwrap_or_default();
+            self.temp.as_file_mut().write_all(part)?;
+            self.wrote(part.len());
+            return Ok(());
+        };
+        if writer.buffers.send((bytes, start)).is_err() {
+            // The thread stopped on a failure: settling returns it.
+            return self.settle();
+        }
+        Ok(())
+    }
+
+    /// A buffer the writer thread is done with, emptied, if one is back.
+    pub fn take_emptied(&mut self) -> Option<Vec<u8>> {
+        self.writer.as_ref()?.emptied.try_recv().ok()
+    }
+
+    fn start_writer(&mut self) -> Option<Writer> {
+        let mut file = self.temp.as_file().try_clone().ok()?;
+        // The writer asks for background syncs as the file grows, as `wrote` does here.
+        if self.behind.syncer.is_none() {
+            self.behind.syncer = self.temp.as_file().try_clone().ok().and_then(Syncer::start);
+        }
+        let sync = self.behind.syncer.as_ref().map(|s| s.requests.clone());
+        let (buffers, incoming) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(WRITER_QUEUE);
+        let (give_back, emptied) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("m365report-write".into())
+            .spawn(move || {
+                let mut unsynced = 0;
+                for (mut bytes, start) in incoming {
+                    let part = bytes.get(start..).unwrap_or_default();
+                    file.write_all(part)?;
+                    unsynced += part.len() as u64;
+                    if unsynced >= SYNC_BEHIND {
+                        unsynced = 0;
+                        if let Some(sync) = &sync {
+                            let _ = sync.send(());
+                        }
+                    }
+                    bytes.clear();
+                    let _ = give_back.send(bytes);
+                }
+                Ok(())
+            })
+            .ok()?;
+        Some(Writer {
+            buffers,
+            emptied,
+            thread,
+        })
+    }
+
+    /// Waits until every buffer handed to [`AtomicFile::write_owned`] is written; the
+    /// writer thread's failure, if any.
+    fn settle(&mut self) -> io::Result<()> {
+        if let Some(writer) = self.writer.take() {
+            drop(writer.buffers);
+            writer
+                .thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")))?;
+        }
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The open temporary file, once every buffer handed over is written; the writer
+    /// thread's failure instead, if it had one.
+    pub fn settled(&mut self) -> io::Result<&mut File> {
+        self.settle()?;
+        Ok(self.temp.as_file_mut())
     }
 
     /// Notes that `n` bytes were just written to [`AtomicFile::file`]. Every
@@ -343,8 +454,12 @@ impl AtomicFile {
         &self.target
     }
 
-    /// The open temporary file.
+    /// The open temporary file, once every buffer handed over is written (a failure of
+    /// the writer thread is kept for the next write or [`AtomicFile::finish`]).
     pub fn file(&mut self) -> &mut File {
+        if let Err(e) = self.settle() {
+            self.failed = Some(e);
+        }
         self.temp.as_file_mut()
     }
 
@@ -353,6 +468,8 @@ impl AtomicFile {
     /// and then committed all or none, and synced together. Fails if a background sync of the data written so far failed
     /// (see [`AtomicFile::wrote`]).
     pub fn finish(mut self) -> Result<Finished, WriteError> {
+        self.settle()
+            .map_err(|e| WriteError::write(&self.target, e))?;
         if let Some(syncer) = self.behind.syncer.take() {
             syncer
                 .finish()
@@ -671,6 +788,31 @@ mod tests {
         }
         drop(file);
         assert_eq!(entries(dir.path()), ["big.json"]);
+    }
+
+    #[test]
+    fn buffers_handed_to_the_writer_thread_keep_their_place_among_other_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("mixed.json");
+        let mut file = AtomicFile::create(&target).unwrap();
+        let mut want = Vec::new();
+        for round in 0..40u8 {
+            // Direct writes, owned buffers (a part of each) and write-back all interleave.
+            file.file().write_all(&[b'a' + round % 26]).unwrap();
+            want.push(b'a' + round % 26);
+            let chunk = vec![round; 1 << 20];
+            file.write_owned(chunk.clone(), usize::from(round % 3))
+                .unwrap();
+            want.extend_from_slice(&chunk[usize::from(round % 3)..]);
+            if let Some(emptied) = file.take_emptied() {
+                assert!(emptied.is_empty());
+            }
+        }
+        file.finish().unwrap().commit(false).unwrap();
+        assert!(
+            std::fs::read(&target).unwrap() == want,
+            "bytes out of order"
+        );
     }
 
     #[test]

@@ -198,7 +198,7 @@ enum Spool {
 impl Spool {
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         match self {
-            Spool::File(f) => f.file().set_len(len),
+            Spool::File(f) => f.settled()?.set_len(len),
             Spool::Memory(m) => m.set_len(len),
         }
     }
@@ -208,7 +208,7 @@ impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Spool::File(f) => {
-                let n = f.file().write(buf)?;
+                let n = f.settled()?.write(buf)?;
                 f.wrote(n);
                 Ok(n)
             }
@@ -218,7 +218,7 @@ impl Write for Spool {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Spool::File(f) => {
-                f.file().write_all(buf)?;
+                f.settled()?.write_all(buf)?;
                 f.wrote(buf.len());
                 Ok(())
             }
@@ -227,7 +227,7 @@ impl Write for Spool {
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Spool::File(f) => f.file().flush(),
+            Spool::File(f) => f.settled()?.flush(),
             Spool::Memory(m) => m.flush(),
         }
     }
@@ -236,7 +236,7 @@ impl Write for Spool {
 impl Read for Spool {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Spool::File(f) => f.file().read(buf),
+            Spool::File(f) => f.settled()?.read(buf),
             Spool::Memory(m) => m.read(buf),
         }
     }
@@ -245,7 +245,7 @@ impl Read for Spool {
 impl Seek for Spool {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         match self {
-            Spool::File(f) => f.file().seek(pos),
+            Spool::File(f) => f.settled()?.seek(pos),
             Spool::Memory(m) => m.seek(pos),
         }
     }
@@ -662,16 +662,33 @@ impl RecordSink for RecordWriter {
         }
         // Rendered as records after the first: the first of the output has no comma.
         let skip = usize::from(open.written == 0 && self.options.format == Format::Json);
-        let result = open
-            .write_line()
-            .and_then(|()| open.out.write_all(&piece.bytes[skip..]));
+        let bytes = std::mem::take(&mut piece.bytes);
+        let result = open.write_line().and_then(|()| {
+            // A file's bytes go to its writer thread, after what `out` holds (the header,
+            // or records checked here); flushing waits for that thread, so only then.
+            if !open.out.buffer().is_empty() {
+                open.out.flush()?;
+            }
+            match open.out.get_mut() {
+                Spool::File(file) => {
+                    file.write_owned(bytes, skip)?;
+                    if let Some(emptied) = file.take_emptied() {
+                        open.spare.push(emptied);
+                    }
+                    Ok(())
+                }
+                Spool::Memory(memory) => {
+                    memory.write_all(&bytes[skip..])?;
+                    let mut bytes = bytes;
+                    bytes.clear();
+                    open.spare.push(bytes);
+                    Ok(())
+                }
+            }
+        });
+        open.spare.truncate(SPARE_BUFFERS);
         open.written += piece.records;
         open.last_key = piece.last_key;
-        if open.spare.len() < SPARE_BUFFERS {
-            let mut bytes = std::mem::take(&mut piece.bytes);
-            bytes.clear();
-            open.spare.push(bytes);
-        }
         if let Err(e) = result {
             let path = self.path();
             self.fail(WriteError::write(&path, e));

@@ -399,6 +399,23 @@ fn written(
     }
 }
 
+/// [`written`], into a file committed as `convert -o` commits it.
+fn written_to_file(
+    bytes: &[u8],
+    report: &Arc<Report>,
+    piece_bytes: usize,
+    format: Format,
+) -> Option<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out");
+    let options = WriteOptions { format, bom: false };
+    let mut writer = RecordWriter::new(options, Destination::File(target.clone()));
+    let result = check_into(bytes, report, None, piece_bytes, &mut writer);
+    let output = writer.take_output(result.report.as_ref()).unwrap()?;
+    output.commit(false).unwrap();
+    Some(std::fs::read(&target).unwrap())
+}
+
 fn codes(report: &FileReport) -> Vec<&'static str> {
     report.findings.iter().map(|f| f.code.as_str()).collect()
 }
@@ -745,6 +762,13 @@ fn writers_in_pieces_write_what_one_pass_writes() {
             for format in [Format::Json, Format::Ndjson, Format::Csv] {
                 let whole = written(&bytes, report, usize::MAX, format);
                 assert!(whole.is_some(), "{}: {order}: invalid", report.name);
+                // Into a file, pieces' bytes go through the file's writer thread.
+                let filed = written_to_file(&bytes, report, 100, format);
+                assert!(
+                    filed == whole,
+                    "{}: {order}, {format:?} to a file: outputs differ",
+                    report.name
+                );
                 for piece in [1, 40, 100, 333, 1000] {
                     let pieces = written(&bytes, report, piece, format);
                     assert!(
