@@ -385,8 +385,21 @@ fn written(
     piece_bytes: usize,
     format: Format,
 ) -> Option<Vec<u8>> {
+    written_to(bytes, report, piece_bytes, format, None)
+}
+
+/// [`written`] to standard output (`None`) or into the file `target`, committed as
+/// `convert -o` commits it.
+fn written_to(
+    bytes: &[u8],
+    report: &Arc<Report>,
+    piece_bytes: usize,
+    format: Format,
+    target: Option<&std::path::Path>,
+) -> Option<Vec<u8>> {
     let options = WriteOptions { format, bom: false };
-    let mut writer = RecordWriter::new(options, Destination::Stdout);
+    let destination = target.map_or(Destination::Stdout, |t| Destination::File(t.to_path_buf()));
+    let mut writer = RecordWriter::new(options, destination);
     let result = check_into(bytes, report, None, piece_bytes, &mut writer);
     match writer.take_output(result.report.as_ref()).unwrap()? {
         Output::Stdout(mut spool) => {
@@ -395,25 +408,11 @@ fn written(
             spool.read_to_end(&mut out).unwrap();
             Some(out)
         }
-        Output::File(_) => panic!("written to a file, not standard output"),
+        file @ Output::File(_) => {
+            file.commit(false).unwrap();
+            target.map(|t| std::fs::read(t).unwrap())
+        }
     }
-}
-
-/// [`written`], into a file committed as `convert -o` commits it.
-fn written_to_file(
-    bytes: &[u8],
-    report: &Arc<Report>,
-    piece_bytes: usize,
-    format: Format,
-) -> Option<Vec<u8>> {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("out");
-    let options = WriteOptions { format, bom: false };
-    let mut writer = RecordWriter::new(options, Destination::File(target.clone()));
-    let result = check_into(bytes, report, None, piece_bytes, &mut writer);
-    let output = writer.take_output(result.report.as_ref()).unwrap()?;
-    output.commit(false).unwrap();
-    Some(std::fs::read(&target).unwrap())
 }
 
 fn codes(report: &FileReport) -> Vec<&'static str> {
@@ -763,7 +762,8 @@ fn writers_in_pieces_write_what_one_pass_writes() {
                 let whole = written(&bytes, report, usize::MAX, format);
                 assert!(whole.is_some(), "{}: {order}: invalid", report.name);
                 // Into a file, pieces' bytes go through the file's writer thread.
-                let filed = written_to_file(&bytes, report, 100, format);
+                let dir = tempfile::tempdir().unwrap();
+                let filed = written_to(&bytes, report, 100, format, Some(&dir.path().join("out")));
                 assert!(
                     filed == whole,
                     "{}: {order}, {format:?} to a file: outputs differ",
