@@ -429,10 +429,12 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// Where schema column `col` of a row is (the row itself for `None` or a column the file
 /// lacks): what findings of the record and file rules point at.
 fn locate_column(raw: &[u8], line: u64, cell_of: &[Option<usize>], col: Option<usize>) -> Location {
-    let span = col
-        .and_then(|j| cell_of[j])
-        .and_then(|i| csv_fields(raw, b',').get(i).copied());
-    match span {
+    locate_cell(raw, line, col.and_then(|j| cell_of[j]))
+}
+
+/// Where header cell `cell` of a row is (the row itself for `None` or a cell the row lacks).
+fn locate_cell(raw: &[u8], line: u64, cell: Option<usize>) -> Location {
+    match cell.and_then(|i| csv_fields(raw, b',').get(i).copied()) {
         Some((s, e)) => locate(raw, line, s, e - s),
         None => locate(raw, line, 0, 1),
     }
@@ -458,11 +460,6 @@ fn check_row(
         cell_of,
     } = *layout;
     let at = |offset: usize, width: usize| locate(raw, line, offset, width);
-    let span = |i: usize| csv_fields(raw, b',').get(i).copied();
-    let locate_field = |i: usize| match span(i) {
-        Some((s, e)) => at(s, e - s),
-        None => at(0, 1),
-    };
     if record.len() != map.len() {
         let (found, want) = (record.len(), map.len());
         checker.push_with(Code::FieldCount.severity(), || {
@@ -544,7 +541,7 @@ fn check_row(
                 ok[j] = false;
                 known[j] = false;
                 checker.push_with(p.code.severity(), || {
-                    let loc = locate_field(i);
+                    let loc = locate_cell(raw, line, Some(i));
                     let found = String::from_utf8_lossy(raw_field);
                     let f = Finding::new(
                         p.code,
