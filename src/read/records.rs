@@ -304,6 +304,19 @@ impl<'a> Lines<'a> {
         }
     }
 
+    /// The text being read, where the next record starts in it and that record's line: for
+    /// a caller that reads records of the usual shape itself, then moves on with
+    /// [`Lines::skip_to`].
+    pub(crate) fn position(&self) -> (&'a [u8], usize, u64) {
+        (self.text, self.pos, self.line)
+    }
+
+    /// Goes on from `pos`, the start of line `line`, as found after [`Lines::position`].
+    pub(crate) fn skip_to(&mut self, pos: usize, line: u64) {
+        self.pos = pos;
+        self.line = line;
+    }
+
     /// The next record, its source bytes (terminator included) and its line; `Err` with the
     /// line of a record longer than the limit.
     pub(crate) fn next_record(&mut self) -> Result<Option<Line<'_, 'a>>, u64> {
@@ -376,6 +389,99 @@ fn split_line(text: &[u8], start: usize, ends: &mut Vec<usize>) -> usize {
     at
 }
 
+/// The commas and line feeds of a text, in order, found a block of bytes at a time: for a
+/// reader that checks fields as it finds them (see `read::csv::short_row`), where splitting
+/// a line first and checking its fields after would read each byte twice.
+pub(crate) struct Stops<'a> {
+    text: &'a [u8],
+    /// Where the current block starts.
+    base: usize,
+    /// The stops of the current block not handed out yet, one bit per byte.
+    mask: u64,
+}
+
+impl<'a> Stops<'a> {
+    /// The stops of `text` from `pos` on.
+    pub(crate) fn at(text: &'a [u8], pos: usize) -> Stops<'a> {
+        Stops {
+            text,
+            base: pos,
+            mask: stops_in_block(text, pos),
+        }
+    }
+
+    /// Where the next comma or line feed is; `None` past the last one.
+    #[inline]
+    pub(crate) fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.base += STOP_BLOCK;
+            if self.base >= self.text.len() {
+                return None;
+            }
+            self.mask = stops_in_block(self.text, self.base);
+        }
+        let at = self.base + self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(at)
+    }
+}
+
+/// Bytes per block of [`Stops`].
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+const STOP_BLOCK: usize = 16;
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+const STOP_BLOCK: usize = 8;
+
+/// The 16 bytes of `text` from `at` (zero past its end; zero is no stop).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn block_at(text: &[u8], at: usize) -> [u8; 16] {
+    match text.get(at..at + 16) {
+        Some(bytes) => bytes.try_into().unwrap_or([0; 16]),
+        None => {
+            let mut bytes = [0; 16];
+            let rest = text.get(at..).unwrap_or_default();
+            bytes[..rest.len()].copy_from_slice(rest);
+            bytes
+        }
+    }
+}
+
+/// The commas and line feeds among the 16 bytes from `at`, one bit per byte, lowest first.
+/// SSE2 is part of every x86-64 processor: one comparison per byte value for the block.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn stops_in_block(text: &[u8], at: usize) -> u64 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let bytes = block_at(text, at);
+    // SAFETY: SSE2 is enabled for this build (the cfg above), which is what these intrinsics
+    // need; the load reads the 16 bytes of `bytes`, and may read them unaligned.
+    let stops = unsafe {
+        let v = _mm_loadu_si128(bytes.as_ptr().cast());
+        _mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b',' as i8)),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)),
+        ))
+    };
+    u64::from(stops as u16)
+}
+
+/// The commas and line feeds among the 8 bytes from `at`, one bit per byte, lowest first.
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+fn stops_in_word(text: &[u8], at: usize) -> u64 {
+    let mut bytes = [0; 8];
+    let rest = text.get(at..).unwrap_or_default();
+    let n = rest.len().min(8);
+    bytes[..n].copy_from_slice(&rest[..n]);
+    let word = u64::from_le_bytes(bytes);
+    let high = bytes_equal(word, b',') | bytes_equal(word, b'\n');
+    // Byte k's bit (bit 8k after the shift) times 2^(56 - 7k) lands on bit 56 + k, and no
+    // other product reaches the top byte or collides.
+    ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use stops_in_word as stops_in_block;
+
 /// The high bit of every byte of `word` that equals `byte`, and no other bit.
 fn bytes_equal(word: u64, byte: u8) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -388,8 +494,42 @@ fn bytes_equal(word: u64, byte: u8) -> u64 {
 /// A record read by [`Lines`]: its fields, its source bytes and its line.
 pub(crate) type Line<'r, 'a> = (Row<'r>, &'a [u8], u64);
 
+/// The number of line feeds in `text` if it can be read with [`Lines`] (see [`is_plain`]).
+///
+/// One pass over the text, sixteen bytes at a time, rather than a search per carriage return
+/// and another per line feed: a CRLF file has two of each per row, and the thread cutting a
+/// large file into pieces does this for all of it while the others check.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+pub(crate) fn plain_lines(text: &[u8]) -> Option<u64> {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let (mut bad, mut lines, mut open_cr) = (0u32, 0u64, 0u32);
+    for at in (0..text.len()).step_by(16) {
+        let bytes = block_at(text, at);
+        // SAFETY: SSE2 is enabled for this build (the cfg above), which is what these
+        // intrinsics need; the load reads the 16 bytes of `bytes`, and may read them unaligned.
+        let (quotes, crs, lfs) = unsafe {
+            let v = _mm_loadu_si128(bytes.as_ptr().cast());
+            let mask = |b: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u32;
+            (mask(b'"'), mask(b'\r'), mask(b'\n'))
+        };
+        // Each carriage return needs a line feed right after it, in this block or, for the
+        // last byte, as the next block's first (zero padding past the end is none).
+        bad |= quotes | (crs & !(lfs >> 1) & 0x7fff) | (open_cr & !lfs & 1);
+        open_cr = crs >> 15;
+        lines += u64::from(lfs.count_ones());
+    }
+    (bad | open_cr == 0).then_some(lines)
+}
+
+/// The number of line feeds in `text` if it can be read with [`Lines`] (see [`is_plain`]).
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(crate) fn plain_lines(text: &[u8]) -> Option<u64> {
+    is_plain(text).then(|| memchr::memchr_iter(b'\n', text).count() as u64)
+}
+
 /// Whether `text` can be read with [`Lines`]: no quote anywhere, and a carriage return only
 /// right before a line feed.
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 pub(crate) fn is_plain(text: &[u8]) -> bool {
     memchr::memchr2_iter(b'"', b'\r', text)
         .all(|i| text[i] == b'\r' && text.get(i + 1) == Some(&b'\n'))
@@ -421,6 +561,41 @@ impl<R> Drop for Records<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn plain_lines_is_is_plain_and_a_count(
+            text in proptest::collection::vec(proptest::sample::select(b"ab,\r\n\"\x80".to_vec()), 0..80),
+            skip in 0usize..17,
+        ) {
+            let text = &text[skip.min(text.len())..];
+            let want = is_plain(text).then(|| text.iter().filter(|&&b| b == b'\n').count() as u64);
+            proptest::prop_assert_eq!(plain_lines(text), want);
+        }
+    }
+
+    #[test]
+    fn stops_are_the_commas_and_line_feeds() {
+        let mut text: Vec<u8> = (0..=255u8).chain(*b",,\n,a\n\n,").collect();
+        text.extend(
+            (0..300u32).map(|i| [b',', b'\n', b'x', 0x80, b'\r'][(i * i % 7 % 5) as usize]),
+        );
+        for start in 0..40 {
+            let want: Vec<usize> = (start..text.len())
+                .filter(|&i| matches!(text[i], b',' | b'\n'))
+                .collect();
+            let mut stops = Stops::at(&text, start);
+            let got: Vec<usize> = std::iter::from_fn(|| stops.next()).collect();
+            assert_eq!(got, want, "from {start}");
+            for at in start..text.len() {
+                let word = super::stops_in_word(&text, at);
+                let naive = (0..8)
+                    .filter(|&k| matches!(text.get(at + k), Some(b',' | b'\n')))
+                    .fold(0u64, |m, k| m | 1 << k);
+                assert_eq!(word, naive, "word at {at}");
+            }
+        }
+    }
 
     #[test]
     fn bytes_equal_marks_exactly_the_bytes_equal() {
