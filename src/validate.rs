@@ -370,10 +370,11 @@ impl Checker<'_> {
         }
         let mut file_problems = Vec::new();
         // File rules need the period, refresh and report dates: only rows where those parsed.
-        let key_columns_ok = [report.period(), report.refresh_date(), report.report_date()]
-            .into_iter()
-            .flatten()
-            .all(|i| fields_ok[i]);
+        let key_columns_ok = all_ok
+            || [report.period(), report.refresh_date(), report.report_date()]
+                .into_iter()
+                .flatten()
+                .all(|i| fields_ok[i]);
         if key_columns_ok {
             self.rules
                 .observe(report, line, cells, |p| file_problems.push(p));

@@ -9,7 +9,7 @@ use super::records::{plain_lines, Lines, Records, RecordsError, Row, Stops};
 use crate::diagnostic::{Code, Finding};
 use crate::record::Cell;
 use crate::rules::field::{check_text_cell, CellReader};
-use crate::schema::{loose_eq, Report};
+use crate::schema::{loose_eq, Kind, Report};
 use crate::validate::{Checker, Location, Piece, PieceRecords};
 
 /// The UTF-8 byte-order mark as it reads after a Latin-1 round trip.
@@ -297,8 +297,6 @@ struct Scratch {
     ok: Vec<bool>,
     text: Vec<([u8; 16], usize)>,
     known: Vec<bool>,
-    /// Per schema column, what the short path reads its cells with.
-    readers: Vec<CellReader>,
 }
 
 impl Scratch {
@@ -309,7 +307,6 @@ impl Scratch {
             ok: vec![false; n],
             text: vec![([0; 16], 0); n],
             known: vec![false; n],
-            readers: vec![CellReader::default(); n],
         }
     }
 }
@@ -330,34 +327,21 @@ fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checke
     let limit = checker.options.limits.max_record_bytes;
     let mut lines = Lines::new(text, line, limit);
     let mut scratch = Scratch::new(layout.report);
-    // The short path needs every header cell to hold a column and every column a cell.
-    let whole = layout.map.iter().all(Option::is_some)
-        && layout.cell_of.iter().all(Option::is_some)
-        && !long_path_only();
-    let mut previous = Previous {
-        cells: vec![&[][..]; layout.map.len()],
-        valid: false,
-    };
+    let mut short = ShortPath::new(layout);
     loop {
-        if whole {
+        if let Some(short) = &mut short {
             let (text, mut pos, mut line) = lines.position();
             let mut stops = Stops::at(text, pos);
-            while let Some(next) = short_row(
-                text,
-                (pos, line),
-                &mut stops,
-                layout,
-                &mut previous,
-                &mut scratch,
-                checker,
-            ) {
+            while let Some(next) =
+                short.row(text, (pos, line), &mut stops, layout, &mut scratch, checker)
+            {
                 (pos, line) = (next, line + 1);
             }
+            short.valid = false;
             lines.skip_to(pos, line);
         }
         match lines.next_record() {
             Ok(Some((row, raw, line))) => {
-                previous.valid = false;
                 scratch.known.fill(false);
                 check_row(&row, layout, line, raw, &mut scratch, checker);
             }
@@ -367,77 +351,138 @@ fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checke
     }
 }
 
-/// The cells' text of the row before, per header cell, while rows take the short path.
-struct Previous<'t> {
-    cells: Vec<&'t [u8]>,
-    /// The row before took the short path: `cells` and the checker's values are its own.
+/// The short path's state for one header cell.
+struct Slot<'t, 'k> {
+    /// The schema column the cell holds, and its kind.
+    column: usize,
+    kind: &'k Kind,
+    reader: CellReader,
+    /// The cell's text in the row before (see [`ShortPath::valid`]).
+    previous: &'t [u8],
+}
+
+/// Rows of the usual shape, checked without splitting them first ([`ShortPath::row`]).
+struct ShortPath<'t, 'k> {
+    /// One per header cell; the last cell is the one a line feed ends.
+    slots: Vec<Slot<'t, 'k>>,
+    /// The row before took the short path: the slots' texts and the scratch values are its
+    /// own, so a cell with the same text keeps its value.
     valid: bool,
 }
 
-/// Reads and checks the row of plain text (see [`super::records::is_plain`]) starting at `pos`, on line
-/// `line`, when it has the usual shape: as many fields as the header, ASCII only, every cell
-/// passing its field rule, a line feed at its end, no longer than the record limit. Returns
-/// where the next row starts; `None` when the row is of another shape, having reported
-/// nothing: the caller reads it with [`Lines`] and checks it with [`check_row`].
-///
-/// Fields are found while they are checked, eight bytes at a time, rather than split first:
-/// cells are a few bytes long, and most rows take this path. A cell whose text is the
-/// previous row's (the refresh date and the period repeat on every row of a download) keeps
-/// its value, compared in place rather than copied.
-fn short_row<'t>(
-    text: &'t [u8],
-    (pos, line): (usize, u64),
-    stops: &mut Stops<'t>,
-    layout: &Layout<'_>,
-    previous: &mut Previous<'t>,
-    scratch: &mut Scratch,
-    checker: &mut Checker<'_>,
-) -> Option<usize> {
-    let last = layout.map.len().checked_sub(1)?;
-    if !previous.valid {
-        scratch.ok.fill(true);
+impl<'t, 'k> ShortPath<'t, 'k> {
+    /// The short path for a file's layout, if it can take it: every header cell holds a
+    /// column and every column has a cell.
+    fn new(layout: &Layout<'k>) -> Option<ShortPath<'t, 'k>> {
+        if long_path_only() || layout.cell_of.iter().any(Option::is_none) {
+            return None;
+        }
+        let slots = layout
+            .map
+            .iter()
+            .map(|column| {
+                column.map(|column| Slot {
+                    column,
+                    kind: &layout.report.columns[column].kind,
+                    reader: CellReader::default(),
+                    previous: &[],
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        (!slots.is_empty()).then_some(ShortPath {
+            slots,
+            valid: false,
+        })
     }
-    let mut start = pos;
-    for (i, column) in layout.map.iter().enumerate() {
-        // The general path goes on from `pos`: its stops are found again there.
-        let Some(end) = stops.next() else {
-            // The text's last line has no line feed: the general path reads it.
+
+    /// Reads and checks the row of plain text (see [`super::records::is_plain`]) starting
+    /// at `pos`, on line `line`, when it has the usual shape: as many fields as the header,
+    /// ASCII only, every cell passing its field rule, a line feed at its end, no longer
+    /// than the record limit. Returns where the next row starts; `None` when the row is of
+    /// another shape, having reported nothing (`stops` then start at `pos` again): the
+    /// caller reads it with [`Lines`] and checks it with [`check_row`].
+    ///
+    /// Fields are found while they are checked rather than split first: cells are a few
+    /// bytes long, and most rows take this path. A cell whose text is the previous row's
+    /// (the refresh date and the period repeat on every row of a download) keeps its
+    /// value, compared in place rather than copied.
+    fn row(
+        &mut self,
+        text: &'t [u8],
+        (pos, line): (usize, u64),
+        stops: &mut Stops<'t>,
+        layout: &Layout<'_>,
+        scratch: &mut Scratch,
+        checker: &mut Checker<'_>,
+    ) -> Option<usize> {
+        let Some(end) = self.cells(text, pos, stops, scratch) else {
+            self.valid = false;
             *stops = Stops::at(text, pos);
             return None;
         };
-        // A comma ends every field but the last, a line feed the last.
-        if (text[end] == b'\n') != (i == last) {
+        let raw = &text[pos..end];
+        let body = raw.len() - 1 - usize::from(raw.ends_with(b"\r\n"));
+        if body == 0 || body > checker.options.limits.max_record_bytes || !raw.is_ascii() {
+            self.valid = false;
             *stops = Stops::at(text, pos);
+            return None;
+        }
+        self.valid = true;
+        checker.row(line, &scratch.cells, &scratch.ok, &|col| {
+            locate_column(raw, line, layout.cell_of, col)
+        });
+        Some(end)
+    }
+
+    /// Reads the row's cells into `scratch`; where the next row starts, if every cell
+    /// passed and the row has as many fields as the header.
+    fn cells(
+        &mut self,
+        text: &'t [u8],
+        pos: usize,
+        stops: &mut Stops<'t>,
+        scratch: &mut Scratch,
+    ) -> Option<usize> {
+        if !self.valid {
+            scratch.ok.fill(true);
+        }
+        let valid = self.valid;
+        let (last, slots) = self.slots.split_last_mut()?;
+        let mut start = pos;
+        // A comma ends every field but the last.
+        for slot in slots {
+            let end = stops.next()?;
+            if text[end] != b',' {
+                return None;
+            }
+            slot.take(&text[start..end], valid, &mut scratch.cells)?;
+            start = end + 1;
+        }
+        let end = stops.next()?;
+        if text[end] != b'\n' {
             return None;
         }
         let cell = match &text[start..end] {
-            [cell @ .., b'\r'] if i == last => cell,
+            [cell @ .., b'\r'] => cell,
             cell => cell,
         };
-        start = end + 1;
-        if previous.valid && same_bytes(previous.cells[i], cell) {
-            continue;
+        last.take(cell, valid, &mut scratch.cells)?;
+        Some(end + 1)
+    }
+}
+
+impl<'t> Slot<'t, '_> {
+    /// Reads `cell` into `cells` unless it is the previous row's text (when `valid`);
+    /// `None` if it fails its field rule.
+    #[inline(always)]
+    fn take(&mut self, cell: &'t [u8], valid: bool, cells: &mut [Cell]) -> Option<()> {
+        if valid && same_bytes(self.previous, cell) {
+            return Some(());
         }
-        let value =
-            column.and_then(|j| scratch.readers[j].read(&layout.report.columns[j].kind, cell));
-        let (Some(j), Some(value)) = (*column, value) else {
-            *stops = Stops::at(text, pos);
-            return None;
-        };
-        scratch.cells[j] = value;
-        previous.cells[i] = cell;
+        cells[self.column] = self.reader.read(self.kind, cell)?;
+        self.previous = cell;
+        Some(())
     }
-    let raw = &text[pos..start];
-    let body = raw.len() - 1 - usize::from(raw.ends_with(b"\r\n"));
-    if body == 0 || body > checker.options.limits.max_record_bytes || !raw.is_ascii() {
-        *stops = Stops::at(text, pos);
-        return None;
-    }
-    previous.valid = true;
-    checker.row(line, &scratch.cells, &scratch.ok, &|col| {
-        locate_column(raw, line, layout.cell_of, col)
-    });
-    Some(start)
 }
 
 /// Whether two cells' texts are equal, compared in place: cells are a few bytes long, where

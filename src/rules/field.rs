@@ -117,6 +117,7 @@ pub struct CellReader {
 
 impl CellReader {
     /// The value of `raw` in a column of `kind`, if it passes the column's field rule.
+    #[inline]
     pub fn read(&mut self, kind: &Kind, raw: &[u8]) -> Option<Cell> {
         match kind {
             Kind::Date => self.date(raw).map(Cell::Date),

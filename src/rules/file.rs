@@ -117,6 +117,8 @@ pub struct FileRules {
     refresh: Option<NaiveDate>,
     mixed_refresh: bool,
     previous: Option<NaiveDate>,
+    /// The day number of `previous` (see `day_number`), where there is one.
+    previous_day: i64,
     /// The report date of the first row that had one.
     first: Option<NaiveDate>,
     out_of_order: bool,
@@ -145,8 +147,9 @@ impl FileRules {
             let cell = &cells[p];
             match &self.period {
                 None if *cell != Cell::Null => self.period = Some((cell.clone(), line)),
+                // The usual row repeats the first period: one comparison tells.
                 Some((first, first_line))
-                    if *cell != Cell::Null && cell != first && !self.mixed_periods =>
+                    if cell != first && !self.mixed_periods && *cell != Cell::Null =>
                 {
                     self.mixed_periods = true;
                     let name = &report.columns[p].csv;
@@ -197,7 +200,8 @@ impl FileRules {
         };
         let name = &report.columns[r].csv;
         self.first.get_or_insert(date);
-        if !self.days.insert(day_number(date)) {
+        let day = day_number(date);
+        if !self.days.insert(day) {
             let earlier = match self.previous {
                 Some(p) if p == date => "on the previous row".to_string(),
                 _ => "earlier in the file".to_string(),
@@ -210,6 +214,7 @@ impl FileRules {
                 hint: Some("each day appears once in a download; merge overlapping files with `convert --merge` instead of concatenating them".into()),
             });
             self.previous = Some(date);
+            self.previous_day = day;
             return;
         }
         self.distinct += 1;
@@ -229,8 +234,8 @@ impl FileRules {
                     ),
                 });
             }
-            // Neighbouring days (the usual step) are told apart without date arithmetic.
-            let adjacent = date.succ_opt() == Some(previous) || previous.succ_opt() == Some(date);
+            // Neighbouring days (the usual step) are told apart by their day numbers.
+            let adjacent = (day - self.previous_day).abs() == 1;
             if !adjacent && self.first_gap.is_none() {
                 let (newer, older) = if date < previous {
                     (previous, date)
@@ -241,6 +246,7 @@ impl FileRules {
             }
         }
         self.previous = Some(date);
+        self.previous_day = day;
     }
 
     /// Whether [`FileRules::append`] would take `later` in: observing its rows here would
@@ -283,7 +289,9 @@ impl FileRules {
         self.rows += later.rows;
         self.period = self.period.take().or_else(|| later.period.clone());
         self.refresh = self.refresh.or(later.refresh);
-        self.previous = later.previous.or(self.previous);
+        if later.previous.is_some() {
+            (self.previous, self.previous_day) = (later.previous, later.previous_day);
+        }
         self.first = self.first.or(later.first);
         self.first_gap = self.first_gap.or(later.first_gap);
         self.days.union(&later.days);
