@@ -10,8 +10,8 @@ use crate::diagnostic::{Code, Finding, Severity, Snippet};
 use crate::discover::{io_message, Input, Source};
 use crate::read::{self, InputFormat, Limits, Sniffed};
 use crate::record::{Cell, Fork, Record, RecordBuffer, RecordSink};
-use crate::rules::file::FileRules;
-use crate::rules::record::check_record;
+use crate::rules::file::{FileProblem, FileRules};
+use crate::rules::record::{check_record, RecordProblem};
 use crate::schema::{DetectionSource, Registry, Report};
 
 /// How to check inputs.
@@ -315,60 +315,19 @@ impl Checker<'_> {
     ) {
         self.report.rows += 1;
         let all_ok = fields_ok.iter().all(|&ok| ok);
-        let mut problems = Vec::new();
+        let mut record_ok = true;
         if all_ok {
-            check_record(report, cells, |p| problems.push(p));
-        }
-        // Native rules cover what the built-in schemas say (a property test proves it); a
-        // user's schema may say more (patterns, bounds on other keywords), so its records also
-        // go through the compiled JSON Schema.
-        let mut schema_ok = true;
-        if all_ok && problems.is_empty() && report.user_supplied {
-            let record = Record {
-                report,
-                line,
-                cells,
-            };
-            let value = serde_json::Value::Object(record.to_json());
-            for error in report.validator.iter_errors(&value) {
-                schema_ok = false;
-                let path = error.instance_path().to_string();
-                let column = report
-                    .columns
-                    .iter()
-                    .position(|c| path.trim_start_matches('/') == c.property);
-                self.push_with(Code::SchemaConstraint.severity(), || {
-                    let loc = locate(column);
-                    let mut f = Finding::new(
-                        Code::SchemaConstraint,
-                        loc.line,
-                        loc.column,
-                        format!("{error}"),
-                    )
-                    .snippet(loc.snippet)
-                    .hint(format!("required by the schema of {}", report.name));
-                    if let Some(c) = column {
-                        f = f
-                            .field(report.columns[c].csv.clone())
-                            .found(error.instance().to_string());
-                    }
-                    f
-                });
+            check_record(report, cells, |p| {
+                record_ok = false;
+                self.record_problem(report, p, locate);
+            });
+            // Native rules cover what the built-in schemas say (a property test proves it);
+            // a user's schema may say more (patterns, bounds on other keywords), so its
+            // records also go through the compiled JSON Schema.
+            if record_ok && report.user_supplied {
+                record_ok = self.schema_rules(report, line, cells, locate);
             }
         }
-        let record_ok = problems.is_empty() && schema_ok;
-        for p in problems {
-            self.push_with(p.code.severity(), || {
-                let loc = locate(Some(p.column));
-                Finding::new(p.code, loc.line, loc.column, p.message)
-                    .field(report.columns[p.column].csv.clone())
-                    .found(p.found)
-                    .expected(p.expected)
-                    .snippet(loc.snippet)
-                    .hint(p.hint.unwrap_or_default())
-            });
-        }
-        let mut file_problems = Vec::new();
         // File rules need the period, refresh and report dates: only rows where those parsed.
         let key_columns_ok = all_ok
             || [report.period(), report.refresh_date(), report.report_date()]
@@ -376,15 +335,101 @@ impl Checker<'_> {
                 .flatten()
                 .all(|i| fields_ok[i]);
         if key_columns_ok {
+            let mut file_problems = Vec::new();
             self.rules
                 .observe(report, line, cells, |p| file_problems.push(p));
             if self.gap.is_none() && self.rules.first_gap_line() == Some(line) {
                 self.gap = Some(locate(report.report_date()));
             }
+            if !file_problems.is_empty() {
+                self.file_problems(report, file_problems, locate);
+            }
         } else {
             self.rules.skip();
         }
-        for p in file_problems {
+        if all_ok && record_ok && !self.header_errors {
+            self.sink.record(&Record {
+                report,
+                line,
+                cells,
+            });
+        }
+    }
+
+    /// Reports a broken record rule.
+    #[cold]
+    #[inline(never)]
+    fn record_problem(
+        &mut self,
+        report: &Report,
+        p: RecordProblem,
+        locate: &dyn Fn(Option<usize>) -> Location,
+    ) {
+        self.push_with(p.code.severity(), || {
+            let loc = locate(Some(p.column));
+            Finding::new(p.code, loc.line, loc.column, p.message)
+                .field(report.columns[p.column].csv.clone())
+                .found(p.found)
+                .expected(p.expected)
+                .snippet(loc.snippet)
+                .hint(p.hint.unwrap_or_default())
+        });
+    }
+
+    /// Checks a record against a user's compiled schema; whether it passed.
+    #[inline(never)]
+    fn schema_rules(
+        &mut self,
+        report: &Report,
+        line: u64,
+        cells: &[Cell],
+        locate: &dyn Fn(Option<usize>) -> Location,
+    ) -> bool {
+        let record = Record {
+            report,
+            line,
+            cells,
+        };
+        let value = serde_json::Value::Object(record.to_json());
+        let mut schema_ok = true;
+        for error in report.validator.iter_errors(&value) {
+            schema_ok = false;
+            let path = error.instance_path().to_string();
+            let column = report
+                .columns
+                .iter()
+                .position(|c| path.trim_start_matches('/') == c.property);
+            self.push_with(Code::SchemaConstraint.severity(), || {
+                let loc = locate(column);
+                let mut f = Finding::new(
+                    Code::SchemaConstraint,
+                    loc.line,
+                    loc.column,
+                    format!("{error}"),
+                )
+                .snippet(loc.snippet)
+                .hint(format!("required by the schema of {}", report.name));
+                if let Some(c) = column {
+                    f = f
+                        .field(report.columns[c].csv.clone())
+                        .found(error.instance().to_string());
+                }
+                f
+            });
+        }
+        schema_ok
+    }
+
+    /// Reports broken file rules seen at a row.
+    #[cold]
+    #[inline(never)]
+    fn file_problems(
+        &mut self,
+        report: &Report,
+        problems: Vec<FileProblem>,
+        locate: &dyn Fn(Option<usize>) -> Location,
+    ) {
+        for p in problems {
             self.push_with(p.code.severity(), || {
                 let loc = locate(p.column);
                 let mut f =
@@ -396,13 +441,6 @@ impl Checker<'_> {
                     Some(h) => f.hint(h),
                     None => f,
                 }
-            });
-        }
-        if all_ok && record_ok && !self.header_errors {
-            self.sink.record(&Record {
-                report,
-                line,
-                cells,
             });
         }
     }
