@@ -501,24 +501,52 @@ pub(crate) type Line<'r, 'a> = (Row<'r>, &'a [u8], u64);
 /// large file into pieces does this for all of it while the others check.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) fn plain_lines(text: &[u8]) -> Option<u64> {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
-    let (mut bad, mut lines, mut open_cr) = (0u32, 0u64, 0u32);
-    for at in (0..text.len()).step_by(16) {
-        let bytes = block_at(text, at);
-        // SAFETY: SSE2 is enabled for this build (the cfg above), which is what these
-        // intrinsics need; the load reads the 16 bytes of `bytes`, and may read them unaligned.
-        let (quotes, crs, lfs) = unsafe {
-            let v = _mm_loadu_si128(bytes.as_ptr().cast());
-            let mask = |b: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u32;
-            (mask(b'"'), mask(b'\r'), mask(b'\n'))
-        };
-        // Each carriage return needs a line feed right after it, in this block or, for the
-        // last byte, as the next block's first (zero padding past the end is none).
-        bad |= quotes | (crs & !(lfs >> 1) & 0x7fff) | (open_cr & !lfs & 1);
-        open_cr = crs >> 15;
-        lines += u64::from(lfs.count_ones());
+    use std::arch::x86_64::{
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128, _mm_storeu_si128,
+        _mm_sub_epi8,
+    };
+    // Blocks of 16 bytes, each with the byte after it at hand (a carriage return there needs
+    // a line feed next); the few bytes after the last whole block are looked at one by one.
+    let blocks = text.len().saturating_sub(1) / 16;
+    let (mut lines, mut bad) = (0u64, false);
+    // SAFETY: SSE2 is enabled for this build (the cfg above), which is what these
+    // intrinsics need; every load reads 16 bytes of `text` (block `i` and the 16 bytes one
+    // further, which end at most at its last byte), and may read them unaligned; the store
+    // writes the 16 bytes of `sums`.
+    unsafe {
+        let (quote, cr, lf) = (
+            _mm_set1_epi8(b'"' as i8),
+            _mm_set1_epi8(b'\r' as i8),
+            _mm_set1_epi8(b'\n' as i8),
+        );
+        let mut refused = _mm_setzero_si128();
+        // Line feeds are counted per byte lane (a comparison is -1 where one is), up to 255
+        // blocks at a time, then summed.
+        for group in (0..blocks).step_by(255) {
+            let mut counts = _mm_setzero_si128();
+            for i in group..blocks.min(group + 255) {
+                let at = text.as_ptr().add(16 * i);
+                let here = _mm_loadu_si128(at.cast::<__m128i>());
+                let next = _mm_loadu_si128(at.add(1).cast::<__m128i>());
+                let crs = _mm_cmpeq_epi8(here, cr);
+                refused = _mm_or_si128(refused, _mm_cmpeq_epi8(here, quote));
+                refused = _mm_or_si128(refused, _mm_andnot_si128(_mm_cmpeq_epi8(next, lf), crs));
+                counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(here, lf));
+            }
+            let mut sums = [0u64; 2];
+            _mm_storeu_si128(
+                sums.as_mut_ptr().cast::<__m128i>(),
+                _mm_sad_epu8(counts, _mm_setzero_si128()),
+            );
+            lines += sums[0] + sums[1];
+        }
+        bad |= _mm_movemask_epi8(refused) != 0;
     }
-    (bad | open_cr == 0).then_some(lines)
+    let tail = &text[16 * blocks..];
+    bad |= !is_plain(tail);
+    lines += tail.iter().filter(|&&b| b == b'\n').count() as u64;
+    (!bad).then_some(lines)
 }
 
 /// The number of line feeds in `text` if it can be read with [`Lines`] (see [`is_plain`]).
@@ -529,7 +557,6 @@ pub(crate) fn plain_lines(text: &[u8]) -> Option<u64> {
 
 /// Whether `text` can be read with [`Lines`]: no quote anywhere, and a carriage return only
 /// right before a line feed.
-#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 pub(crate) fn is_plain(text: &[u8]) -> bool {
     memchr::memchr2_iter(b'"', b'\r', text)
         .all(|i| text[i] == b'\r' && text.get(i + 1) == Some(&b'\n'))
@@ -572,6 +599,18 @@ mod tests {
             let want = is_plain(text).then(|| text.iter().filter(|&&b| b == b'\n').count() as u64);
             proptest::prop_assert_eq!(plain_lines(text), want);
         }
+    }
+
+    #[test]
+    fn plain_lines_counts_past_255_blocks() {
+        // Lane counters are summed every 255 blocks: a text of more lines than that per lane.
+        let text = "2026-11-27,1,1,2026-11-26,7\r\n".repeat(700);
+        assert_eq!(plain_lines(text.as_bytes()), Some(700));
+        let mut bad = text.clone().into_bytes();
+        bad[19_000] = b'\r';
+        assert_eq!(plain_lines(&bad), None);
+        bad[19_000] = b'"';
+        assert_eq!(plain_lines(&bad), None);
     }
 
     #[test]

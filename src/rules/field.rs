@@ -130,11 +130,12 @@ impl CellReader {
                     .map(Cell::Int)
             }
             Kind::Enum(values) => enum_index(values, raw),
-            Kind::Text => check_text_cell(kind, raw).ok(),
+            Kind::Text => text_cell(raw),
         }
     }
 
     /// [`parse_iso_date`], remembering the month.
+    #[inline]
     fn date(&mut self, raw: &[u8]) -> Option<NaiveDate> {
         let b: &[u8; 10] = raw.try_into().ok()?;
         let (head, day) = b.split_at(8);
@@ -152,6 +153,13 @@ impl CellReader {
         self.month = Some((month, date.with_day(1)?));
         Some(date)
     }
+}
+
+/// A text cell's value: kept out of [`CellReader::read`], which the short path inlines for
+/// the usual kinds.
+#[inline(never)]
+fn text_cell(raw: &[u8]) -> Option<Cell> {
+    check_text_cell(&Kind::Text, raw).ok()
 }
 
 /// Checks one CSV cell (or a string cell of CSV-shaped JSON) against a column's kind.
