@@ -81,7 +81,7 @@ impl DateText {
 }
 
 /// `00` to `99` as two ASCII digits each.
-const PAIRS: [[u8; 2]; 100] = {
+pub(crate) const PAIRS: [[u8; 2]; 100] = {
     let mut pairs = [[0u8; 2]; 100];
     let mut i = 0;
     while i < 100 {

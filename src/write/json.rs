@@ -2,9 +2,9 @@
 //! escaped once per report, numbers and dates are formatted without going through
 //! `serde_json::Value`, so a record costs one pass over its cells.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
-use crate::record::{Cell, DateText};
+use crate::record::{Cell, DateText, PAIRS};
 use crate::schema::{Kind, Report};
 
 /// The pre-escaped pieces of a report's JSON records.
@@ -16,7 +16,7 @@ pub(crate) struct JsonRecord {
     enums: Vec<Vec<Vec<u8>>>,
     /// The last date written per column and its quoted text: a file's refresh date is the
     /// same on every record, so most dates are copied rather than formatted.
-    last_dates: Vec<(Option<NaiveDate>, Piece)>,
+    last_dates: Vec<LastDate>,
     /// The same keys and enum strings as [`Piece`]s, when every one fits in one and a record
     /// fits in [`RECORD`] bytes (see [`JsonRecord::write_fixed`]).
     fixed: Option<Fixed>,
@@ -104,9 +104,8 @@ impl JsonRecord {
                 })
             })
             .flatten();
-        let no_date = Piece::new(b"").map(|p| (None, p));
         JsonRecord {
-            last_dates: no_date.into_iter().cycle().take(keys.len()).collect(),
+            last_dates: vec![LastDate::default(); keys.len()],
             keys,
             enums,
             fixed,
@@ -163,15 +162,7 @@ impl JsonRecord {
             put(&fixed.keys[i]);
             match cell {
                 Cell::Null => put(&NULL),
-                Cell::Int(n) => {
-                    let mut digits = itoa::Buffer::new();
-                    let digits = digits.format(*n).as_bytes();
-                    // At most 20 bytes: a short loop, no call.
-                    for (slot, &b) in buf[at..at + digits.len()].iter_mut().zip(digits) {
-                        *slot = b;
-                    }
-                    at += digits.len();
-                }
+                Cell::Int(n) => at += put_int(&mut buf[at..], *n),
                 Cell::Date(d) => put(date_piece(&mut self.last_dates[i], *d)),
                 Cell::Enum(v) => match fixed.enums[i].get(usize::from(*v)) {
                     Some(piece) => put(piece),
@@ -181,8 +172,78 @@ impl JsonRecord {
             }
         }
         buf[at] = b'}';
-        out.extend_from_slice(&buf[..=at]);
+        if at < SHORT_RECORD {
+            // A copy of a constant size and a truncation rather than a call to `memcpy`.
+            let len = out.len() + at + 1;
+            out.extend_from_slice(&buf[..SHORT_RECORD]);
+            out.truncate(len);
+        } else {
+            out.extend_from_slice(&buf[..=at]);
+        }
         true
+    }
+}
+
+/// Records up to this long (most are about 110 bytes) are appended by a copy of this size.
+const SHORT_RECORD: usize = 128;
+
+/// Writes `n` in decimal at the start of `buf` (at least 20 bytes); its length. Two digits a
+/// step straight into the record, where formatting elsewhere and copying cost twice that.
+fn put_int(buf: &mut [u8], n: i64) -> usize {
+    let Ok(mut m) = u32::try_from(n) else {
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(n).as_bytes();
+        // At most 20 bytes: a short loop, no call.
+        for (slot, &b) in buf.iter_mut().zip(digits) {
+            *slot = b;
+        }
+        return digits.len();
+    };
+    let len = match m {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1_000..=9_999 => 4,
+        10_000..=99_999 => 5,
+        100_000..=999_999 => 6,
+        1_000_000..=9_999_999 => 7,
+        10_000_000..=99_999_999 => 8,
+        100_000_000..=999_999_999 => 9,
+        _ => 10,
+    };
+    let mut end = len;
+    while m >= 100 {
+        buf[end - 2..end].copy_from_slice(&PAIRS[(m % 100) as usize]);
+        end -= 2;
+        m /= 100;
+    }
+    if m >= 10 {
+        buf[end - 2..end].copy_from_slice(&PAIRS[m as usize]);
+    } else {
+        buf[end - 1] = b'0' + m as u8;
+    }
+    len
+}
+
+/// A column's last date written and its quoted text.
+#[derive(Debug, Clone, Copy)]
+struct LastDate {
+    date: Option<NaiveDate>,
+    /// The day of the month of `date`.
+    day: u32,
+    piece: Piece,
+}
+
+impl Default for LastDate {
+    fn default() -> LastDate {
+        LastDate {
+            date: None,
+            day: 0,
+            piece: Piece {
+                bytes: [0; PIECE],
+                len: 0,
+            },
+        }
     }
 }
 
@@ -197,19 +258,46 @@ const NULL: Piece = {
 };
 
 /// The quoted text of `date`, from the column's cache of its last date.
-fn date_piece(cache: &mut (Option<NaiveDate>, Piece), date: NaiveDate) -> &Piece {
-    let (last, piece) = cache;
-    if *last != Some(date) {
+///
+/// Consecutive records' dates are mostly the same or a day apart (a download holds one row
+/// per day, in order): a date in the same month as the last one only changes the day's two
+/// digits. Days 1 to 28 are in every month, so a step that lands in them from a day of the
+/// same year, by as many days as the ordinals differ, stays in the month.
+fn date_piece(cache: &mut LastDate, date: NaiveDate) -> &Piece {
+    let Some(last) = cache.date else {
+        return cache.format(date);
+    };
+    if last == date {
+        return &cache.piece;
+    }
+    let day = i64::from(cache.day) + i64::from(date.ordinal()) - i64::from(last.ordinal());
+    let same_year = last.year() == date.year();
+    match usize::try_from(day) {
+        // `"YYYY-MM-DD"`: the day's digits are bytes 9 and 10.
+        Ok(d @ 1..=28) if same_year && cache.piece.len == 12 => {
+            cache.piece.bytes[9..11].copy_from_slice(&PAIRS[d]);
+            cache.date = Some(date);
+            cache.day = d as u32;
+            &cache.piece
+        }
+        _ => cache.format(date),
+    }
+}
+
+impl LastDate {
+    /// Formats `date` into the cache.
+    fn format(&mut self, date: NaiveDate) -> &Piece {
         let text = DateText::new(date);
         let text = text.as_bytes();
         // The widest date is 13 bytes, 15 with its quotes: always a piece.
-        piece.bytes[0] = b'"';
-        piece.bytes[1..=text.len()].copy_from_slice(text);
-        piece.bytes[text.len() + 1] = b'"';
-        piece.len = text.len() + 2;
-        *last = Some(date);
+        self.piece.bytes[0] = b'"';
+        self.piece.bytes[1..=text.len()].copy_from_slice(text);
+        self.piece.bytes[text.len() + 1] = b'"';
+        self.piece.len = text.len() + 2;
+        self.date = Some(date);
+        self.day = date.day();
+        &self.piece
     }
-    piece
 }
 
 /// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it.
@@ -294,6 +382,33 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn put_int_writes_what_display_writes(
+            n in prop_oneof![any::<i64>(), 0i64..100_000, 4_000_000_000i64..5_000_000_000],
+        ) {
+            let mut buf = [b'x'; 24];
+            let len = put_int(&mut buf, n);
+            let want = n.to_string();
+            prop_assert_eq!(&buf[..len], want.as_bytes());
+            prop_assert!(buf[len..].iter().all(|&b| b == b'x'));
+        }
+
+        #[test]
+        fn date_pieces_are_the_dates_text(
+            start in -400_000i32..4_000_000,
+            steps in prop::collection::vec(prop_oneof![Just(-1i32), Just(1), Just(0), -800i32..800], 1..80),
+        ) {
+            // One column's dates in turn, from day `start` (of the common era) on.
+            let mut cache = LastDate::default();
+            let mut day = start;
+            for step in steps {
+                day += step;
+                let Some(date) = NaiveDate::from_num_days_from_ce_opt(day) else { continue };
+                let want = format!("\"{}\"", date.format("%Y-%m-%d"));
+                prop_assert_eq!(date_piece(&mut cache, date).as_bytes(), want.as_bytes());
+            }
+        }
+
         #[test]
         fn json_string_equals_serde(s in any::<String>()) {
             let mut out = Vec::new();
