@@ -287,6 +287,9 @@ impl RecordSink for RecordBuffer {
             self.cells.extend_from_slice(record.cells);
         }
     }
+    fn wants_records(&self) -> bool {
+        self.keep
+    }
 }
 
 /// A sink that ignores everything, for plain validation.

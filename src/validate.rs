@@ -164,6 +164,7 @@ pub fn check_reader(
         file_name: source.file_name(),
         report: FileReport::new(source),
         rules: FileRules::default(),
+        records: sink.wants_records(),
         sink,
         header_errors: false,
         gap: None,
@@ -192,6 +193,9 @@ pub(crate) struct Checker<'a> {
     pub(crate) report: FileReport,
     rules: FileRules,
     sink: &'a mut dyn RecordSink,
+    /// The sink wants records (see [`RecordSink::wants_records`]): a call per row is saved
+    /// where it does not.
+    records: bool,
     /// Header or envelope errors: rows are still checked, but none goes to the sink.
     pub(crate) header_errors: bool,
     /// Where the first gap between consecutive rows was seen, located while the row was at hand.
@@ -301,7 +305,22 @@ impl Checker<'_> {
         let Some(report) = self.report.report.take() else {
             return;
         };
-        self.row_of(&report, line, cells, fields_ok, locate);
+        let all_ok = fields_ok.iter().all(|&ok| ok);
+        self.row_of(&report, line, cells, (fields_ok, all_ok), locate);
+        self.report.report = Some(report);
+    }
+
+    /// [`Checker::row`] for a row whose every field passed its rule.
+    pub(crate) fn good_row(
+        &mut self,
+        line: u64,
+        cells: &[Cell],
+        locate: &dyn Fn(Option<usize>) -> Location,
+    ) {
+        let Some(report) = self.report.report.take() else {
+            return;
+        };
+        self.row_of(&report, line, cells, (&[], true), locate);
         self.report.report = Some(report);
     }
 
@@ -310,11 +329,10 @@ impl Checker<'_> {
         report: &Arc<Report>,
         line: u64,
         cells: &[Cell],
-        fields_ok: &[bool],
+        (fields_ok, all_ok): (&[bool], bool),
         locate: &dyn Fn(Option<usize>) -> Location,
     ) {
         self.report.rows += 1;
-        let all_ok = fields_ok.iter().all(|&ok| ok);
         let mut record_ok = true;
         if all_ok {
             check_record(report, cells, |p| {
@@ -347,7 +365,7 @@ impl Checker<'_> {
         } else {
             self.rules.skip();
         }
-        if all_ok && record_ok && !self.header_errors {
+        if all_ok && record_ok && !self.header_errors && self.records {
             self.sink.record(&Record {
                 report,
                 line,
@@ -463,6 +481,7 @@ impl Checker<'_> {
             file_name,
             report: checked,
             rules: FileRules::default(),
+            records: sink.wants_records(),
             sink,
             header_errors: false,
             gap: None,

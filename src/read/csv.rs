@@ -331,10 +331,7 @@ fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checke
     loop {
         if let Some(short) = &mut short {
             let (text, mut pos, mut line) = lines.position();
-            let mut stops = Stops::at(text, pos);
-            while let Some(next) =
-                short.row(text, (pos, line), &mut stops, layout, &mut scratch, checker)
-            {
+            while let Some(next) = short.row(text, (pos, line), layout, &mut scratch, checker) {
                 (pos, line) = (next, line + 1);
             }
             short.valid = false;
@@ -399,8 +396,8 @@ impl<'t, 'k> ShortPath<'t, 'k> {
     /// at `pos`, on line `line`, when it has the usual shape: as many fields as the header,
     /// ASCII only, every cell passing its field rule, a line feed at its end, no longer
     /// than the record limit. Returns where the next row starts; `None` when the row is of
-    /// another shape, having reported nothing (`stops` then start at `pos` again): the
-    /// caller reads it with [`Lines`] and checks it with [`check_row`].
+    /// another shape, having reported nothing: the caller reads it with [`Lines`] and checks
+    /// it with [`check_row`].
     ///
     /// Fields are found while they are checked rather than split first: cells are a few
     /// bytes long, and most rows take this path. A cell whose text is the previous row's
@@ -410,25 +407,22 @@ impl<'t, 'k> ShortPath<'t, 'k> {
         &mut self,
         text: &'t [u8],
         (pos, line): (usize, u64),
-        stops: &mut Stops<'t>,
         layout: &Layout<'_>,
         scratch: &mut Scratch,
         checker: &mut Checker<'_>,
     ) -> Option<usize> {
-        let Some(end) = self.cells(text, pos, stops, scratch) else {
+        let Some(end) = self.cells(text, pos, &mut Stops::at(text, pos), scratch) else {
             self.valid = false;
-            *stops = Stops::at(text, pos);
             return None;
         };
         let raw = &text[pos..end];
         let body = raw.len() - 1 - usize::from(raw.ends_with(b"\r\n"));
         if body == 0 || body > checker.options.limits.max_record_bytes || !raw.is_ascii() {
             self.valid = false;
-            *stops = Stops::at(text, pos);
             return None;
         }
         self.valid = true;
-        checker.row(line, &scratch.cells, &scratch.ok, &|col| {
+        checker.good_row(line, &scratch.cells, &|col| {
             locate_column(raw, line, layout.cell_of, col)
         });
         Some(end)
@@ -443,9 +437,6 @@ impl<'t, 'k> ShortPath<'t, 'k> {
         stops: &mut Stops<'t>,
         scratch: &mut Scratch,
     ) -> Option<usize> {
-        if !self.valid {
-            scratch.ok.fill(true);
-        }
         let valid = self.valid;
         let (last, slots) = self.slots.split_last_mut()?;
         let mut start = pos;

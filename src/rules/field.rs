@@ -117,7 +117,7 @@ pub struct CellReader {
 
 impl CellReader {
     /// The value of `raw` in a column of `kind`, if it passes the column's field rule.
-    #[inline]
+    #[inline(always)]
     pub fn read(&mut self, kind: &Kind, raw: &[u8]) -> Option<Cell> {
         match kind {
             Kind::Date => self.date(raw).map(Cell::Date),
@@ -135,7 +135,7 @@ impl CellReader {
     }
 
     /// [`parse_iso_date`], remembering the month.
-    #[inline]
+    #[inline(always)]
     fn date(&mut self, raw: &[u8]) -> Option<NaiveDate> {
         let b: &[u8; 10] = raw.try_into().ok()?;
         let (head, day) = b.split_at(8);
