@@ -347,3 +347,45 @@ fn user_schema_constraints_beyond_native_rules_are_e599() {
     assert_eq!(first["field"], "Site Storage Used (Byte)");
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_large_file_read_through_a_map_finds_what_standard_input_finds() {
+    // Files of 8 MiB and more are memory-mapped; standard input never is.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join("getOffice365GroupsActivityGroupCounts_D180.csv");
+    let mut csv =
+        String::from("\u{feff}Report Refresh Date,Total,Active,Report Date,Report Period\r\n");
+    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+    for (i, day) in last.iter_days().rev().take(260_000).enumerate() {
+        let (total, active) = (
+            1000 + i % 9000,
+            if i == 250_001 { 99_999 } else { i % 1000 },
+        );
+        csv.push_str(&format!("9999-12-31,{total},{active},{day},180\r\n"));
+    }
+    assert!(csv.len() > 8 << 20);
+    std::fs::write(&path, &csv).unwrap();
+    let findings = |doc: &serde_json::Value| doc["files"][0]["findings"].clone();
+    let run = |input: &std::path::Path, stdin: &str| -> serde_json::Value {
+        let out = m365report()
+            .args(["validate", "--format", "json", "--report", "GroupCounts"])
+            .arg(input)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let mapped = run(&path, "");
+    let read = run(std::path::Path::new("-"), &csv);
+    assert_eq!(findings(&mapped), findings(&read));
+    assert_eq!(mapped["files"][0]["rows"], 260_000);
+    let codes: Vec<_> = findings(&mapped)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].clone())
+        .collect();
+    assert!(codes.contains(&"E302".into()), "{codes:?}");
+}
