@@ -113,6 +113,9 @@ pub fn parse_count(b: &[u8]) -> Option<i64> {
 pub struct CellReader {
     /// The `YYYY-MM-` bytes of the last date read, as a word, and the first of that month.
     month: Option<(u64, NaiveDate)>,
+    /// The last date read and its day of the month: the next row's is mostly a day before
+    /// (or after), one step of chrono's ordinal instead of a month-day conversion.
+    last: Option<(NaiveDate, u32)>,
 }
 
 impl CellReader {
@@ -146,11 +149,20 @@ impl CellReader {
                 if tens > 9 || ones > 9 {
                     return None;
                 }
-                return first.with_day(u32::from(tens * 10 + ones));
+                let day = u32::from(tens * 10 + ones);
+                let date = match self.last {
+                    // Days 1 to 28 are in every month: a step between them stays in it.
+                    Some((last, d)) if (1..=28).contains(&day) && day + 1 == d => last.pred_opt(),
+                    Some((last, d)) if (1..=28).contains(&day) && day == d + 1 => last.succ_opt(),
+                    _ => first.with_day(day),
+                }?;
+                self.last = Some((date, day));
+                return Some(date);
             }
         }
         let date = parse_iso_date(raw)?;
         self.month = Some((month, date.with_day(1)?));
+        self.last = Some((date, date.day()));
         Some(date)
     }
 }
@@ -481,6 +493,26 @@ mod tests {
         assert_eq!(check_text_cell(&kind, b"30"), Ok(Cell::Enum(1)));
     }
 
+    #[test]
+    fn a_day_past_the_month_is_not_the_next_month() {
+        let mut reader = CellReader::default();
+        for (text, valid) in [
+            ("2026-11-30", true),
+            ("2026-11-31", false),
+            ("2026-02-28", true),
+            ("2026-02-29", false),
+            ("2024-02-28", true),
+            ("2024-02-29", true),
+            ("2024-02-30", false),
+        ] {
+            assert_eq!(
+                reader.read(&Kind::Date, text.as_bytes()).is_some(),
+                valid,
+                "{text}"
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn iso_date_agrees_with_chrono(s in "[0-9]{4}-[0-9]{2}-[0-9]{2}|.{0,12}") {
@@ -518,6 +550,22 @@ mod tests {
                     check_text_cell(&kind, cell.as_bytes()).ok(),
                     "{:?}", cell
                 );
+            }
+        }
+
+        #[test]
+        fn cell_reader_follows_walks_of_days(
+            start in 700_000i32..740_000,
+            steps in prop::collection::vec(prop_oneof![Just(-1i32), Just(1), Just(0), -40i32..40], 1..60),
+        ) {
+            // Consecutive rows' dates a day apart (either way), the same, or further.
+            let mut reader = CellReader::default();
+            let mut day = start;
+            for step in steps {
+                day += step;
+                let date = NaiveDate::from_num_days_from_ce_opt(day).unwrap();
+                let text = date.format("%Y-%m-%d").to_string();
+                prop_assert_eq!(reader.read(&Kind::Date, text.as_bytes()), Some(Cell::Date(date)));
             }
         }
 

@@ -43,6 +43,7 @@ impl DaySet {
     }
 
     /// Widens the set so that `day` has a word, without adding it.
+    #[inline]
     fn reach(&mut self, day: i64) {
         if self.words.is_empty() {
             self.base = day.div_euclid(64) * 64;
