@@ -36,6 +36,7 @@ const MAX_NUMBER: usize = 64;
 /// Splits the record whose `{` precedes `text` into `out`, returning the offset just past
 /// its `}`; `None` when the record is not plain (see the module) or not all in `text`.
 /// Strings longer than `limit` bytes are left to the token reader, which refuses them.
+/// Bytes outside strings are ASCII; those inside are the caller's to check for UTF-8.
 pub(crate) fn scan(text: &[u8], limit: usize, out: &mut Vec<Property>) -> Option<usize> {
     out.clear();
     let mut i = skip_space(text, 0);
@@ -84,28 +85,38 @@ fn skip_space(text: &[u8], mut i: usize) -> usize {
 }
 
 /// The string whose `"` is at `start`, quotes included, if it is plain: no escape, no control
-/// character, valid UTF-8, at most `limit` bytes.
+/// character, at most `limit` bytes. Its UTF-8 is the caller's to check.
 fn string(text: &[u8], start: usize, limit: usize) -> Option<Range<usize>> {
-    let body = start + 1;
-    let mut end = body;
-    // Bytes are or-ed together so that one test at the end tells whether any is not ASCII.
-    let mut any = 0u8;
-    loop {
-        let b = *text.get(end)?;
-        if b == b'"' {
-            break;
+    let end = special(text, start + 1)?;
+    (text[end] == b'"' && end - start - 1 <= limit).then_some(start..end + 1)
+}
+
+/// The offset of the first `"`, `\` or control character from `at` on.
+fn special(text: &[u8], mut at: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Eight bytes at a time: a byte `b` is flagged by `(b - n) & !b & 0x80` when below `n`
+    // (by `b ^ c` being below 1 when equal to `c`). Borrows run towards later bytes only, so
+    // the first byte flagged is the first one that is special.
+    while let Some(word) = text.get(at..at + 8) {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(word);
+        let x = u64::from_le_bytes(bytes);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let flagged = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | x.wrapping_sub(ONES * 0x20) & !x)
+            & HIGHS;
+        if flagged != 0 {
+            return Some(at + flagged.trailing_zeros() as usize / 8);
         }
-        if b == b'\\' || b < 0x20 {
-            return None;
-        }
-        any |= b;
-        end += 1;
+        at += 8;
     }
-    let inner = &text[body..end];
-    if inner.len() > limit || (!any.is_ascii() && std::str::from_utf8(inner).is_err()) {
-        return None;
-    }
-    Some(start..end + 1)
+    text.get(at..)?
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|p| at + p)
 }
 
 /// The number starting at `start`, if the grammar takes it and its end is held.
@@ -114,8 +125,7 @@ fn number(text: &[u8], start: usize) -> Option<Range<usize>> {
         .iter()
         .take(MAX_NUMBER + 1)
         .position(|b| !(b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')))?;
-    let raw = std::str::from_utf8(&text[start..start + len]).ok()?;
-    super::json::valid_number(raw).then_some(start..start + len)
+    super::json::valid_number(&text[start..start + len]).then_some(start..start + len)
 }
 
 #[cfg(test)]
@@ -178,8 +188,29 @@ mod tests {
         let long = format!("\"a\":1{}}}", "0".repeat(MAX_NUMBER));
         assert_eq!(split(&long), None);
         let mut out = Vec::new();
-        assert_eq!(scan(b"\"a\":\"\xE9\"}", 100, &mut out), None);
         assert_eq!(scan(b"\"a\":\"abc\"}", 2, &mut out), None);
         assert!(scan("\"a\":\"é\"}".as_bytes(), 100, &mut out).is_some());
+    }
+
+    proptest::proptest! {
+        /// Eight bytes at a time, the same as one by one, wherever the special byte is.
+        #[test]
+        fn special_is_the_first_quote_backslash_or_control(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => 0x20u8..0x7F,
+                    1 => proptest::sample::select(vec![b'"', b'\\', 0, 0x1F, 0x20, 0x21, 0x5B, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]),
+                ],
+                0..40,
+            ),
+            at in 0usize..40,
+        ) {
+            let at = at.min(text.len());
+            let naive = text[at..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .map(|p| at + p);
+            proptest::prop_assert_eq!(special(&text, at), naive);
+        }
     }
 }
