@@ -1109,17 +1109,18 @@ impl<R: Read> Reader<'_, '_, R> {
         }
         let from = self.lex.at;
         let text = &self.lex.buf[from..];
-        let Some(end) = json_flat::scan(text, self.lex.limit, &mut self.props) else {
+        let columns = &flat.report.columns;
+        let Some(end) = json_flat::scan(text, self.lex.limit, columns.len(), &mut self.props)
+        else {
             return false;
         };
+        if self.props.len() != columns.len() {
+            return false;
+        }
         // Outside strings the scan takes ASCII only: this checks every string at once.
         let Ok(record) = std::str::from_utf8(&text[..end]) else {
             return false;
         };
-        let columns = &flat.report.columns;
-        if self.props.len() != columns.len() {
-            return false;
-        }
         self.which.resize(columns.len(), 0);
         // Each name belongs to one column only, so distinct columns for as many properties
         // as columns are what the long path would match.

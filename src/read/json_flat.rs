@@ -37,7 +37,13 @@ const MAX_NUMBER: usize = 64;
 /// its `}`; `None` when the record is not plain (see the module) or not all in `text`.
 /// Strings longer than `limit` bytes are left to the token reader, which refuses them.
 /// Bytes outside strings are ASCII; those inside are the caller's to check for UTF-8.
-pub(crate) fn scan(text: &[u8], limit: usize, out: &mut Vec<Property>) -> Option<usize> {
+/// A record of more than `most` properties is given up as soon as that is known.
+pub(crate) fn scan(
+    text: &[u8],
+    limit: usize,
+    most: usize,
+    out: &mut Vec<Property>,
+) -> Option<usize> {
     out.clear();
     let mut i = skip_space(text, 0);
     // `{}` is a record with every property missing: rare, and the token reader's to report.
@@ -45,6 +51,9 @@ pub(crate) fn scan(text: &[u8], limit: usize, out: &mut Vec<Property>) -> Option
         return None;
     }
     loop {
+        if out.len() == most {
+            return None;
+        }
         let key = string(text, i, limit)?;
         i = skip_space(text, key.end);
         if *text.get(i)? != b':' {
@@ -86,6 +95,8 @@ fn skip_space(text: &[u8], mut i: usize) -> usize {
 
 /// The string whose `"` is at `start`, quotes included, if it is plain: no escape, no control
 /// character, at most `limit` bytes. Its UTF-8 is the caller's to check.
+// Inlined into the scan: names and values are a few bytes, a call costs as much as they do.
+#[inline(always)]
 fn string(text: &[u8], start: usize, limit: usize) -> Option<Range<usize>> {
     let end = special(text, start + 1)?;
     (text[end] == b'"' && end - start - 1 <= limit).then_some(start..end + 1)
@@ -137,7 +148,7 @@ mod tests {
 
     fn split(text: &str) -> Option<Split> {
         let mut out = Vec::new();
-        let end = scan(text.as_bytes(), 1 << 20, &mut out)?;
+        let end = scan(text.as_bytes(), 1 << 20, 8, &mut out)?;
         let texts = out
             .iter()
             .map(|p| {
@@ -188,8 +199,10 @@ mod tests {
         let long = format!("\"a\":1{}}}", "0".repeat(MAX_NUMBER));
         assert_eq!(split(&long), None);
         let mut out = Vec::new();
-        assert_eq!(scan(b"\"a\":\"abc\"}", 2, &mut out), None);
-        assert!(scan("\"a\":\"é\"}".as_bytes(), 100, &mut out).is_some());
+        assert_eq!(scan(b"\"a\":\"abc\"}", 2, 8, &mut out), None);
+        assert_eq!(scan(b"\"a\":1,\"b\":2}", 100, 1, &mut out), None);
+        assert!(scan(b"\"a\":1,\"b\":2}", 100, 2, &mut out).is_some());
+        assert!(scan("\"a\":\"é\"}".as_bytes(), 100, 8, &mut out).is_some());
     }
 
     proptest::proptest! {
