@@ -2,6 +2,7 @@
 
 pub(crate) mod csv;
 pub(crate) mod json;
+mod json_flat;
 pub(crate) mod locate;
 pub(crate) mod records;
 
