@@ -117,30 +117,6 @@ pub struct Location {
     pub snippet: Option<Snippet>,
 }
 
-/// Files at least this large are read through a memory map.
-const MAP_FROM: u64 = 8 << 20;
-
-/// A reader of `file`: through a memory map when it is a large regular file, as ripgrep does
-/// for a single large file. Reading a large file with `read` copies every page out of the
-/// kernel's cache on the thread that cuts the file into pieces while the others check them
-/// (a tenth of the CPU time of validating a 74 MB file); through a map, the pages are read
-/// where they are. Small files (most downloads) are read as they are: a map costs more to
-/// set up than their few pages cost to copy. Where mapping fails, the file is read.
-fn mapped(file: std::fs::File) -> Box<dyn Read> {
-    let large = file
-        .metadata()
-        .is_ok_and(|m| m.is_file() && m.len() >= MAP_FROM);
-    if large {
-        // SAFETY: the map is only read. Another process truncating or rewriting the file
-        // while it is checked would change or remove the pages under it (the risk ripgrep
-        // takes for the same gain); downloaded reports are not written while checked.
-        if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-            return Box::new(std::io::Cursor::new(map));
-        }
-    }
-    Box::new(file)
-}
-
 /// Checks one input and feeds its good records to `sink`. Never panics on any input; an
 /// unreadable input gives a report with `io_error` set and an `E007` finding.
 pub fn check_source(
@@ -152,7 +128,7 @@ pub fn check_source(
     let reader: Box<dyn Read> = match &source.input {
         Input::Stdin => Box::new(std::io::stdin().lock()),
         Input::Path(path) => match std::fs::File::open(path) {
-            Ok(file) => mapped(file),
+            Ok(file) => Box::new(file),
             Err(e) => {
                 let mut report = FileReport::new(source);
                 report.io_error = true;
