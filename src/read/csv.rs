@@ -321,7 +321,7 @@ fn same_text(kept: &([u8; 16], usize), raw: &[u8]) -> bool {
 
 /// Checks the rows of plain text (see [`super::records::is_plain`]) starting on line `line`.
 ///
-/// Rows of the usual shape take a short path ([`short_row`]); any other row is checked by
+/// Rows of the usual shape take a short path ([`ShortPath::row`]); any other row is checked by
 /// [`check_row`] from scratch, which finds and reports exactly what it finds.
 fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checker<'_>) {
     let limit = checker.options.limits.max_record_bytes;

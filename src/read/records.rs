@@ -390,7 +390,7 @@ fn split_line(text: &[u8], start: usize, ends: &mut Vec<usize>) -> usize {
 }
 
 /// The commas and line feeds of a text, in order, found a block of bytes at a time: for a
-/// reader that checks fields as it finds them (see `read::csv::short_row`), where splitting
+/// reader that checks fields as it finds them (see `read::csv::ShortPath`), where splitting
 /// a line first and checking its fields after would read each byte twice.
 pub(crate) struct Stops<'a> {
     text: &'a [u8],
