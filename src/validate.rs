@@ -410,7 +410,7 @@ impl Checker<'_> {
         };
         let value = serde_json::Value::Object(record.to_json());
         let mut schema_ok = true;
-        for error in report.validator.iter_errors(&value) {
+        for error in report.validator().iter_errors(&value) {
             schema_ok = false;
             let path = error.instance_path().to_string();
             let column = report
