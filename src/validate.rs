@@ -300,14 +300,8 @@ impl Checker<'_> {
         fields_ok: &[bool],
         locate: &dyn Fn(Option<usize>) -> Location,
     ) {
-        // Taken and put back rather than cloned: pieces of one file are checked on several
-        // threads, and a reference count bumped on every row would bounce between cores.
-        let Some(report) = self.report.report.take() else {
-            return;
-        };
         let all_ok = fields_ok.iter().all(|&ok| ok);
-        self.row_of(&report, line, cells, (fields_ok, all_ok), locate);
-        self.report.report = Some(report);
+        self.with_report(line, cells, (fields_ok, all_ok), locate);
     }
 
     /// [`Checker::row`] for a row whose every field passed its rule.
@@ -317,10 +311,23 @@ impl Checker<'_> {
         cells: &[Cell],
         locate: &dyn Fn(Option<usize>) -> Location,
     ) {
+        self.with_report(line, cells, (&[], true), locate);
+    }
+
+    /// [`Checker::row_of`] with the file's report at hand.
+    fn with_report(
+        &mut self,
+        line: u64,
+        cells: &[Cell],
+        fields: (&[bool], bool),
+        locate: &dyn Fn(Option<usize>) -> Location,
+    ) {
+        // Taken and put back rather than cloned: pieces of one file are checked on several
+        // threads, and a reference count bumped on every row would bounce between cores.
         let Some(report) = self.report.report.take() else {
             return;
         };
-        self.row_of(&report, line, cells, (&[], true), locate);
+        self.row_of(&report, line, cells, fields, locate);
         self.report.report = Some(report);
     }
 

@@ -107,15 +107,14 @@ pub fn parse_count(b: &[u8]) -> Option<i64> {
 /// Reads the cells of one column on the good path: the value [`check_text_cell`] gives, or
 /// `None` where it finds a problem (the caller then asks it why).
 ///
-/// Consecutive rows' dates mostly share their month, so the month of the last date read is
-/// kept and a date in it costs a day check rather than a calendar computation.
+/// Consecutive rows' dates mostly share their month, so the last date read is kept with its
+/// `YYYY-MM-` text: a date in that month costs a day check rather than a calendar
+/// computation, and one a day before (or after) one step of chrono's ordinal.
 #[derive(Debug, Clone, Default)]
 pub struct CellReader {
-    /// The `YYYY-MM-` bytes of the last date read, as a word, and the first of that month.
-    month: Option<(u64, NaiveDate)>,
-    /// The last date read and its day of the month: the next row's is mostly a day before
-    /// (or after), one step of chrono's ordinal instead of a month-day conversion.
-    last: Option<(NaiveDate, u32)>,
+    /// The `YYYY-MM-` bytes of the last date read, as a word, that date and its day of the
+    /// month.
+    last: Option<(u64, NaiveDate, u32)>,
 }
 
 impl CellReader {
@@ -143,26 +142,25 @@ impl CellReader {
         let b: &[u8; 10] = raw.try_into().ok()?;
         let (head, day) = b.split_at(8);
         let month = u64::from_le_bytes(head.try_into().ok()?);
-        if let Some((known, first)) = self.month {
+        if let Some((known, last, d)) = self.last {
             if known == month {
                 let (tens, ones) = (day[0].wrapping_sub(b'0'), day[1].wrapping_sub(b'0'));
                 if tens > 9 || ones > 9 {
                     return None;
                 }
                 let day = u32::from(tens * 10 + ones);
-                let date = match self.last {
-                    // Days 1 to 28 are in every month: a step between them stays in it.
-                    Some((last, d)) if (1..=28).contains(&day) && day + 1 == d => last.pred_opt(),
-                    Some((last, d)) if (1..=28).contains(&day) && day == d + 1 => last.succ_opt(),
-                    _ => first.with_day(day),
+                // Days 1 to 28 are in every month: a step between them stays in it.
+                let date = match day {
+                    1..=28 if day + 1 == d => last.pred_opt(),
+                    1..=28 if day == d + 1 => last.succ_opt(),
+                    _ => last.with_day(day),
                 }?;
-                self.last = Some((date, day));
+                self.last = Some((month, date, day));
                 return Some(date);
             }
         }
         let date = parse_iso_date(raw)?;
-        self.month = Some((month, date.with_day(1)?));
-        self.last = Some((date, date.day()));
+        self.last = Some((month, date, date.day()));
         Some(date)
     }
 }

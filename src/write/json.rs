@@ -27,7 +27,7 @@ pub(crate) struct JsonRecord {
 /// Up to [`PIECE`] bytes of finished JSON, copied whole and then counted by its length: a
 /// copy of a constant size is a couple of moves, where `extend_from_slice` of a short
 /// slice of unknown length is a call to `memcpy` (a third of the writer's time, measured).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Piece {
     bytes: [u8; PIECE],
     len: usize,
@@ -237,7 +237,7 @@ fn put_int(buf: &mut [u8], n: i64) -> usize {
 }
 
 /// A column's last date written and its quoted text.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct LastDate {
     date: Option<NaiveDate>,
     /// The day of the month of `date`.
@@ -245,19 +245,6 @@ struct LastDate {
     /// The text of the date last formatted: `date`'s but for the day's digits, which
     /// [`date_piece`] gives apart.
     piece: Piece,
-}
-
-impl Default for LastDate {
-    fn default() -> LastDate {
-        LastDate {
-            date: None,
-            day: 0,
-            piece: Piece {
-                bytes: [0; PIECE],
-                len: 0,
-            },
-        }
-    }
 }
 
 /// `null` as a piece.
