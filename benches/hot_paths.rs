@@ -18,7 +18,7 @@ use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::rules::field::{check_text_cell, parse_count, parse_iso_date};
 use m365report::schema::Role;
 use m365report::validate::check_reader;
-use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
+use m365report::write::{Destination, Durability, Format, RecordWriter, WriteOptions};
 use m365report::{CheckOptions, InputFormat, Registry, Report};
 
 fn group_counts(registry: &Registry) -> Arc<Report> {
@@ -237,7 +237,11 @@ fn writers(c: &mut Criterion) {
     ] {
         g.bench_function(name, |b| {
             b.iter(|| {
-                let options = WriteOptions { format, bom: false };
+                let options = WriteOptions {
+                    format,
+                    bom: false,
+                    durability: Durability::default(),
+                };
                 let mut writer = RecordWriter::new(options, Destination::Stdout);
                 writer.begin(&report);
                 for cells in &records {

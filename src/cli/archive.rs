@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use super::trend::GroupBy;
 use super::validate::{report_discover_errors, InputArgs};
-use super::{clean_up_on_interrupt, print_stderr, Context, Outcome, Progress};
+use super::{clean_up_on_interrupt, durability, print_stderr, Context, Outcome, Progress};
 
 /// The database used when neither `--db` nor `M365REPORT_DB` names one.
 const DEFAULT_DB: &str = "m365report.sqlite";
@@ -133,6 +133,11 @@ pub struct ExportArgs {
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
+    /// Do not wait for outputs to reach the disk before renaming them into place: faster
+    /// for large outputs, still never a partial file, but a power loss soon after can
+    /// leave an output empty (see README, "Outputs").
+    #[arg(long)]
+    pub no_sync: bool,
     /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets).
     #[arg(long)]
     pub bom: bool,
@@ -532,6 +537,7 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             WriteOptions {
                 format: args.to,
                 bom: args.bom,
+                durability: durability(args.no_sync),
             },
             destination,
         );

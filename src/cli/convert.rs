@@ -18,7 +18,7 @@ use m365report::write::{
 };
 
 use super::validate::{check_all, report_discover_errors, InputArgs};
-use super::{clean_up_on_interrupt, print_stderr, Context, Outcome};
+use super::{clean_up_on_interrupt, durability, print_stderr, Context, Outcome};
 use m365report::merge::{Conflict, Merge};
 
 /// Arguments of `convert`.
@@ -55,6 +55,11 @@ pub struct ConvertArgs {
     /// Replace existing output files (never an input).
     #[arg(long)]
     pub force: bool,
+    /// Do not wait for outputs to reach the disk before renaming them into place: faster
+    /// for large outputs, still never a partial file, but a power loss soon after can
+    /// leave an output empty (see README, "Outputs").
+    #[arg(long)]
+    pub no_sync: bool,
     /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets).
     #[arg(long)]
     pub bom: bool,
@@ -126,6 +131,7 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
             WriteOptions {
                 format,
                 bom: args.bom,
+                durability: durability(args.no_sync),
             },
             destination,
         )
@@ -414,6 +420,7 @@ fn run_merge(
             WriteOptions {
                 format,
                 bom: args.bom,
+                durability: durability(args.no_sync),
             },
             destination,
         );

@@ -152,6 +152,15 @@ fn draws(stderr_terminal: bool, quiet: bool, files: usize) -> bool {
     stderr_terminal && !quiet && files > PROGRESS_MIN_FILES
 }
 
+/// How outputs are committed: synced unless `--no-sync`.
+pub fn durability(no_sync: bool) -> m365report::write::Durability {
+    if no_sync {
+        m365report::write::Durability::Unsynced
+    } else {
+        m365report::write::Durability::Synced
+    }
+}
+
 /// Makes Ctrl-C and SIGTERM remove the temporary files of outputs being written; call once,
 /// before the first output file is created. Without the handler an interrupt would leave
 /// them behind; a failure to install it (another handler) is not worth refusing the run for.

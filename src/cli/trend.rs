@@ -21,7 +21,7 @@ use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
 use super::validate::{report_discover_errors, InputArgs};
-use super::{clean_up_on_interrupt, print_stderr, Context, Outcome, Progress};
+use super::{clean_up_on_interrupt, durability, print_stderr, Context, Outcome, Progress};
 
 /// Arguments of `trend`.
 #[derive(Debug, Args)]
@@ -61,6 +61,11 @@ pub struct TrendArgs {
     /// Replace an existing --chart file.
     #[arg(long)]
     pub force: bool,
+    /// Do not wait for outputs to reach the disk before renaming them into place: faster
+    /// for large outputs, still never a partial file, but a power loss soon after can
+    /// leave an output empty (see README, "Outputs").
+    #[arg(long)]
+    pub no_sync: bool,
     /// Stop before any output if any file is invalid.
     #[arg(long)]
     pub strict: bool,
@@ -477,7 +482,12 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
     // The chart first: a reader closing standard output early must not lose it.
     let mut outcome = data_outcome;
     if let Some(path) = &args.chart {
-        if let Err(e) = AtomicFile::write_whole(path, chart::svg(&trend).as_bytes(), args.force) {
+        if let Err(e) = AtomicFile::write_whole(
+            path,
+            chart::svg(&trend).as_bytes(),
+            args.force,
+            durability(args.no_sync),
+        ) {
             let _ = writeln!(text, "error: --chart {e}");
             outcome = Outcome::Failure;
         }

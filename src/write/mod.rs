@@ -40,8 +40,8 @@ mod json;
 mod paths;
 
 pub use atomic::{
-    check_target, commit_all, install_interrupt_cleanup, same_file, AtomicFile, Finished,
-    WriteError,
+    check_target, commit_all, install_interrupt_cleanup, same_file, AtomicFile, Durability,
+    Finished, WriteError,
 };
 pub use paths::{mirror, PathError};
 
@@ -106,6 +106,8 @@ pub struct WriteOptions {
     pub format: Format,
     /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets); ignored otherwise.
     pub bom: bool,
+    /// Whether a file output is synced to disk before it is renamed into place.
+    pub durability: Durability,
 }
 
 /// Where a [`RecordWriter`]'s output goes once finished.
@@ -365,7 +367,9 @@ impl RecordWriter {
 
     fn open(&self, report: &Arc<Report>) -> Result<Open, WriteError> {
         let spool = match &self.destination {
-            Destination::File(path) => Spool::File(AtomicFile::create(path)?),
+            Destination::File(path) => {
+                Spool::File(AtomicFile::create_with(path, self.options.durability)?)
+            }
             Destination::Stdout => Spool::Memory(SpooledTempFile::new(STDOUT_MEMORY)),
         };
         let mut open = Open {

@@ -31,7 +31,11 @@ fn write_file(format: Format, bom: bool, rows: &[Vec<Cell>], valid: bool) -> Opt
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join(format!("out.{}", format.extension()));
     let mut writer = RecordWriter::new(
-        WriteOptions { format, bom },
+        WriteOptions {
+            format,
+            bom,
+            durability: Durability::Synced,
+        },
         Destination::File(target.clone()),
     );
     writer.begin(&report);
@@ -140,6 +144,7 @@ fn missing_folder_is_a_write_error_not_a_panic() {
         WriteOptions {
             format: Format::Json,
             bom: false,
+            durability: Durability::Synced,
         },
         Destination::File(PathBuf::from("/no/such/folder/out.json")),
     );
@@ -163,6 +168,7 @@ fn stdout_output_is_held_until_committed() {
         WriteOptions {
             format: Format::Csv,
             bom: false,
+            durability: Durability::Synced,
         },
         Destination::Stdout,
     );
@@ -267,6 +273,7 @@ fn valid_input_without_records_or_begin_gets_an_empty_output() {
         WriteOptions {
             format: Format::Csv,
             bom: false,
+            durability: Durability::Synced,
         },
         Destination::Stdout,
     );

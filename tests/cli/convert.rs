@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use m365report::discover::{Input, Source};
 use m365report::validate::{check_source, CheckOptions};
-use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
+use m365report::write::{Destination, Durability, Format, RecordWriter, WriteOptions};
 use m365report::Registry;
 use predicates::prelude::*;
 use proptest::prelude::*;
@@ -145,6 +145,72 @@ fn existing_output_is_kept_without_force_and_replaced_with_it() {
         .success();
     assert!(fs::read_to_string(&target).unwrap().starts_with("{\n"));
     assert_eq!(tree(dir.path()), ["out.json"]);
+}
+
+#[test]
+fn no_sync_writes_the_same_outputs_with_the_same_safety() {
+    let dir = tempfile::tempdir().unwrap();
+    let (synced, unsynced) = (
+        dir.path().join("synced.json"),
+        dir.path().join("unsynced.json"),
+    );
+    for (target, extra) in [(&synced, None), (&unsynced, Some("--no-sync"))] {
+        m365report()
+            .args(["convert", &fx(CSV), "-o"])
+            .arg(target)
+            .args(extra)
+            .assert()
+            .success();
+    }
+    assert_eq!(fs::read(&synced).unwrap(), fs::read(&unsynced).unwrap());
+    // An existing output is still refused without --force, replaced with it.
+    fs::write(&unsynced, "keep me").unwrap();
+    m365report()
+        .args(["convert", "--no-sync", &fx(CSV), "-o"])
+        .arg(&unsynced)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(fs::read_to_string(&unsynced).unwrap(), "keep me");
+    m365report()
+        .args(["convert", "--no-sync", "--force", &fx(CSV), "-o"])
+        .arg(&unsynced)
+        .assert()
+        .success();
+    assert_eq!(fs::read(&synced).unwrap(), fs::read(&unsynced).unwrap());
+    // Several outputs (committed as one batch), and an invalid input writes nothing.
+    let out = dir.path().join("out");
+    m365report()
+        .args(["convert", "--no-sync", "--out-dir"])
+        .arg(&out)
+        .args([fx(CSV), fx("valid/GroupCounts_D30.csv")])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("converted 2 files"));
+    assert_eq!(
+        tree(&out),
+        ["GroupCounts_D30.json", "GroupCounts_D7_lf_no_bom.json"]
+    );
+    m365report()
+        .args([
+            "convert",
+            "--no-sync",
+            &fx("E302_active_greater_than_total.csv"),
+            "-o",
+        ])
+        .arg(dir.path().join("bad.json"))
+        .assert()
+        .code(1);
+    assert_eq!(
+        tree(dir.path()),
+        [
+            "out",
+            "out/GroupCounts_D30.json",
+            "out/GroupCounts_D7_lf_no_bom.json",
+            "synced.json",
+            "unsynced.json"
+        ]
+    );
 }
 
 #[test]
@@ -358,7 +424,11 @@ fn convert(path: &Path, format: Format, out: &Path) -> Vec<u8> {
     };
     let _ = fs::remove_file(out);
     let mut writer = RecordWriter::new(
-        WriteOptions { format, bom: false },
+        WriteOptions {
+            format,
+            bom: false,
+            durability: Durability::default(),
+        },
         Destination::File(out.to_path_buf()),
     );
     let report = check_source(&source, &registry, &CheckOptions::default(), &mut writer);

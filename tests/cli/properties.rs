@@ -17,7 +17,7 @@ use m365report::discover::{Input, Source};
 use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::schema::{Kind, Role};
 use m365report::validate::check_reader;
-use m365report::write::{Destination, Format, Output, RecordWriter, WriteOptions};
+use m365report::write::{Destination, Durability, Format, Output, RecordWriter, WriteOptions};
 use m365report::{CheckOptions, Code, FileReport, InputFormat, Registry, Report};
 
 /// Cases per property: enough to cover every report and shape, small enough for `cargo test`.
@@ -397,7 +397,11 @@ fn written_to(
     format: Format,
     target: Option<&std::path::Path>,
 ) -> Option<Vec<u8>> {
-    let options = WriteOptions { format, bom: false };
+    let options = WriteOptions {
+        format,
+        bom: false,
+        durability: Durability::default(),
+    };
     let destination = target.map_or(Destination::Stdout, |t| Destination::File(t.to_path_buf()));
     let mut writer = RecordWriter::new(options, destination);
     let result = check_into(bytes, report, None, piece_bytes, &mut writer);
