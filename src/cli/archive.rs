@@ -287,8 +287,15 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
         Ok(k) => k,
         Err(e) => return fail(e),
     };
-    let (sources, discover_errors) = discover(&args.paths);
+    let (mut sources, discover_errors) = discover(&args.paths);
     report_discover_errors(&discover_errors);
+    // The archive (or its -wal/-journal) under a folder being added, with a report's
+    // extension (`--db downloads/archive.json`), is not an export: reading it would report
+    // a binary file and make the run fail.
+    sources.retain(|s| match &s.input {
+        Input::Path(p) => !is_archive_file(&db, p),
+        Input::Stdin => true,
+    });
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
     }

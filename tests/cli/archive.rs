@@ -126,6 +126,29 @@ fn adding_twice_is_adding_once_and_skips_known_files() {
 }
 
 #[test]
+fn an_archive_inside_the_folder_added_is_not_read_as_an_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let downloads = dir.path().join("downloads");
+    export(&downloads.join("a.csv"), date("2026-11-20"), 7, |n| {
+        n % 1000
+    });
+    // A report's extension, so that the folder walk finds it (and its journal) next time.
+    let db = downloads.join("archive.json");
+    for summary in [
+        "1 files: 1 valid, 0 invalid",
+        "1 files: 0 valid, 0 invalid, 1 already",
+    ] {
+        let (code, err) = archive(
+            dir.path(),
+            &["add", "downloads", "--db", "downloads/archive.json"],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(err.starts_with(summary), "{err}");
+    }
+    assert_eq!(count(&db, "files"), 1);
+}
+
+#[test]
 fn the_order_of_adds_does_not_change_the_rows() {
     let dir = tempfile::tempdir().unwrap();
     let tenants = root().join("samples/tenants");
