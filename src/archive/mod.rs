@@ -452,7 +452,7 @@ pub fn cells_from_json(report: &Report, json: &str) -> Result<Vec<Cell>, String>
                     .and_then(|i| u16::try_from(i).ok())
                     .map(Cell::Enum)
                     .ok_or_else(|| format!("{}: `{s}` is not an allowed value", col.property)),
-                (Value::String(s), Kind::Text) => Ok(Cell::Text(s.clone())),
+                (Value::String(s), Kind::Text) => Ok(Cell::Text(Box::new(s.clone()))),
                 (other, _) => Err(format!("{}: unexpected {other}", col.property)),
             }
         })

@@ -191,7 +191,9 @@ pub fn check_text_cell(kind: &Kind, raw: &[u8]) -> Result<Cell, FieldProblem> {
             .ok_or_else(|| date_problem(raw, false)),
         Kind::Integer { min, max, .. } => check_integer(raw, *min, *max),
         Kind::Enum(values) => enum_index(values, raw).ok_or_else(|| enum_problem(values, raw)),
-        Kind::Text => Ok(Cell::Text(String::from_utf8_lossy(raw).into_owned())),
+        Kind::Text => Ok(Cell::Text(Box::new(
+            String::from_utf8_lossy(raw).into_owned(),
+        ))),
     }
 }
 
@@ -204,7 +206,7 @@ pub fn check_json_string(kind: &Kind, s: &str) -> Result<Cell, FieldProblem> {
         Kind::Enum(values) => {
             enum_index(values, s.as_bytes()).ok_or_else(|| enum_problem(values, s.as_bytes()))
         }
-        Kind::Text => Ok(Cell::Text(s.to_string())),
+        Kind::Text => Ok(Cell::Text(Box::new(s.to_string()))),
         Kind::Integer { .. } => Err(wrong_type(kind, "a string")),
     }
 }

@@ -365,7 +365,7 @@ mod tests {
                 Cell::Enum(99),
             ],
             vec![
-                Cell::Text("a\"b".into()),
+                Cell::Text(Box::new("a\"b".into())),
                 Cell::Int(1),
                 Cell::Int(2),
                 day(2026, 1, 1),

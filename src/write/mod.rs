@@ -798,7 +798,9 @@ fn decode(report: &Report, arena: &[u8], mut at: usize, cells: &mut Vec<Cell>) -
                 b.copy_from_slice(take(arena, &mut at, 8)?);
                 let len = usize::try_from(u64::from_le_bytes(b)).unwrap_or(usize::MAX);
                 let text = take(arena, &mut at, len)?;
-                Cell::Text(String::from_utf8(text.to_vec()).map_err(|_| corrupt("text"))?)
+                Cell::Text(Box::new(
+                    String::from_utf8(text.to_vec()).map_err(|_| corrupt("text"))?,
+                ))
             }
             _ => return Err(corrupt("tag")),
         };
@@ -819,7 +821,7 @@ fn cell_from_text(text: &str, kind: &Kind) -> io::Result<Cell> {
             Some(i) => Cell::Enum(u16::try_from(i).map_err(|_| corrupt("enum"))?),
             None => Cell::Enum(text.parse().map_err(|_| corrupt("enum"))?),
         },
-        Kind::Text => Cell::Text(text.to_string()),
+        Kind::Text => Cell::Text(Box::new(text.to_string())),
     })
 }
 
