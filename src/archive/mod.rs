@@ -183,7 +183,12 @@ impl Archive {
             return Err(ArchiveError::Missing { path: shown });
         }
         let flags = match access {
-            Access::Read => OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            // Read-write where the file allows it (SQLite falls back to read-only where it
+            // does not), and `query_only` below: a read-only connection to a WAL database
+            // leaves its `-wal` and `-shm` files behind when it closes, where the last
+            // read-write connection checkpoints and removes them, so `archive status` or
+            // `trend --db` would leave two new files beside the archive.
+            Access::Read => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             Access::Write => {
                 OpenFlags::SQLITE_OPEN_READ_WRITE
                     | OpenFlags::SQLITE_OPEN_CREATE
@@ -197,8 +202,11 @@ impl Archive {
             conn.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(sql)?;
             migrate(&mut conn, &shown)?;
-        } else if user_version(&conn).map_err(sql)? == 0 {
-            return Err(ArchiveError::Missing { path: shown });
+        } else {
+            conn.pragma_update(None, "query_only", true).map_err(sql)?;
+            if user_version(&conn).map_err(sql)? == 0 {
+                return Err(ArchiveError::Missing { path: shown });
+            }
         }
         Ok(Archive {
             conn,

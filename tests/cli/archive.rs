@@ -149,6 +149,30 @@ fn an_archive_inside_the_folder_added_is_not_read_as_an_export() {
 }
 
 #[test]
+fn reading_the_archive_leaves_no_files_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    export(&dir.path().join("in/a.csv"), date("2026-11-20"), 7, |n| {
+        n % 1000
+    });
+    std::fs::create_dir(dir.path().join("db")).unwrap();
+    let (code, err) = archive(dir.path(), &["add", "in", "--db", "db/a.sqlite"]);
+    assert_eq!(code, 0, "{err}");
+    let listing = || crate::tree(&dir.path().join("db"));
+    assert_eq!(listing(), ["a.sqlite"]);
+    let (code, err) = archive(dir.path(), &["status", "--db", "db/a.sqlite"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = archive(dir.path(), &["export", "--db", "db/a.sqlite"]);
+    assert_eq!(code, 0, "{err}");
+    m365report()
+        .current_dir(dir.path())
+        .args(["trend", "--db", "db/a.sqlite"])
+        .assert()
+        .success();
+    // SQLite's -wal and -shm files are removed when the last connection closes.
+    assert_eq!(listing(), ["a.sqlite"]);
+}
+
+#[test]
 fn the_order_of_adds_does_not_change_the_rows() {
     let dir = tempfile::tempdir().unwrap();
     let tenants = root().join("samples/tenants");
