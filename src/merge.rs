@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::record::{Cell, Record, RecordSink};
+use crate::record::{Cell, Fork, Record, RecordSink};
 use crate::schema::{Report, Role};
 
 /// The file a record came from.
@@ -322,6 +322,47 @@ struct FileCollector {
     state: FileState,
 }
 
+/// The rows a [`FileCollector`] would take from a record: its report date and refresh
+/// date, and its cells appended to `cells`; `None` for a record it does not take (not of
+/// the report's width, or without a report date).
+fn collected(
+    report: &Report,
+    record: &Record<'_>,
+    cells: &mut Vec<Cell>,
+) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    // Rows are stored flat, so each must have exactly the report's width; a record without
+    // a report date cannot be placed on a timeline.
+    if record.cells.len() != report.columns.len() {
+        return None;
+    }
+    let date = record.report_date()?;
+    cells.extend_from_slice(record.cells);
+    Some((date, record.refresh_date()))
+}
+
+/// The rows of a later piece of a large file, collected on the thread checking it (see
+/// [`RecordSink::fork`]) and appended whole when the piece is joined: the joining thread
+/// moves two vectors instead of taking the piece's records one by one.
+struct CollectedPiece {
+    report: Arc<Report>,
+    dates: Vec<(NaiveDate, Option<NaiveDate>)>,
+    cells: Vec<Cell>,
+}
+
+impl RecordSink for CollectedPiece {
+    fn record(&mut self, record: &Record<'_>) {
+        if let Some(dates) = collected(&self.report, record, &mut self.cells) {
+            self.dates.push(dates);
+        }
+    }
+}
+
+impl Fork for CollectedPiece {
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
 /// A partial or complete merge of records keyed by (series, report, report date).
 ///
 /// Create one per file with [`Merge::for_file`] and hand it to the checker as its
@@ -534,18 +575,46 @@ impl RecordSink for Merge {
 
     fn record(&mut self, record: &Record<'_>) {
         // Only an open file collector takes records, and only after `begin` named the
-        // report; a record without a report date cannot be placed on a timeline.
+        // report.
         let Some(file) = &mut self.file else { return };
         let Some(report) = &file.report else { return };
-        // Rows are stored flat, so each must have exactly the report's width.
-        if file.state != FileState::Open || record.cells.len() != report.columns.len() {
+        if file.state != FileState::Open {
             return;
         }
-        let Some(date) = record.report_date() else {
-            return;
+        if let Some(dates) = collected(report, record, &mut file.cells) {
+            file.dates.push(dates);
+        }
+    }
+
+    fn fork(&mut self) -> Option<Box<dyn Fork>> {
+        let file = self.file.as_ref()?;
+        if file.state != FileState::Open {
+            return None;
+        }
+        Some(Box::new(CollectedPiece {
+            report: file.report.clone()?,
+            dates: Vec::new(),
+            cells: Vec::new(),
+        }))
+    }
+
+    fn join(&mut self, fork: &mut dyn Fork) -> bool {
+        let Some(piece) = fork.as_any().downcast_mut::<CollectedPiece>() else {
+            return false;
         };
-        file.dates.push((date, record.refresh_date()));
-        file.cells.extend_from_slice(record.cells);
+        let Some(file) = &mut self.file else {
+            return false;
+        };
+        let same_report = file
+            .report
+            .as_ref()
+            .is_some_and(|r| Arc::ptr_eq(r, &piece.report));
+        if file.state != FileState::Open || !same_report {
+            return false;
+        }
+        file.dates.append(&mut piece.dates);
+        file.cells.append(&mut piece.cells);
+        true
     }
 
     fn finish(&mut self, valid: bool) {
@@ -749,6 +818,53 @@ pub(crate) mod tests {
                 )
             })
             .collect()
+    }
+
+    /// Feeds `rows` to `sink` as records of `report`.
+    fn feed(sink: &mut dyn RecordSink, report: &Arc<Report>, rows: &[Vec<Cell>]) {
+        for (i, cells) in rows.iter().enumerate() {
+            sink.record(&Record {
+                report,
+                line: i as u64 + 2,
+                cells,
+            });
+        }
+    }
+
+    #[test]
+    fn pieces_collected_on_forks_merge_as_records_taken_one_by_one() {
+        let gc = group_counts();
+        let rows: Vec<Vec<Cell>> = (0..30)
+            .rev()
+            .map(|d| row(&gc, 40, d, Some(100 + d), Some(d), "30"))
+            .collect();
+        let one_by_one = file(&gc, "t", 0, &rows, true).into_merged();
+
+        let mut m = Merge::for_file("t", 0, "f0.csv");
+        m.begin(&gc);
+        feed(&mut m, &gc, &rows[..10]);
+        let mut forks: Vec<Box<dyn Fork>> = (0..2).map(|_| m.fork().unwrap()).collect();
+        feed(forks[0].as_mut(), &gc, &rows[10..20]);
+        // A row without a report date is left out on a fork as it is here.
+        let mut dateless = rows[20].clone();
+        dateless[gc.report_date().unwrap()] = Cell::Null;
+        feed(forks[1].as_mut(), &gc, &[dateless]);
+        feed(forks[1].as_mut(), &gc, &rows[20..]);
+        for fork in &mut forks {
+            assert!(m.join(fork.as_mut()));
+        }
+        m.finish(true);
+        assert_eq!(m.records(), 0, "counted when absorbed");
+        let merged = m.into_merged();
+        assert_eq!(values(&merged), values(&one_by_one));
+        assert_eq!(values(&merged).len(), 30);
+
+        // A finished file takes no more pieces; a merge without a file makes no forks.
+        let mut done = file(&gc, "t", 0, &rows[..1], true);
+        assert!(done.fork().is_none());
+        let mut fork = forks.pop().unwrap();
+        assert!(!done.join(fork.as_mut()));
+        assert!(Merge::new().fork().is_none());
     }
 
     #[test]
