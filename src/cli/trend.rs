@@ -63,7 +63,7 @@ pub struct TrendArgs {
     pub force: bool,
     /// Do not wait for outputs to reach the disk before renaming them into place: faster
     /// for large outputs, still never a partial file, but a power loss soon after can
-    /// leave an output empty (see README, "Outputs").
+    /// leave an output empty (README, convert).
     #[arg(long)]
     pub no_sync: bool,
     /// Stop before any output if any file is invalid.
