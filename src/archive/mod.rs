@@ -390,6 +390,48 @@ pub fn is_archive_file(db: &Path, target: &Path) -> bool {
     })
 }
 
+/// [`is_archive_file`] for many paths (the inputs of `archive add`), at one `stat` a path:
+/// a path is the database if it is the same file (any name or link), and one of its
+/// companions only if it is named like one, which alone gets the full check.
+pub fn archive_file_test(db: &Path) -> impl Fn(&Path) -> bool + '_ {
+    let names: Vec<std::ffi::OsString> = db
+        .file_name()
+        .map(|name| {
+            std::iter::once(name.to_os_string())
+                .chain(COMPANIONS.iter().map(|suffix| {
+                    let mut companion = name.to_os_string();
+                    companion.push(suffix);
+                    companion
+                }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let id = file_id(db);
+    move |path: &Path| {
+        if path
+            .file_name()
+            .is_some_and(|n| names.iter().any(|c| c == n))
+        {
+            return is_archive_file(db, path);
+        }
+        id.is_some() && file_id(path) == id
+    }
+}
+
+/// A file's identity (device and inode), where the system has one.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// `path` with its folder made absolute and free of links and `..`, so that two spellings
 /// of a file that need not exist compare equal; as given when the folder cannot be resolved.
 fn resolved(path: &Path) -> PathBuf {
@@ -504,6 +546,37 @@ pub fn view_sql(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::merge::tests::{group_counts, row};
+
+    #[test]
+    fn the_archive_test_for_many_paths_finds_what_is_archive_file_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("archive.json");
+        drop(Archive::open(&db, Access::Write).unwrap());
+        let other = dir.path().join("export.csv");
+        std::fs::write(&other, "x").unwrap();
+        let linked = dir.path().join("linked.csv");
+        std::fs::hard_link(&db, &linked).unwrap();
+        let paths = [
+            db.clone(),
+            dir.path().join(".").join("archive.json"),
+            dir.path().join("archive.json-wal"),
+            dir.path().join("archive.json-journal"),
+            linked,
+            other,
+            dir.path().join("archive.json.bak"),
+        ];
+        let is_archive = archive_file_test(&db);
+        for path in &paths {
+            assert_eq!(
+                is_archive(path),
+                is_archive_file(&db, path),
+                "{}",
+                path.display()
+            );
+        }
+        let found: Vec<bool> = paths.iter().map(|p| is_archive(p)).collect();
+        assert_eq!(found, [true, true, true, true, true, false, false]);
+    }
 
     #[test]
     fn creates_then_reopens_and_migrations_match_the_version() {

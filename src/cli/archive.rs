@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use m365report::archive::ingest::FileEntry;
 use m365report::archive::query::Selection;
-use m365report::archive::{is_archive_file, sha256_file, Access, Archive};
+use m365report::archive::{archive_file_test, is_archive_file, sha256_file, Access, Archive};
 use m365report::discover::{discover, io_message, Input, Source};
 use m365report::merge::Merge;
 use m365report::render::render_file;
@@ -292,8 +292,9 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     // The archive (or its -wal/-journal) under a folder being added, with a report's
     // extension (`--db downloads/archive.json`), is not an export: reading it would report
     // a binary file and make the run fail.
+    let is_archive = archive_file_test(&db);
     sources.retain(|s| match &s.input {
-        Input::Path(p) => !is_archive_file(&db, p),
+        Input::Path(p) => !is_archive(p),
         Input::Stdin => true,
     });
     if sources.is_empty() {
