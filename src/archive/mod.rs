@@ -406,7 +406,7 @@ pub fn archive_file_test(db: &Path) -> impl Fn(&Path) -> bool + '_ {
                 .collect()
         })
         .unwrap_or_default();
-    let id = file_id(db);
+    let id = crate::write::file_id(db);
     move |path: &Path| {
         if path
             .file_name()
@@ -414,21 +414,7 @@ pub fn archive_file_test(db: &Path) -> impl Fn(&Path) -> bool + '_ {
         {
             return is_archive_file(db, path);
         }
-        id.is_some() && file_id(path) == id
-    }
-}
-
-/// A file's identity (device and inode), where the system has one.
-fn file_id(path: &Path) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
+        id.is_some() && crate::write::file_id(path) == id
     }
 }
 

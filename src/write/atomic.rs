@@ -195,11 +195,7 @@ pub fn check_target(target: &Path, inputs: &[PathBuf], force: bool) -> Result<()
 pub fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(a), std::fs::metadata(b)) {
-            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-            _ => false,
-        }
+        matches!((file_id(a), file_id(b)), (Some(x), Some(y)) if x == y)
     }
     #[cfg(not(unix))]
     {
@@ -207,6 +203,21 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
             (Ok(x), Ok(y)) => x == y,
             _ => false,
         }
+    }
+}
+
+/// A file's identity (device and inode) where the system has one; `None` elsewhere and for
+/// a path that cannot be examined.
+pub(crate) fn file_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
     }
 }
 

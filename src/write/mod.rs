@@ -39,6 +39,7 @@ mod csv;
 mod json;
 mod paths;
 
+pub(crate) use atomic::file_id;
 pub use atomic::{
     check_target, commit_all, install_interrupt_cleanup, same_file, AtomicFile, Durability,
     Finished, WriteError,
