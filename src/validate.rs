@@ -314,6 +314,27 @@ impl Checker<'_> {
         self.with_report(line, cells, (&[], true), locate);
     }
 
+    /// How many rows of a steady run (see `read::steady`) [`Checker::steady_rows`] would take
+    /// whole, at most `most`: none when the sink wants each record, else as many as there
+    /// are days not seen yet right before the last row's.
+    pub(crate) fn steady_room(&self, most: u64) -> u64 {
+        if self.records {
+            return 0;
+        }
+        self.rules.steady_room(most)
+    }
+
+    /// Takes in up to `rows` rows of a steady run (see `read::steady`) that follow the last
+    /// row seen, which passed every rule: every field passed, the record rules held, the
+    /// report dates go down a day a row. Returns how many it took, all but those from the
+    /// first day seen before in the file on (the caller checks those row by row, to report
+    /// the repeat where it is); none when the sink wants each record.
+    pub(crate) fn steady_rows(&mut self, rows: u64) -> u64 {
+        let taken = self.rules.steady(rows);
+        self.report.rows += taken;
+        taken
+    }
+
     /// [`Checker::row_of`] with the file's report at hand.
     fn with_report(
         &mut self,

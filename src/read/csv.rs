@@ -6,6 +6,7 @@ use super::locate::{csv_fields, locate};
 use rayon::prelude::*;
 
 use super::records::{plain_lines, Lines, Records, RecordsError, Row, Stops};
+use super::steady::{Run, Steady};
 use crate::diagnostic::{Code, Finding};
 use crate::record::Cell;
 use crate::rules::field::{check_text_cell, CellReader};
@@ -328,11 +329,32 @@ fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checke
     let mut lines = Lines::new(text, line, limit);
     let mut scratch = Scratch::new(layout.report);
     let mut short = ShortPath::new(layout);
+    let steady = short
+        .as_ref()
+        .and_then(|_| Steady::new(layout.report, layout.map));
+    // Rows to wait before trying a steady run again, after one that took nothing.
+    let mut wait = 0;
     loop {
         if let Some(short) = &mut short {
             let (text, mut pos, mut line) = lines.position();
+            let mut previous = Vec::with_capacity(short.slots.len());
             while let Some(next) = short.row(text, (pos, line), layout, &mut scratch, checker) {
                 (pos, line) = (next, line + 1);
+                let Some(steady) = &steady else { continue };
+                if wait > 0 {
+                    wait -= 1;
+                    continue;
+                }
+                previous.clear();
+                previous.extend(short.slots.iter().map(|slot| slot.previous));
+                let taken = steady_run(steady, text, pos, &previous, layout, &scratch, checker);
+                if taken.rows == 0 {
+                    wait = STEADY_WAIT;
+                    continue;
+                }
+                (pos, line) = (taken.end, line + taken.rows);
+                // The row after the run reads every cell: the slots hold the run's first row.
+                short.valid = false;
             }
             short.valid = false;
             lines.skip_to(pos, line);
@@ -346,6 +368,56 @@ fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checke
             Err(line) => return read_error(checker, RecordsError::TooLong(limit), line),
         }
     }
+}
+
+/// Rows read one by one after a steady run took none, before trying another: a file that is
+/// not newest first, one day a row, pays for one failed try every few rows only.
+const STEADY_WAIT: u32 = 8;
+
+/// Rows of a steady run at most: bounds the look for days seen before (a word per 64 days);
+/// the next run goes on where a long one stopped.
+const STEADY_MOST: u64 = 4096;
+
+/// Checks the steady run (see [`Steady`]) after a row the short path just read and the
+/// checker took, and has the checker take it in: the rows taken.
+fn steady_run(
+    steady: &Steady,
+    text: &[u8],
+    pos: usize,
+    previous: &[&[u8]],
+    layout: &Layout<'_>,
+    scratch: &Scratch,
+    checker: &mut Checker<'_>,
+) -> Run {
+    let none = Run { rows: 0, end: pos };
+    // A run's dates are older than the row before: they are not after its refresh date
+    // unless that row's was, which the usual path reports row by row.
+    let report = layout.report;
+    let date = |column: Option<usize>| column.and_then(|c| scratch.cells[c].as_date());
+    let day = date(report.report_date());
+    if day.is_none()
+        || report
+            .refresh_date()
+            .is_some_and(|_| day > date(report.refresh_date()))
+    {
+        return none;
+    }
+    // At most as many rows as the checker can take whole, so no row is read twice: a run
+    // stops before a day seen before, which the usual path reports.
+    let room = checker.steady_room(STEADY_MOST);
+    if room == 0 {
+        return none;
+    }
+    let run = steady.run(
+        text,
+        pos,
+        previous,
+        room,
+        checker.options.limits.max_record_bytes,
+    );
+    let taken = checker.steady_rows(run.rows);
+    debug_assert_eq!(taken, run.rows, "a run within the room is taken whole");
+    run
 }
 
 /// The short path's state for one header cell.
@@ -479,7 +551,8 @@ impl<'t> Slot<'t, '_> {
 /// Whether two cells' texts are equal, compared in place: cells are a few bytes long, where
 /// a call to `memcmp` costs more than the comparison. Texts of 8 to 16 bytes (dates) are
 /// compared as two overlapping words, shorter ones (counts, periods) byte by byte.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+#[inline]
+pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -944,23 +1017,37 @@ mod tests {
         LONG_PATH_ONLY.with(std::cell::Cell::get)
     }
 
-    /// The good records, with their lines.
+    /// The good records, with their lines; `.1`: whether it wants them at all (validation
+    /// alone does not, which lets steady runs skip them).
     #[derive(Default)]
-    struct Kept(Vec<(u64, Vec<crate::Cell>)>);
+    struct Kept(Vec<(u64, Vec<crate::Cell>)>, bool);
 
     impl RecordSink for Kept {
         fn record(&mut self, record: &Record<'_>) {
             self.0.push((record.line, record.cells.to_vec()));
+        }
+        fn wants_records(&self) -> bool {
+            self.1
         }
     }
 
     /// Findings, counts and records of checking `text` as a GroupCounts CSV in one piece (on
     /// this thread), with or without the short path.
     fn outcome(text: &[u8], long: bool) -> (String, Vec<(u64, Vec<crate::Cell>)>) {
+        outcome_with(text, long, true, usize::MAX)
+    }
+
+    /// [`outcome`], with or without records, cut into pieces of `piece_bytes`.
+    fn outcome_with(
+        text: &[u8],
+        long: bool,
+        records: bool,
+        piece_bytes: usize,
+    ) -> (String, Vec<(u64, Vec<crate::Cell>)>) {
         let registry = Registry::builtin().unwrap();
         let options = CheckOptions {
             report: registry.find("GroupCounts").cloned(),
-            piece_bytes: usize::MAX,
+            piece_bytes,
             ..CheckOptions::default()
         };
         let source = Source {
@@ -970,7 +1057,7 @@ mod tests {
             group: ".".into(),
             relative: "t.csv".into(),
         };
-        let mut kept = Kept::default();
+        let mut kept = Kept(Vec::new(), records);
         LONG_PATH_ONLY.with(|c| c.set(long));
         let report = check_reader(text, &source, &registry, &options, &mut kept);
         LONG_PATH_ONLY.with(|c| c.set(false));
@@ -1043,6 +1130,53 @@ mod tests {
             let long = outcome(text.as_bytes(), true);
             proptest::prop_assert_eq!(&short.0, &long.0, "{}", text);
             proptest::prop_assert!(short.1 == long.1, "records differ\n{}", text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Steady runs (see `read::steady`) find and count exactly what `check_row` does, on
+        /// files that are mostly newest first a day a row, with refused cells, repeated and
+        /// missing days, wrong field counts, a refresh date older than the report dates, in
+        /// one piece or in many (rows of pieces joined across threads).
+        #[test]
+        fn steady_runs_are_check_row(
+            rows in proptest::collection::vec(
+                (
+                    proptest::collection::vec(proptest::num::u8::ANY, 5),
+                    proptest::prop_oneof![12 => proptest::strategy::Just(1i64), 1 => 0i64..1, 1 => -3i64..40],
+                    0u8..40,
+                ),
+                0..120,
+            ),
+            early_refresh in proptest::bool::ANY,
+            piece_bytes in proptest::prop_oneof![proptest::strategy::Just(usize::MAX), 1usize..400],
+        ) {
+            let mut text = String::from("Report Refresh Date,Total,Active,Report Date,Report Period\r\n");
+            let mut day = 0;
+            for (picks, step, shape) in &rows {
+                day += step;
+                let mut cells: Vec<String> = picks
+                    .iter()
+                    .enumerate()
+                    // Mostly good cells: a steady run ends at the first odd one.
+                    .map(|(k, &p)| cell(k as u8, if p % 16 == 15 && p > 128 { 0 } else { p }, day))
+                    .collect();
+                if early_refresh {
+                    cells[0] = "2026-11-01".into();
+                }
+                match shape {
+                    0 => { cells.pop(); }
+                    1 => cells.push("1".into()),
+                    _ => {}
+                }
+                text.push_str(&cells.join(","));
+                text.push_str(if *shape < 30 { "\r\n" } else { "\n" });
+            }
+            let steady = outcome_with(text.as_bytes(), false, false, piece_bytes);
+            let long = outcome_with(text.as_bytes(), true, false, usize::MAX);
+            proptest::prop_assert_eq!(&steady.0, &long.0, "{}", text);
         }
     }
 

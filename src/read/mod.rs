@@ -5,6 +5,7 @@ pub(crate) mod json;
 mod json_flat;
 pub(crate) mod locate;
 pub(crate) mod records;
+mod steady;
 
 use std::io::{self, Cursor, Read};
 

@@ -63,6 +63,46 @@ impl DaySet {
         }
     }
 
+    /// The newest day of `from..=to` in the set.
+    fn newest_in(&self, from: i64, to: i64) -> Option<i64> {
+        let (low, high) = (
+            from.max(self.base),
+            to.min(self.base + 64 * self.words.len() as i64 - 1),
+        );
+        let mut day = high;
+        while day >= low {
+            let offset = (day - self.base) as usize;
+            // The bits of this word from the word's first day up to `day`, newest first.
+            let bits = self.words[offset / 64] & (u64::MAX >> (63 - offset % 64));
+            if bits != 0 {
+                let newest =
+                    self.base + 64 * (offset / 64) as i64 + 63 - i64::from(bits.leading_zeros());
+                return (newest >= low).then_some(newest);
+            }
+            day -= (offset % 64) as i64 + 1;
+        }
+        None
+    }
+
+    /// Inserts every day of `from..=to`, none of which is in the set yet.
+    fn insert_fresh(&mut self, from: i64, to: i64) {
+        self.reach(from);
+        self.reach(to);
+        let mut day = from;
+        while day <= to {
+            let offset = (day - self.base) as usize;
+            let (word, bit) = (offset / 64, offset % 64);
+            let span = (64 - bit).min((to - day + 1) as usize);
+            let bits = if span == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << span) - 1) << bit
+            };
+            self.words[word] |= bits;
+            day += span as i64;
+        }
+    }
+
     /// The words of the set with the first day each covers (bases are multiples of 64, so
     /// the words of two sets line up).
     fn spans(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
@@ -248,6 +288,51 @@ impl FileRules {
         }
         self.previous = Some(date);
         self.previous_day = day;
+    }
+
+    /// Observes up to `rows` rows after the last one observed, whose report dates go down a
+    /// day a row from the day before that row's, and which would break no rule but a
+    /// repeated day: the other rules cannot break on them (the period and refresh date
+    /// repeat the row before, each date is next to the one before). Returns how many it took:
+    /// those before the first day already seen, whose row must be observed on its own to
+    /// report it; none if the last row observed had no report date.
+    pub fn steady(&mut self, rows: u64) -> u64 {
+        let Some(previous) = self.previous else {
+            return 0;
+        };
+        let newest = self.previous_day - 1;
+        let oldest = newest - rows as i64 + 1;
+        let taken = match self.days.newest_in(oldest, newest) {
+            Some(seen) => (newest - seen) as u64,
+            None => rows,
+        };
+        let Some(last) = previous.checked_sub_days(chrono::Days::new(taken)) else {
+            return 0;
+        };
+        if taken == 0 {
+            return 0;
+        }
+        self.days.insert_fresh(newest - taken as i64 + 1, newest);
+        self.rows += taken;
+        self.distinct += taken;
+        self.min = Some(self.min.map_or(last, |m| m.min(last)));
+        self.previous = Some(last);
+        self.previous_day = newest - taken as i64 + 1;
+        taken
+    }
+
+    /// How many days right before the last row's report date are not seen yet, counting at
+    /// most `most`: the longest steady run [`FileRules::steady`] can take whole.
+    pub fn steady_room(&self, most: u64) -> u64 {
+        if self.previous.is_none() {
+            return 0;
+        }
+        let newest = self.previous_day - 1;
+        let oldest = newest - most.min(1 << 40) as i64 + 1;
+        match self.days.newest_in(oldest, newest) {
+            Some(seen) => (newest - seen) as u64,
+            None => most,
+        }
     }
 
     /// Whether [`FileRules::append`] would take `later` in: observing its rows here would
@@ -514,7 +599,80 @@ mod tests {
         assert_eq!(finish(&mut whole), [(Code::RowCount, 1)]);
     }
 
+    #[test]
+    fn day_set_ranges() {
+        let mut set = DaySet::default();
+        set.insert_fresh(-70, 140);
+        assert_eq!(set.first_missing(-70, 140), None);
+        assert_eq!(set.first_missing(-71, 140), Some(-71));
+        assert_eq!(set.first_missing(141, 141), Some(141));
+        assert_eq!(set.newest_in(-200, 500), Some(140));
+        assert_eq!(set.newest_in(-200, -71), None);
+        assert_eq!(set.newest_in(141, 500), None);
+        assert_eq!(set.newest_in(0, 63), Some(63));
+        assert_eq!(DaySet::default().newest_in(0, 10), None);
+    }
+
     proptest::proptest! {
+        /// `newest_in` is the newest day a scan finds, `insert_fresh` inserts each day.
+        #[test]
+        fn day_set_ranges_are_day_by_day(
+            days in proptest::collection::vec(-300i64..300, 0..40),
+            from in -400i64..400,
+            len in 0i64..300,
+        ) {
+            let mut set = DaySet::default();
+            for &d in &days {
+                set.insert(d);
+            }
+            let to = from + len;
+            let newest = (from..=to).rev().find(|d| days.contains(d));
+            proptest::prop_assert_eq!(set.newest_in(from, to), newest);
+            if newest.is_none() {
+                set.insert_fresh(from, to);
+                for d in from - 3..=to + 3 {
+                    let inside = (from..=to).contains(&d) || days.contains(&d);
+                    proptest::prop_assert_eq!(set.first_missing(d, d).is_none(), inside, "day {}", d);
+                }
+            }
+        }
+
+        /// A steady run taken whole is its rows observed one by one: up to the first day
+        /// seen before, with the same findings and gaps afterwards.
+        #[test]
+        fn a_steady_run_is_its_rows_observed(
+            before in proptest::collection::vec(0i64..300, 0..12),
+            start in 0i64..300,
+            run in 0u64..200,
+            after in proptest::collection::vec(0i64..300, 0..6),
+        ) {
+            let head: Vec<(i64, u16)> = before.iter().chain([&start]).map(|&d| (d, 0)).collect();
+            let mut one = FileRules::default();
+            let mut expected = Vec::new();
+            observe_all(&mut one, &head, 2, &mut expected);
+            let mut two = FileRules::default();
+            let mut found = Vec::new();
+            observe_all(&mut two, &head, 2, &mut found);
+            let room = two.steady_room(run);
+            let taken = two.steady(run);
+            let fresh = (1..=run as i64)
+                .take_while(|k| !head.iter().any(|&(d, _)| d == start + k))
+                .count() as u64;
+            proptest::prop_assert_eq!(taken, fresh);
+            proptest::prop_assert_eq!(room, fresh);
+            let rows: Vec<(i64, u16)> = (1..=taken as i64).map(|k| (start + k, 0)).collect();
+            let line = 2 + head.len() as u64;
+            observe_all(&mut one, &rows, line, &mut expected);
+            proptest::prop_assert_eq!(&found, &expected);
+            let tail: Vec<(i64, u16)> = after.iter().map(|&d| (d, 0)).collect();
+            let line = line + taken;
+            observe_all(&mut one, &tail, line, &mut expected);
+            observe_all(&mut two, &tail, line, &mut found);
+            proptest::prop_assert_eq!(&found, &expected);
+            proptest::prop_assert_eq!(one.first_gap_line(), two.first_gap_line());
+            proptest::prop_assert_eq!(finish(&mut one), finish(&mut two));
+        }
+
         #[test]
         fn appending_a_piece_equals_observing_its_rows_here(
             rows in proptest::collection::vec((0i64..12, proptest::prop_oneof![9 => proptest::strategy::Just(0u16), 1 => 0u16..2]), 0..24),
