@@ -11,8 +11,7 @@
 
 use chrono::Datelike;
 
-use super::records::Stops;
-use crate::rules::field::{parse_count, parse_iso_date};
+use crate::rules::field::parse_iso_date;
 use crate::schema::{Kind, Report};
 
 /// What a run checks in one header cell.
@@ -87,6 +86,11 @@ impl Steady {
     /// every cell passes its [`Check`]; its count columns then pass their field rules and
     /// the ratio rule, and its report date, a day older than the one before, is not after
     /// the refresh date if the previous row's was not.
+    ///
+    /// The row is read from left to right in one pass, each cell against what it must be:
+    /// a repeated text is compared in place, a count read up to the first byte that is not
+    /// a digit, which must then be the separator. No separator search is needed, and a
+    /// cell that is anything else fails where it starts to differ.
     pub(super) fn run(
         &self,
         text: &[u8],
@@ -105,45 +109,25 @@ impl Steady {
         let mut day_of_month = before.day();
         let last = self.checks.len() - 1;
         'rows: while rows < most {
-            let mut stops = Stops::at(text, pos);
-            let mut start = pos;
+            let mut at = pos;
             let (mut num, mut den) = (None, None);
             for (i, check) in self.checks.iter().enumerate() {
-                let Some(end) = stops.next() else {
-                    break 'rows;
-                };
-                let mut cell = &text[start..end];
-                if i == last {
-                    if text[end] != b'\n' {
-                        break 'rows;
-                    }
-                    if let [body @ .., b'\r'] = cell {
-                        cell = body;
-                    }
-                    if start + cell.len() - pos > limit {
-                        break 'rows;
-                    }
-                } else if text[end] != b',' {
-                    break 'rows;
-                }
                 match *check {
                     Check::Same => {
-                        if !super::csv::same_bytes(previous[i], cell) {
-                            break 'rows;
+                        let same = previous[i];
+                        match text.get(at..at + same.len()) {
+                            Some(cell) if super::csv::same_bytes(same, cell) => at += same.len(),
+                            _ => break 'rows,
                         }
                     }
                     Check::Count { min, max, nullable } => {
-                        let value = if cell.is_empty() {
-                            if !nullable {
-                                break 'rows;
-                            }
-                            None
-                        } else {
-                            match parse_count(cell) {
-                                Some(n) if (min..=max).contains(&n) => Some(n),
-                                _ => break 'rows,
-                            }
+                        let (value, digits) = read_count(text, at);
+                        let value = match digits {
+                            0 if nullable => None,
+                            1..=18 if (min..=max).contains(&value) => Some(value),
+                            _ => break 'rows,
                         };
+                        at += digits;
                         match self.ratio {
                             Some((n, _)) if n == i => num = value,
                             Some((_, d)) if d == i => den = value,
@@ -151,9 +135,9 @@ impl Steady {
                         }
                     }
                     Check::Day => {
-                        if cell.len() != 10 {
+                        let Some(cell) = text.get(at..at + 10) else {
                             break 'rows;
-                        }
+                        };
                         let next = day_of_month.wrapping_sub(1);
                         if next >= 1 && word(cell) == month && digits(cell) == two_digits(next) {
                             day_of_month = next;
@@ -167,9 +151,25 @@ impl Steady {
                                 _ => break 'rows,
                             }
                         }
+                        at += 10;
                     }
                 }
-                start = end + 1;
+                if i < last {
+                    if text.get(at) != Some(&b',') {
+                        break 'rows;
+                    }
+                    at += 1;
+                } else {
+                    if at - pos > limit {
+                        break 'rows;
+                    }
+                    match text.get(at..at + 2) {
+                        Some([b'\n', _]) => at += 1,
+                        Some(b"\r\n") => at += 2,
+                        _ if text.get(at..) == Some(b"\n") => at += 1,
+                        _ => break 'rows,
+                    }
+                }
             }
             if let (Some(n), Some(d)) = (num, den) {
                 if n > d {
@@ -177,10 +177,26 @@ impl Steady {
                 }
             }
             rows += 1;
-            pos = start;
+            pos = at;
         }
         Run { rows, end: pos }
     }
+}
+
+/// The count written at `at`: its value and how many digits it has (up to 19; a value of
+/// more than 18 digits is not read).
+#[inline(always)]
+fn read_count(text: &[u8], at: usize) -> (i64, usize) {
+    let (mut value, mut digits) = (0i64, 0);
+    while let Some(&b) = text.get(at + digits) {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 || digits > 18 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(i64::from(digit));
+        digits += 1;
+    }
+    (value, digits)
 }
 
 /// The first 8 bytes of a date, `YYYY-MM-`, as a word.
