@@ -3,7 +3,6 @@
 use std::io::Read;
 
 use super::locate::{csv_fields, locate};
-use rayon::prelude::*;
 
 use super::records::{plain_lines, Lines, Records, RecordsError, Row, Stops};
 use super::steady::{Run, Steady};
@@ -56,120 +55,177 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         limit: checker.options.limits.max_record_bytes,
         spare: Vec::new(),
     };
-    let (registry, options, file_name) = (checker.registry, checker.options, checker.file_name);
-    // Two pieces per thread keep every core busy; the cap bounds memory on large machines
-    // (a batch being checked, one being joined and one read: at most 24 pieces).
-    let batch = (2 * rayon::current_num_threads()).min(MAX_BATCH);
-    let check_pieces = |pieces: &[(Vec<u8>, u64)], records: Vec<PieceRecords>| {
-        pieces
-            .par_iter()
-            .zip(records)
-            .map(|((text, line), mut records)| {
-                let mut piece =
-                    Checker::piece(registry, options, file_name, &report, records.sink());
-                check_plain(text, *line, &layout, &mut piece);
-                (piece.into_piece(), records)
-            })
-            .collect::<Vec<_>>()
-    };
-    // Pieces checked on their own, waiting to be joined here in order. While the pool checks
-    // one batch, this thread joins the one before (where a writer sink does its work) and
-    // reads the next, so no core waits for input.
-    let mut ready: Option<Batch> = None;
-    let (mut pieces, mut after) = feed.batch(batch);
-    loop {
-        let mut checked = Vec::new();
-        let mut next = None;
-        let more = after.is_none();
-        let mut join_and_read = |checker: &mut Checker<'_>| {
-            let joined = join_pieces(ready.take(), &layout, checker, &mut feed.spare);
-            if joined && more {
-                next = Some(feed.batch(batch));
-            }
-            joined
-        };
-        // A single piece (a small file) is simply checked here when joined.
-        let joined = if pieces.len() > 1 {
-            // Made here: the sink is the joining thread's while the pool checks.
-            let records = pieces.iter().map(|_| checker.piece_records()).collect();
-            rayon::in_place_scope(|scope| {
-                scope.spawn(|_| checked = check_pieces(&pieces, records));
-                join_and_read(checker)
-            })
-        } else {
-            join_and_read(checker)
-        };
-        if !joined {
-            return;
-        }
-        ready = Some((pieces, checked));
-        if let Some((read, ended)) = next {
-            (pieces, after) = (read, ended);
-            continue;
-        }
-        if !join_pieces(ready.take(), &layout, checker, &mut feed.spare) {
-            return;
-        }
-        match after {
-            None | Some(Next::Piece(..)) | Some(Next::End) => return,
-            Some(Next::Failed(e)) => return checker.io_failure(&e),
-            Some(Next::Tangled) => {
-                // Quotes or bare carriage returns: the rest goes through the CSV parser.
-                let text = std::io::Cursor::new(std::mem::take(&mut feed.carry));
-                let mut tail = Records::starting_at(
-                    text.chain(feed.src),
-                    options.limits.max_record_bytes,
-                    feed.line,
-                );
-                let mut scratch = Scratch::new(&report);
-                loop {
-                    match tail.advance() {
-                        Ok(true) => {}
-                        Ok(false) => return,
-                        Err(e) => {
-                            let line = tail.pending_line();
-                            return read_error(checker, e, line);
-                        }
-                    }
-                    let (raw, line) = tail.raw();
-                    check_row(&tail.row(), &layout, line, raw, &mut scratch, checker);
+    let after = match feed.next() {
+        // A small file, one piece: checked here.
+        Next::Piece(text, line) => match feed.next() {
+            Next::Piece(second, second_line) => {
+                let first = [(text, line), (second, second_line)];
+                match check_pieces(first, &mut feed, &layout, &report, checker) {
+                    Some(after) => after,
+                    None => return,
                 }
+            }
+            after => {
+                check_plain(&text, line, &layout, checker);
+                if checker.stopped {
+                    return;
+                }
+                after
+            }
+        },
+        after => after,
+    };
+    match after {
+        Next::Piece(..) | Next::End => {}
+        Next::Failed(e) => checker.io_failure(&e),
+        Next::Tangled => {
+            // Quotes or bare carriage returns: the rest goes through the CSV parser.
+            let text = std::io::Cursor::new(std::mem::take(&mut feed.carry));
+            let mut tail = Records::starting_at(
+                text.chain(feed.src),
+                checker.options.limits.max_record_bytes,
+                feed.line,
+            );
+            let mut scratch = Scratch::new(&report);
+            loop {
+                match tail.advance() {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let line = tail.pending_line();
+                        return read_error(checker, e, line);
+                    }
+                }
+                let (raw, line) = tail.raw();
+                check_row(&tail.row(), &layout, line, raw, &mut scratch, checker);
             }
         }
     }
 }
 
-/// Pieces of text with their first line, and what checking each on its own found (empty
-/// when they were not checked on their own).
-type Batch = (Vec<(Vec<u8>, u64)>, Vec<(Piece, PieceRecords)>);
+/// A piece checked on its own: its text and first line, what checking it found, and its
+/// good records.
+type Checked = (Vec<u8>, u64, Piece, PieceRecords);
 
-/// Joins a batch of pieces to the checker in order: a piece that found something, or that
-/// meets the rows before it in a way the file rules would report, is checked again here for
-/// exact findings. `false` when checking stopped. The texts of joined pieces go to `spare`,
-/// for the next pieces to be read into.
-fn join_pieces(
-    batch: Option<Batch>,
+/// Checks the pieces of a large input on the pool while this thread reads the next ones and
+/// joins those checked, in order (see [`join_piece`]). A piece goes to the pool as soon as
+/// it is read, and is joined as soon as it and those before it are checked: no core waits
+/// for a whole batch, and the pool always has the next piece at hand while this thread
+/// reads. What ended the input, or `None` when checking stopped.
+fn check_pieces<R: Read>(
+    first: [(Vec<u8>, u64); 2],
+    feed: &mut Feed<'_, R>,
+    layout: &Layout<'_>,
+    report: &std::sync::Arc<Report>,
+    checker: &mut Checker<'_>,
+) -> Option<Next> {
+    let (registry, options, file_name) = (checker.registry, checker.options, checker.file_name);
+    // Pieces read and not joined yet, at most: three per thread keep every core busy; the
+    // cap bounds memory on large machines (24 pieces of 512 KiB, and as many spare).
+    let most = (3 * rayon::current_num_threads()).clamp(2, 3 * MAX_BATCH);
+    rayon::in_place_scope(|scope| {
+        let (done, results) = std::sync::mpsc::channel::<(usize, std::thread::Result<Checked>)>();
+        // The pieces read and not joined yet, oldest first, with what checking found once
+        // it did; `joined` pieces came before the first.
+        let mut waiting: std::collections::VecDeque<Option<Checked>> = Default::default();
+        let (mut read, mut joined) = (0usize, 0usize);
+        let mut first = first.into_iter();
+        let mut after = None;
+        loop {
+            while after.is_none() && waiting.len() < most {
+                let (text, line) = match first.next() {
+                    Some(piece) => piece,
+                    None => match feed.next() {
+                        Next::Piece(text, line) => (text, line),
+                        other => {
+                            after = Some(other);
+                            break;
+                        }
+                    },
+                };
+                let mut records = checker.piece_records();
+                let done = done.clone();
+                let index = read;
+                scope.spawn(move |_| {
+                    // A panic is sent on rather than lost, so this thread never waits for a
+                    // piece that will not come; it is raised again there.
+                    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let mut piece =
+                            Checker::piece(registry, options, file_name, report, records.sink());
+                        check_plain(&text, line, layout, &mut piece);
+                        piece.into_piece()
+                    }));
+                    let _ = done.send((index, checked.map(|piece| (text, line, piece, records))));
+                });
+                read += 1;
+                waiting.push_back(None);
+                // Join what is checked already before reading on.
+                for (index, checked) in results.try_iter() {
+                    waiting[index - joined] =
+                        Some(checked.unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                }
+                if !join_ready(&mut waiting, &mut joined, layout, checker, &mut feed.spare) {
+                    return None;
+                }
+            }
+            if waiting.is_empty() {
+                return after;
+            }
+            // Nothing more to read for now: wait for the oldest piece.
+            while waiting.front().is_some_and(Option::is_none) {
+                let Ok((index, checked)) = results.recv() else {
+                    unreachable!("this thread holds a sender");
+                };
+                waiting[index - joined] =
+                    Some(checked.unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            if !join_ready(&mut waiting, &mut joined, layout, checker, &mut feed.spare) {
+                return None;
+            }
+        }
+    })
+}
+
+/// Joins the checked pieces at the front of `waiting`, in order, up to the first not
+/// checked yet (see [`join_piece`]). `false` when checking stopped.
+fn join_ready(
+    waiting: &mut std::collections::VecDeque<Option<Checked>>,
+    joined: &mut usize,
     layout: &Layout<'_>,
     checker: &mut Checker<'_>,
     spare: &mut Vec<Vec<u8>>,
 ) -> bool {
-    let Some((pieces, mut checked)) = batch else {
-        return true;
-    };
-    for (i, (mut text, line)) in pieces.into_iter().enumerate() {
-        let absorbed = checked
-            .get_mut(i)
-            .is_some_and(|(piece, records)| checker.absorb(piece, records));
-        if !absorbed {
-            check_plain(&text, line, layout, checker);
-        }
-        if checker.stopped {
+    while let Some(Some(_)) = waiting.front() {
+        let Some(Some(checked)) = waiting.pop_front() else {
+            break;
+        };
+        *joined += 1;
+        if !join_piece(checked, layout, checker, spare) {
             return false;
         }
-        if spare.len() < 3 * MAX_BATCH {
-            text.clear();
-            spare.push(text);
-        }
+    }
+    true
+}
+
+/// Joins a piece checked on its own to the checker: a piece that found something, or that
+/// meets the rows before it in a way the file rules would report, is checked again here for
+/// exact findings. `false` when checking stopped. The text goes to `spare`, for a next piece
+/// to be read into.
+fn join_piece(
+    (mut text, line, piece, mut records): Checked,
+    layout: &Layout<'_>,
+    checker: &mut Checker<'_>,
+    spare: &mut Vec<Vec<u8>>,
+) -> bool {
+    if !checker.absorb(&piece, &mut records) {
+        check_plain(&text, line, layout, checker);
+    }
+    if checker.stopped {
+        return false;
+    }
+    if spare.len() < 3 * MAX_BATCH {
+        text.clear();
+        spare.push(text);
     }
     true
 }
@@ -216,18 +272,6 @@ struct Feed<'r, R> {
 }
 
 impl<R: Read> Feed<'_, R> {
-    /// Up to `size` pieces, and what ended the batch if not its size.
-    fn batch(&mut self, size: usize) -> (Vec<(Vec<u8>, u64)>, Option<Next>) {
-        let mut pieces = Vec::with_capacity(size);
-        while pieces.len() < size {
-            match self.next() {
-                Next::Piece(text, line) => pieces.push((text, line)),
-                other => return (pieces, Some(other)),
-            }
-        }
-        (pieces, None)
-    }
-
     fn next(&mut self) -> Next {
         let mut more = self.carry.len() < self.piece;
         loop {
