@@ -315,13 +315,31 @@ impl Checker<'_> {
     }
 
     /// How many rows of a steady run (see `read::steady`) [`Checker::steady_rows`] would take
-    /// whole, at most `most`: none when the sink wants each record, else as many as there
-    /// are days not seen yet right before the last row's.
+    /// whole, at most `most`: as many as there are days not seen yet right before the last
+    /// row's.
     pub(crate) fn steady_room(&self, most: u64) -> u64 {
-        if self.records {
-            return 0;
-        }
         self.rules.steady_room(most)
+    }
+
+    /// Whether the sink wants each good record (see [`RecordSink::wants_records`]).
+    pub(crate) fn wants_records(&self) -> bool {
+        self.records
+    }
+
+    /// Hands a row of a steady run to the sink, before [`Checker::steady_rows`] takes the
+    /// run in: the row passed every rule, so it goes where [`Checker::good_row`] would send it.
+    pub(crate) fn steady_record(&mut self, line: u64, cells: &[Cell]) {
+        if self.header_errors || !self.records {
+            return;
+        }
+        if let Some(report) = self.report.report.take() {
+            self.sink.record(&Record {
+                report: &report,
+                line,
+                cells,
+            });
+            self.report.report = Some(report);
+        }
     }
 
     /// Takes in up to `rows` rows of a steady run (see `read::steady`) that follow the last

@@ -391,7 +391,15 @@ fn check_plain(text: &[u8], line: u64, layout: &Layout<'_>, checker: &mut Checke
                 }
                 previous.clear();
                 previous.extend(short.slots.iter().map(|slot| slot.previous));
-                let taken = steady_run(steady, text, pos, &previous, layout, &scratch, checker);
+                let taken = steady_run(
+                    steady,
+                    text,
+                    (pos, line),
+                    &previous,
+                    layout,
+                    &mut scratch,
+                    checker,
+                );
                 if taken.rows == 0 {
                     wait = STEADY_WAIT;
                     continue;
@@ -427,10 +435,10 @@ const STEADY_MOST: u64 = 4096;
 fn steady_run(
     steady: &Steady,
     text: &[u8],
-    pos: usize,
+    (pos, line): (usize, u64),
     previous: &[&[u8]],
     layout: &Layout<'_>,
-    scratch: &Scratch,
+    scratch: &mut Scratch,
     checker: &mut Checker<'_>,
 ) -> Run {
     let none = Run { rows: 0, end: pos };
@@ -449,16 +457,30 @@ fn steady_run(
     // At most as many rows as the checker can take whole, so no row is read twice: a run
     // stops before a day seen before, which the usual path reports.
     let room = checker.steady_room(STEADY_MOST);
+    let (Some(mut day), Some(day_column)) = (day, report.report_date()) else {
+        return none;
+    };
     if room == 0 {
         return none;
     }
-    let run = steady.run(
-        text,
-        pos,
-        previous,
-        room,
-        checker.options.limits.max_record_bytes,
-    );
+    let limit = checker.options.limits.max_record_bytes;
+    let run = if checker.wants_records() {
+        // Each row's record: the previous row's cells with the run's counts and date.
+        let mut line = line;
+        steady.run(text, pos, previous, room, limit, |counts| {
+            day = day.pred_opt().unwrap_or(day);
+            for (&count, &column) in counts.iter().zip(layout.map) {
+                if let (Some(count), Some(column)) = (count, column) {
+                    scratch.cells[column] = count.map_or(Cell::Null, Cell::Int);
+                }
+            }
+            scratch.cells[day_column] = Cell::Date(day);
+            checker.steady_record(line, &scratch.cells);
+            line += 1;
+        })
+    } else {
+        steady.run(text, pos, previous, room, limit, |_| {})
+    };
     let taken = checker.steady_rows(run.rows);
     debug_assert_eq!(taken, run.rows, "a run within the room is taken whole");
     run
@@ -1218,9 +1240,12 @@ mod tests {
                 text.push_str(&cells.join(","));
                 text.push_str(if *shape < 30 { "\r\n" } else { "\n" });
             }
-            let steady = outcome_with(text.as_bytes(), false, false, piece_bytes);
-            let long = outcome_with(text.as_bytes(), true, false, usize::MAX);
-            proptest::prop_assert_eq!(&steady.0, &long.0, "{}", text);
+            for records in [false, true] {
+                let steady = outcome_with(text.as_bytes(), false, records, piece_bytes);
+                let long = outcome_with(text.as_bytes(), true, records, usize::MAX);
+                proptest::prop_assert_eq!(&steady.0, &long.0, "{}", text);
+                proptest::prop_assert!(steady.1 == long.1, "records differ\n{}", text);
+            }
         }
     }
 

@@ -91,6 +91,9 @@ impl Steady {
     /// a repeated text is compared in place, a count read up to the first byte that is not
     /// a digit, which must then be the separator. No separator search is needed, and a
     /// cell that is anything else fails where it starts to differ.
+    ///
+    /// `each` gets every steady row's counts, in order, once the row passed: per header cell,
+    /// `Some` count (`None` for an empty cell) in count columns, `None` elsewhere.
     pub(super) fn run(
         &self,
         text: &[u8],
@@ -98,6 +101,7 @@ impl Steady {
         previous: &[&[u8]],
         most: u64,
         limit: usize,
+        mut each: impl FnMut(&[Option<Option<i64>>]),
     ) -> Run {
         let mut rows = 0;
         let Some(before) = previous.get(self.day).and_then(|t| parse_iso_date(t)) else {
@@ -108,6 +112,8 @@ impl Steady {
         let mut month = word(previous[self.day]);
         let mut day_of_month = before.day();
         let last = self.checks.len() - 1;
+        // Each row's counts, for `each`: a value or null per count cell, `None` elsewhere.
+        let mut counts = vec![None; self.checks.len()];
         'rows: while rows < most {
             let mut at = pos;
             let (mut num, mut den) = (None, None);
@@ -128,6 +134,7 @@ impl Steady {
                             _ => break 'rows,
                         };
                         at += digits;
+                        counts[i] = Some(value);
                         match self.ratio {
                             Some((n, _)) if n == i => num = value,
                             Some((_, d)) if d == i => den = value,
@@ -176,6 +183,7 @@ impl Steady {
                     break;
                 }
             }
+            each(&counts);
             rows += 1;
             pos = at;
         }
@@ -233,7 +241,7 @@ mod tests {
             .split(',')
             .map(str::as_bytes)
             .collect();
-        let run = steady.run(rest.as_bytes(), 0, &previous, u64::MAX, limit);
+        let run = steady.run(rest.as_bytes(), 0, &previous, u64::MAX, limit, |_| {});
         assert_eq!(
             run.end,
             rest.split_inclusive('\n')
