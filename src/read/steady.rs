@@ -114,6 +114,8 @@ impl Steady {
         let last = self.checks.len() - 1;
         // Each row's counts, for `each`: a value or null per count cell, `None` elsewhere.
         let mut counts = vec![None; self.checks.len()];
+        // Each repeated text as a masked 16-byte word, compared at once where it fits.
+        let words: Vec<Option<(u128, u128)>> = previous.iter().map(|t| masked(t)).collect();
         'rows: while rows < most {
             let mut at = pos;
             let (mut num, mut den) = (None, None);
@@ -121,10 +123,20 @@ impl Steady {
                 match *check {
                     Check::Same => {
                         let same = previous[i];
-                        match text.get(at..at + same.len()) {
-                            Some(cell) if super::csv::same_bytes(same, cell) => at += same.len(),
-                            _ => break 'rows,
+                        let equal = match (words[i], text.get(at..at + 16)) {
+                            (Some((word, mask)), Some(bytes)) => {
+                                let bytes =
+                                    u128::from_le_bytes(bytes.try_into().unwrap_or_default());
+                                (bytes ^ word) & mask == 0
+                            }
+                            _ => text
+                                .get(at..at + same.len())
+                                .is_some_and(|cell| super::csv::same_bytes(same, cell)),
+                        };
+                        if !equal {
+                            break 'rows;
                         }
+                        at += same.len();
                     }
                     Check::Count { min, max, nullable } => {
                         let (value, digits) = read_count(text, at);
@@ -229,6 +241,16 @@ fn read_count(text: &[u8], at: usize) -> (i64, usize) {
         digits += 1;
     }
     (value, digits)
+}
+
+/// `text` (at most 16 bytes) as the low bytes of a word, and the mask of those bytes.
+fn masked(text: &[u8]) -> Option<(u128, u128)> {
+    let mut bytes = [0; 16];
+    bytes.get_mut(..text.len())?.copy_from_slice(text);
+    let mask = u128::MAX
+        .checked_shr(8 * (16 - text.len() as u32))
+        .unwrap_or(0);
+    Some((u128::from_le_bytes(bytes), mask))
 }
 
 /// The first 8 bytes of a date, `YYYY-MM-`, as a word.
