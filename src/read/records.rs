@@ -502,6 +502,72 @@ pub(crate) type Line<'r, 'a> = (Row<'r>, &'a [u8], u64);
 /// large file into pieces does this for all of it while the others check.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) fn plain_lines(text: &[u8]) -> Option<u64> {
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        return unsafe { plain_lines_avx2(text) };
+    }
+    plain_lines_sse2(text)
+}
+
+/// [`plain_lines`] 32 bytes at a time, on processors with AVX2 (most x86-64 since 2013):
+/// half the instructions of the SSE2 pass, on the thread that cuts a large file into pieces
+/// while the others check them.
+///
+/// # Safety
+/// The processor must support AVX2.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "avx2")]
+unsafe fn plain_lines_avx2(text: &[u8]) -> Option<u64> {
+    use std::arch::x86_64::{
+        __m256i, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_extract_epi64, _mm256_loadu_si256,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_sad_epu8, _mm256_set1_epi8,
+        _mm256_setzero_si256, _mm256_sub_epi8,
+    };
+    // As in the SSE2 pass: blocks of 32 bytes, each with the byte after it at hand; the
+    // bytes after the last whole block are looked at one by one.
+    let blocks = text.len().saturating_sub(1) / 32;
+    let (mut lines, mut bad) = (0u64, false);
+    // SAFETY: AVX2 is available (this function's contract); every load reads 32 bytes of
+    // `text` (block `i` and the 32 bytes one further, which end at most at its last byte),
+    // and may read them unaligned.
+    unsafe {
+        let (quote, cr, lf) = (
+            _mm256_set1_epi8(b'"' as i8),
+            _mm256_set1_epi8(b'\r' as i8),
+            _mm256_set1_epi8(b'\n' as i8),
+        );
+        let mut refused = _mm256_setzero_si256();
+        for group in (0..blocks).step_by(255) {
+            let mut counts = _mm256_setzero_si256();
+            for i in group..blocks.min(group + 255) {
+                let at = text.as_ptr().add(32 * i);
+                let here = _mm256_loadu_si256(at.cast::<__m256i>());
+                let next = _mm256_loadu_si256(at.add(1).cast::<__m256i>());
+                let crs = _mm256_cmpeq_epi8(here, cr);
+                refused = _mm256_or_si256(refused, _mm256_cmpeq_epi8(here, quote));
+                refused = _mm256_or_si256(
+                    refused,
+                    _mm256_andnot_si256(_mm256_cmpeq_epi8(next, lf), crs),
+                );
+                counts = _mm256_sub_epi8(counts, _mm256_cmpeq_epi8(here, lf));
+            }
+            let sums = _mm256_sad_epu8(counts, _mm256_setzero_si256());
+            lines += (_mm256_extract_epi64::<0>(sums)
+                + _mm256_extract_epi64::<1>(sums)
+                + _mm256_extract_epi64::<2>(sums)
+                + _mm256_extract_epi64::<3>(sums)) as u64;
+        }
+        bad |= _mm256_movemask_epi8(refused) != 0;
+    }
+    let tail = &text[32 * blocks..];
+    bad |= !is_plain(tail);
+    lines += tail.iter().filter(|&&b| b == b'\n').count() as u64;
+    (!bad).then_some(lines)
+}
+
+/// [`plain_lines`] on any x86-64 processor (SSE2 is part of the baseline).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn plain_lines_sse2(text: &[u8]) -> Option<u64> {
     use std::arch::x86_64::{
         __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
         _mm_or_si128, _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128, _mm_storeu_si128,
@@ -593,12 +659,14 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn plain_lines_is_is_plain_and_a_count(
-            text in proptest::collection::vec(proptest::sample::select(b"ab,\r\n\"\x80".to_vec()), 0..80),
+            text in proptest::collection::vec(proptest::sample::select(b"ab,\r\n\"\x80".to_vec()), 0..300),
             skip in 0usize..17,
         ) {
             let text = &text[skip.min(text.len())..];
             let want = is_plain(text).then(|| text.iter().filter(|&&b| b == b'\n').count() as u64);
             proptest::prop_assert_eq!(plain_lines(text), want);
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            proptest::prop_assert_eq!(plain_lines_sse2(text), want);
         }
     }
 
@@ -607,6 +675,8 @@ mod tests {
         // Lane counters are summed every 255 blocks: a text of more lines than that per lane.
         let text = "2026-11-27,1,1,2026-11-26,7\r\n".repeat(700);
         assert_eq!(plain_lines(text.as_bytes()), Some(700));
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        assert_eq!(plain_lines_sse2(text.as_bytes()), Some(700));
         let mut bad = text.clone().into_bytes();
         bad[19_000] = b'\r';
         assert_eq!(plain_lines(&bad), None);

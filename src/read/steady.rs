@@ -20,8 +20,14 @@ enum Check {
     /// The cell repeats the previous row's text: the refresh date, the period and any column
     /// that is neither a count nor the report date. A changed text ends the run.
     Same,
-    /// A count: digits within the column's bounds, or empty where the column allows it.
-    Count { min: i64, max: i64, nullable: bool },
+    /// A count: digits within the column's bounds, or empty where the column allows it;
+    /// `ratio`: the ratio's numerator (`Some(true)`) or denominator (`Some(false)`).
+    Count {
+        min: i64,
+        max: i64,
+        nullable: bool,
+        ratio: Option<bool>,
+    },
     /// The report date: the day before the previous row's, as `YYYY-MM-DD`.
     Day,
 }
@@ -33,8 +39,6 @@ pub(super) struct Steady {
     checks: Vec<Check>,
     /// The header cell of the report date.
     day: usize,
-    /// The header cells of the ratio's numerator and denominator (active <= total).
-    ratio: Option<(usize, usize)>,
 }
 
 /// The rows a run checked.
@@ -56,26 +60,30 @@ impl Steady {
             return None;
         }
         let day_column = report.report_date()?;
+        let role = |column| match report.ratio {
+            Some(r) if r.numerator == column => Some(true),
+            Some(r) if r.denominator == column => Some(false),
+            _ => None,
+        };
         let checks = map
             .iter()
             .map(|column| {
                 let column = (*column)?;
                 Some(match report.columns[column].kind {
                     _ if column == day_column => Check::Day,
-                    Kind::Integer { min, max, nullable } => Check::Count { min, max, nullable },
+                    Kind::Integer { min, max, nullable } => Check::Count {
+                        min,
+                        max,
+                        nullable,
+                        ratio: role(column),
+                    },
                     _ => Check::Same,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
-        let cell = |column| map.iter().position(|&m| m == Some(column));
-        let ratio = match report.ratio {
-            Some(r) => Some((cell(r.numerator)?, cell(r.denominator)?)),
-            None => None,
-        };
         Some(Steady {
             checks,
-            day: cell(day_column)?,
-            ratio,
+            day: map.iter().position(|&m| m == Some(day_column))?,
         })
     }
 
@@ -138,7 +146,12 @@ impl Steady {
                         }
                         at += same.len();
                     }
-                    Check::Count { min, max, nullable } => {
+                    Check::Count {
+                        min,
+                        max,
+                        nullable,
+                        ratio,
+                    } => {
                         let (value, digits) = read_count(text, at);
                         let value = match digits {
                             0 if nullable => None,
@@ -147,10 +160,10 @@ impl Steady {
                         };
                         at += digits;
                         counts[i] = Some(value);
-                        match self.ratio {
-                            Some((n, _)) if n == i => num = value,
-                            Some((_, d)) if d == i => den = value,
-                            _ => {}
+                        match ratio {
+                            Some(true) => num = value,
+                            Some(false) => den = value,
+                            None => {}
                         }
                     }
                     Check::Day => {
