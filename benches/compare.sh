@@ -29,7 +29,14 @@ echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/load
 [ $have_duck = 1 ] || echo "DuckDB: not installed (pip install duckdb), skipped"
 [ $have_mlr = 1 ] || echo "Miller: not installed (apt-get install -y miller), skipped"
 
-o=$dir/out; rm -rf "$o"; mkdir -p "$o"
+# The previous run's outputs are moved aside now and deleted when this run ends: ext4
+# without a journal skips inodes freed in the last minutes when it hands out new ones, so
+# deleting 100,000 outputs at the start made creating the corpus' 12,000 outputs minutes
+# later take seconds (BENCHMARKS.md); a rename costs nothing.
+o=$dir/out; old=""
+if [ -d "$o" ]; then old=$dir/out.old.$$; mv "$o" "$old"; fi
+trap '[ -z "$old" ] || rm -rf "$old"' EXIT
+mkdir -p "$o"
 # ONLY=REGEX runs only the work items matching it (results are appended); WARMUP=N warm-ups.
 # TOOLS=REGEX times only the tools matching it (e.g. the peers once, m365report on a quiet machine).
 results=$dir/results.tsv; [ -n "${ONLY:-}${TOOLS:-}" ] || : > "$results"
