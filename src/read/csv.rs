@@ -15,8 +15,10 @@ use crate::validate::{Checker, Location, Piece, PieceRecords};
 /// The UTF-8 byte-order mark as it reads after a Latin-1 round trip.
 const MOJIBAKE_BOM: &str = "\u{EF}\u{BB}\u{BF}";
 
-/// Pieces checked at once, at most.
-const MAX_BATCH: usize = 8;
+/// Pieces read and not joined yet, at most, whatever the number of threads (three a
+/// thread keep every core busy): bounds memory on large machines, and as many emptied
+/// pieces are kept to read into.
+const MAX_OUT: usize = 24;
 
 /// Reads a CSV input (BOM already skipped) and checks it.
 pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
@@ -120,9 +122,7 @@ fn check_pieces<R: Read>(
     checker: &mut Checker<'_>,
 ) -> Option<Next> {
     let (registry, options, file_name) = (checker.registry, checker.options, checker.file_name);
-    // Pieces read and not joined yet, at most: three per thread keep every core busy; the
-    // cap bounds memory on large machines (24 pieces of 512 KiB, and as many spare).
-    let most = (3 * rayon::current_num_threads()).clamp(2, 3 * MAX_BATCH);
+    let most = (3 * rayon::current_num_threads()).clamp(2, MAX_OUT);
     rayon::in_place_scope(|scope| {
         let (done, results) = std::sync::mpsc::channel::<(usize, std::thread::Result<Checked>)>();
         // The pieces read and not joined yet, oldest first, with what checking found once
@@ -223,7 +223,7 @@ fn join_piece(
     if checker.stopped {
         return false;
     }
-    if spare.len() < 3 * MAX_BATCH {
+    if spare.len() < MAX_OUT {
         text.clear();
         spare.push(text);
     }
@@ -1162,6 +1162,43 @@ mod tests {
         }
     }
 
+    /// A GroupCounts CSV of generated rows, `(picks, step, shape)` each: the cells are
+    /// [`cell`]s of `pick(pick)` on the day `step` after the row before's, a `shape` of 0
+    /// drops the last field and 1 adds one, `crlf(shape)` ends the row with CRLF; the
+    /// header ends with `header_end`, and `refresh` replaces every row's refresh date.
+    fn generated_csv(
+        rows: &[(Vec<u8>, i64, u8)],
+        header_end: &str,
+        pick: impl Fn(u8) -> u8,
+        refresh: Option<&str>,
+        crlf: impl Fn(u8) -> bool,
+    ) -> String {
+        let mut text =
+            format!("Report Refresh Date,Total,Active,Report Date,Report Period{header_end}");
+        let mut day = 0;
+        for (picks, step, shape) in rows {
+            day += step;
+            let mut cells: Vec<String> = picks
+                .iter()
+                .enumerate()
+                .map(|(k, &p)| cell(k as u8, pick(p), day))
+                .collect();
+            if let Some(refresh) = refresh {
+                cells[0] = refresh.into();
+            }
+            match shape {
+                0 => {
+                    cells.pop();
+                }
+                1 => cells.push("1".into()),
+                _ => {}
+            }
+            text.push_str(&cells.join(","));
+            text.push_str(if crlf(*shape) { "\r\n" } else { "\n" });
+        }
+        text
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
@@ -1175,23 +1212,7 @@ mod tests {
                 0..40,
             ),
         ) {
-            let mut text = String::from("Report Refresh Date,Total,Active,Report Date,Report Period\n");
-            let mut day = 0;
-            for (picks, step, shape) in &rows {
-                day += step;
-                let mut cells: Vec<String> = picks
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &p)| cell(k as u8, p, day))
-                    .collect();
-                match shape {
-                    0 => { cells.pop(); }
-                    1 => cells.push("1".into()),
-                    _ => {}
-                }
-                text.push_str(&cells.join(","));
-                text.push_str(if *shape == 2 { "\r\n" } else { "\n" });
-            }
+            let text = generated_csv(&rows, "\n", |p| p, None, |shape| shape == 2);
             let short = outcome(text.as_bytes(), false);
             let long = outcome(text.as_bytes(), true);
             proptest::prop_assert_eq!(&short.0, &long.0, "{}", text);
@@ -1219,27 +1240,10 @@ mod tests {
             early_refresh in proptest::bool::ANY,
             piece_bytes in proptest::prop_oneof![proptest::strategy::Just(usize::MAX), 1usize..400],
         ) {
-            let mut text = String::from("Report Refresh Date,Total,Active,Report Date,Report Period\r\n");
-            let mut day = 0;
-            for (picks, step, shape) in &rows {
-                day += step;
-                let mut cells: Vec<String> = picks
-                    .iter()
-                    .enumerate()
-                    // Mostly good cells: a steady run ends at the first odd one.
-                    .map(|(k, &p)| cell(k as u8, if p % 16 == 15 && p > 128 { 0 } else { p }, day))
-                    .collect();
-                if early_refresh {
-                    cells[0] = "2026-11-01".into();
-                }
-                match shape {
-                    0 => { cells.pop(); }
-                    1 => cells.push("1".into()),
-                    _ => {}
-                }
-                text.push_str(&cells.join(","));
-                text.push_str(if *shape < 30 { "\r\n" } else { "\n" });
-            }
+            // Mostly good cells: a steady run ends at the first odd one.
+            let pick = |p: u8| if p % 16 == 15 && p > 128 { 0 } else { p };
+            let refresh = early_refresh.then_some("2026-11-01");
+            let text = generated_csv(&rows, "\r\n", pick, refresh, |shape| shape < 30);
             for records in [false, true] {
                 let steady = outcome_with(text.as_bytes(), false, records, piece_bytes);
                 let long = outcome_with(text.as_bytes(), true, records, usize::MAX);
