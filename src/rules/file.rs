@@ -297,21 +297,17 @@ impl FileRules {
     /// those before the first day already seen, whose row must be observed on its own to
     /// report it; none if the last row observed had no report date.
     pub fn steady(&mut self, rows: u64) -> u64 {
-        let Some(previous) = self.previous else {
-            return 0;
-        };
-        let newest = self.previous_day - 1;
-        let oldest = newest - rows as i64 + 1;
-        let taken = match self.days.newest_in(oldest, newest) {
-            Some(seen) => (newest - seen) as u64,
-            None => rows,
-        };
-        let Some(last) = previous.checked_sub_days(chrono::Days::new(taken)) else {
+        let taken = self.steady_room(rows);
+        let Some(last) = self
+            .previous
+            .and_then(|p| p.checked_sub_days(chrono::Days::new(taken)))
+        else {
             return 0;
         };
         if taken == 0 {
             return 0;
         }
+        let newest = self.previous_day - 1;
         self.days.insert_fresh(newest - taken as i64 + 1, newest);
         self.rows += taken;
         self.distinct += taken;
