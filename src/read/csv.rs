@@ -446,20 +446,19 @@ fn steady_run(
     // unless that row's was, which the usual path reports row by row.
     let report = layout.report;
     let date = |column: Option<usize>| column.and_then(|c| scratch.cells[c].as_date());
-    let day = date(report.report_date());
-    if day.is_none()
-        || report
-            .refresh_date()
-            .is_some_and(|_| day > date(report.refresh_date()))
+    let (Some(day_column), Some(mut day)) = (report.report_date(), date(report.report_date()))
+    else {
+        return none;
+    };
+    if report
+        .refresh_date()
+        .is_some_and(|_| Some(day) > date(report.refresh_date()))
     {
         return none;
     }
     // At most as many rows as the checker can take whole, so no row is read twice: a run
     // stops before a day seen before, which the usual path reports.
     let room = checker.steady_room(STEADY_MOST);
-    let (Some(mut day), Some(day_column)) = (day, report.report_date()) else {
-        return none;
-    };
     if room == 0 {
         return none;
     }
