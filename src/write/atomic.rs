@@ -140,15 +140,25 @@ fn live() -> std::sync::MutexGuard<'static, BTreeMap<u64, PathBuf>> {
 struct Registration(u64);
 
 impl Registration {
-    fn new(path: &Path) -> Option<Registration> {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    /// Makes a temporary file with `create` and registers its path, both under the lock:
+    /// an interrupt arriving meanwhile waits for the registration and removes the file, or
+    /// came first and no file is made (`None`). Registering after the file was made left a
+    /// window where the handler ran between the two and the file stayed behind.
+    fn create<T>(
+        create: impl FnOnce() -> Result<T, WriteError>,
+        path: impl FnOnce(&T) -> &Path,
+    ) -> Option<Result<(T, Registration), WriteError>> {
         let mut live = live();
-        // Checked under the lock, so the handler either sees this path or we see CLOSING.
         if CLOSING.load(Ordering::SeqCst) {
             return None;
         }
-        live.insert(id, path.to_path_buf());
-        Some(Registration(id))
+        let made = match create() {
+            Ok(made) => made,
+            Err(e) => return Some(Err(e)),
+        };
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        live.insert(id, path(&made).to_path_buf());
+        Some(Ok((made, Registration(id))))
     }
 }
 
@@ -342,17 +352,23 @@ impl AtomicFile {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
-        let temp = builder
-            .tempfile_in(dir)
-            .map_err(|source| WriteError::Create {
-                path: target.to_path_buf(),
-                source,
-            })?;
-        let Some(live) = Registration::new(temp.path()) else {
+        let made = Registration::create(
+            || {
+                builder
+                    .tempfile_in(dir)
+                    .map_err(|source| WriteError::Create {
+                        path: target.to_path_buf(),
+                        source,
+                    })
+            },
+            |temp| temp.path(),
+        );
+        let Some(made) = made else {
             return Err(WriteError::Interrupted {
                 path: target.to_path_buf(),
             });
         };
+        let (temp, live) = made?;
         Ok(AtomicFile {
             temp,
             target: target.to_path_buf(),
