@@ -21,6 +21,6 @@ pub mod write;
 
 pub use diagnostic::{Code, Finding, Severity};
 pub use read::{InputFormat, Limits};
-pub use record::{Cell, Record, RecordSink};
+pub use record::{Cell, Record, RecordSink, TextRun};
 pub use schema::{Registry, Report};
 pub use validate::{check_source, CheckOptions, FileReport};

@@ -4,12 +4,13 @@
 use std::io::Read;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::diagnostic::{Code, Finding, Severity, Snippet};
 use crate::discover::{io_message, Input, Source};
 use crate::read::{self, InputFormat, Limits, Sniffed};
-use crate::record::{Cell, Fork, Record, RecordBuffer, RecordSink};
+use crate::record::{Cell, Fork, Record, RecordBuffer, RecordSink, TextRun};
 use crate::rules::file::{FileProblem, FileRules};
 use crate::rules::record::{check_record, RecordProblem};
 use crate::schema::{DetectionSource, Registry, Report};
@@ -340,6 +341,40 @@ impl Checker<'_> {
             });
             self.report.report = Some(report);
         }
+    }
+
+    /// Offers the sink the rows of a steady run to come as text (see [`TextRun`]): `base`
+    /// holds the cells of the row before, on line `line`, `varying` the columns whose texts each row gives,
+    /// `first_day` the first row's report date. Whether the sink took the offer; if it did,
+    /// each row goes through [`Checker::run_record`], else through
+    /// [`Checker::steady_record`].
+    pub(crate) fn text_run(
+        &mut self,
+        (base, line): (&[Cell], u64),
+        varying: &[usize],
+        first_day: NaiveDate,
+    ) -> bool {
+        if self.header_errors || !self.records {
+            return false;
+        }
+        let Some(report) = self.report.report.as_deref() else {
+            return false;
+        };
+        self.sink.text_run(&TextRun {
+            base: Record {
+                report,
+                line,
+                cells: base,
+            },
+            varying,
+            first_day,
+        })
+    }
+
+    /// Hands a row of the steady run the sink took as text ([`Checker::text_run`]) to it:
+    /// the texts of the run's varying columns.
+    pub(crate) fn run_record(&mut self, texts: &[&[u8]]) {
+        self.sink.run_record(texts);
     }
 
     /// Takes in up to `rows` rows of a steady run (see `read::steady`) that follow the last

@@ -21,15 +21,18 @@ enum Check {
     /// that is neither a count nor the report date. A changed text ends the run.
     Same,
     /// A count: digits within the column's bounds, or empty where the column allows it;
-    /// `ratio`: the ratio's numerator (`Some(true)`) or denominator (`Some(false)`).
+    /// `ratio`: the ratio's numerator (`Some(true)`) or denominator (`Some(false)`);
+    /// `slot`: where its text goes among the varying texts ([`Steady::varying`]).
     Count {
         min: i64,
         max: i64,
         nullable: bool,
         ratio: Option<bool>,
+        slot: usize,
     },
-    /// The report date: the day before the previous row's, as `YYYY-MM-DD`.
-    Day,
+    /// The report date: the day before the previous row's, as `YYYY-MM-DD`; `slot` as for
+    /// a count.
+    Day { slot: usize },
 }
 
 /// The checks of a steady run for one file's layout.
@@ -39,6 +42,9 @@ pub(super) struct Steady {
     checks: Vec<Check>,
     /// The header cell of the report date.
     day: usize,
+    /// The schema columns whose text changes from row to row (counts and the report date),
+    /// in schema order: a writer's [`crate::TextRun::varying`].
+    varying: Vec<usize>,
 }
 
 /// The rows a run checked.
@@ -65,17 +71,23 @@ impl Steady {
             Some(r) if r.denominator == column => Some(false),
             _ => None,
         };
+        let varies = |column: usize| {
+            column == day_column || matches!(report.columns[column].kind, Kind::Integer { .. })
+        };
+        let varying: Vec<usize> = (0..report.columns.len()).filter(|&c| varies(c)).collect();
+        let slot = |column| varying.iter().position(|&c| c == column).unwrap_or(0);
         let checks = map
             .iter()
             .map(|column| {
                 let column = (*column)?;
                 Some(match report.columns[column].kind {
-                    _ if column == day_column => Check::Day,
+                    _ if column == day_column => Check::Day { slot: slot(column) },
                     Kind::Integer { min, max, nullable } => Check::Count {
                         min,
                         max,
                         nullable,
                         ratio: role(column),
+                        slot: slot(column),
                     },
                     _ => Check::Same,
                 })
@@ -84,7 +96,14 @@ impl Steady {
         Some(Steady {
             checks,
             day: map.iter().position(|&m| m == Some(day_column))?,
+            varying,
         })
+    }
+
+    /// The schema columns whose text changes from row to row in a run (counts and the report
+    /// date), in schema order: the order of the texts [`Steady::run`] hands on.
+    pub(super) fn varying(&self) -> &[usize] {
+        &self.varying
     }
 
     /// Checks at most `most` rows from `pos` on while they are steady. `previous` holds the
@@ -93,23 +112,26 @@ impl Steady {
     /// header cell, ends with a line feed (CRLF or LF), is at most `limit` bytes long, and
     /// every cell passes its [`Check`]; its count columns then pass their field rules and
     /// the ratio rule, and its report date, a day older than the one before, is not after
-    /// the refresh date if the previous row's was not.
+    /// the refresh date if the previous row's was not. A count written with a leading zero
+    /// (`007`) also ends a run, so that every text a run hands on is canonical (see
+    /// [`crate::TextRun`]): the usual path reads such rows.
     ///
     /// The row is read from left to right in one pass, each cell against what it must be:
     /// a repeated text is compared in place, a count read up to the first byte that is not
     /// a digit, which must then be the separator. No separator search is needed, and a
     /// cell that is anything else fails where it starts to differ.
     ///
-    /// `each` gets every steady row's counts, in order, once the row passed: per header cell,
-    /// `Some` count (`None` for an empty cell) in count columns, `None` elsewhere.
-    pub(super) fn run(
+    /// `each` gets every steady row's counts and texts, in order, once the row passed: per
+    /// header cell, `Some` count (`None` for an empty cell) in count columns, `None`
+    /// elsewhere; the texts of the [`Steady::varying`] columns, in that order.
+    pub(super) fn run<'t>(
         &self,
-        text: &[u8],
+        text: &'t [u8],
         mut pos: usize,
         previous: &[&[u8]],
         most: u64,
         limit: usize,
-        mut each: impl FnMut(&[Option<Option<i64>>]),
+        mut each: impl FnMut(&[Option<Option<i64>>], &[&'t [u8]]),
     ) -> Run {
         let mut rows = 0;
         let Some(before) = previous.get(self.day).and_then(|t| parse_iso_date(t)) else {
@@ -122,6 +144,7 @@ impl Steady {
         let last = self.checks.len() - 1;
         // Each row's counts, for `each`: a value or null per count cell, `None` elsewhere.
         let mut counts = vec![None; self.checks.len()];
+        let mut texts: Vec<&[u8]> = vec![&[]; self.varying.len()];
         // Each repeated text as a masked 16-byte word, compared at once where it fits.
         let words: Vec<Option<(u128, u128)>> = previous.iter().map(|t| masked(t)).collect();
         'rows: while rows < most {
@@ -151,13 +174,19 @@ impl Steady {
                         max,
                         nullable,
                         ratio,
+                        slot,
                     } => {
                         let (value, digits) = read_count(text, at);
                         let value = match digits {
                             0 if nullable => None,
-                            1..=18 if (min..=max).contains(&value) => Some(value),
+                            1 => Some(value),
+                            2..=18 if text[at] != b'0' => Some(value),
                             _ => break 'rows,
                         };
+                        if value.is_some_and(|v| !(min..=max).contains(&v)) {
+                            break 'rows;
+                        }
+                        texts[slot] = &text[at..at + digits];
                         at += digits;
                         counts[i] = Some(value);
                         match ratio {
@@ -166,7 +195,7 @@ impl Steady {
                             None => {}
                         }
                     }
-                    Check::Day => {
+                    Check::Day { slot } => {
                         let Some(cell) = text.get(at..at + 10) else {
                             break 'rows;
                         };
@@ -183,6 +212,7 @@ impl Steady {
                                 _ => break 'rows,
                             }
                         }
+                        texts[slot] = cell;
                         at += 10;
                     }
                 }
@@ -208,7 +238,7 @@ impl Steady {
                     break;
                 }
             }
-            each(&counts);
+            each(&counts, &texts);
             rows += 1;
             pos = at;
         }
@@ -309,7 +339,7 @@ mod tests {
             .split(',')
             .map(str::as_bytes)
             .collect();
-        let run = steady.run(rest.as_bytes(), 0, &previous, u64::MAX, limit, |_| {});
+        let run = steady.run(rest.as_bytes(), 0, &previous, u64::MAX, limit, |_, _| {});
         assert_eq!(
             run.end,
             rest.split_inclusive('\n')
@@ -364,6 +394,7 @@ mod tests {
             ("2025-01-03,9,1,2024-03-01,180", "another refresh date"),
             ("2025-01-02,9,x,2024-03-01,180", "a count that is not one"),
             ("2025-01-02,-9,1,2024-03-01,180", "a negative count"),
+            ("2025-01-02,09,1,2024-03-01,180", "a leading zero"),
             ("2025-01-02,9,1,2024-03-01", "a field short"),
             ("2025-01-02,9,1,2024-03-01,180,", "a field over"),
             ("2025-01-02,9,1,2024-3-01,180", "a short date"),
@@ -376,6 +407,8 @@ mod tests {
         }
         let good = format!("{base}2025-01-02,,1,2024-03-01,180\n");
         assert_eq!(steady_rows(&good, 100), 2, "an empty count is null");
+        let good = format!("{base}2025-01-02,0,0,2024-03-01,180\n");
+        assert_eq!(steady_rows(&good, 100), 2, "a zero is a count");
         assert_eq!(steady_rows(base, 28), 0, "a row over the limit");
         assert_eq!(steady_rows(base, 29), 1, "a row at the limit");
     }

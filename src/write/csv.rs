@@ -63,21 +63,26 @@ impl CsvRecord {
             if i > 0 {
                 out.push(b',');
             }
-            match cell {
-                // Digits, signs and dashes: never quoted.
-                Cell::Null => {}
-                Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-                Cell::Date(d) => out.extend_from_slice(DateText::new(*d).as_bytes()),
-                Cell::Text(t) => push_field(out, t.as_bytes()),
-                Cell::Enum(_) => {
-                    self.cell.clear();
-                    push_text(&mut self.cell, cell, &column.kind);
-                    push_field(out, &self.cell);
-                }
-            }
+            self.write_cell(cell, &column.kind, out);
         }
         end_line(out, start);
         Ok(())
+    }
+
+    /// Appends one cell's field (quoted where needed) to `out`.
+    pub(crate) fn write_cell(&mut self, cell: &Cell, kind: &Kind, out: &mut Vec<u8>) {
+        match cell {
+            // Digits, signs and dashes: never quoted.
+            Cell::Null => {}
+            Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+            Cell::Date(d) => out.extend_from_slice(DateText::new(*d).as_bytes()),
+            Cell::Text(t) => push_field(out, t.as_bytes()),
+            Cell::Enum(_) => {
+                self.cell.clear();
+                push_text(&mut self.cell, cell, kind);
+                push_field(out, &self.cell);
+            }
+        }
     }
 }
 

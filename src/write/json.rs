@@ -121,31 +121,47 @@ impl JsonRecord {
         out.push(b'{');
         for (i, cell) in cells.iter().enumerate().take(self.keys.len()) {
             out.extend_from_slice(&self.keys[i]);
-            match cell {
-                Cell::Null => out.extend_from_slice(b"null"),
-                Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-                Cell::Date(d) => {
-                    let (piece, day) = date_piece(&mut self.last_dates[i], *d);
-                    out.extend_from_slice(piece.as_bytes());
-                    if let Some(day) = day {
-                        let end = out.len() - 1;
-                        out[end - 2..end].copy_from_slice(&PAIRS[day]);
-                    }
-                }
-                Cell::Enum(v) => match self.enums[i].get(usize::from(*v)) {
-                    Some(s) => out.extend_from_slice(s),
-                    // An index outside the list cannot come from the reader; write what
-                    // `Cell::to_json` writes rather than invent a value.
-                    None => {
-                        let mut s = String::new();
-                        cell.write_text(&report.columns[i].kind, &mut s);
-                        push_json_string(out, &s);
-                    }
-                },
-                Cell::Text(t) => push_json_string(out, t),
-            }
+            self.write_value(report, i, cell, out);
         }
         out.push(b'}');
+    }
+
+    /// `"property":` of column `i`, with a leading `,` from the second column on.
+    pub(crate) fn key(&self, i: usize) -> &[u8] {
+        &self.keys[i]
+    }
+
+    /// Appends the JSON value of `cell`, in column `i`, to `out`.
+    pub(crate) fn write_value(
+        &mut self,
+        report: &Report,
+        i: usize,
+        cell: &Cell,
+        out: &mut Vec<u8>,
+    ) {
+        match cell {
+            Cell::Null => out.extend_from_slice(b"null"),
+            Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+            Cell::Date(d) => {
+                let (piece, day) = date_piece(&mut self.last_dates[i], *d);
+                out.extend_from_slice(piece.as_bytes());
+                if let Some(day) = day {
+                    let end = out.len() - 1;
+                    out[end - 2..end].copy_from_slice(&PAIRS[day]);
+                }
+            }
+            Cell::Enum(v) => match self.enums[i].get(usize::from(*v)) {
+                Some(s) => out.extend_from_slice(s),
+                // An index outside the list cannot come from the reader; write what
+                // `Cell::to_json` writes rather than invent a value.
+                None => {
+                    let mut s = String::new();
+                    cell.write_text(&report.columns[i].kind, &mut s);
+                    push_json_string(out, &s);
+                }
+            },
+            Cell::Text(t) => push_json_string(out, t),
+        }
     }
 
     /// The same bytes as [`JsonRecord::write`], assembled from whole pieces in a buffer of

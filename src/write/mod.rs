@@ -38,6 +38,7 @@ mod atomic;
 mod csv;
 mod json;
 mod paths;
+mod template;
 
 pub(crate) use atomic::file_id;
 pub use atomic::{
@@ -53,11 +54,12 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use tempfile::{SpooledData, SpooledTempFile};
 
-use crate::record::{Cell, Fork, Record, RecordSink};
+use crate::record::{Cell, Fork, Record, RecordSink, TextRun};
 use crate::schema::{Kind, Report};
 
 use self::csv::CsvRecord;
 use self::json::{push_json_string, JsonRecord};
+use self::template::{Slot, Template};
 
 /// How much of one standard-output result is kept in memory before it spills to an unnamed
 /// temporary file (removed by the OS even after a crash).
@@ -272,6 +274,8 @@ struct Open {
     written: u64,
     /// Sort key of the last record written; records stream while keys do not increase.
     last_key: i32,
+    /// Sort key of the next record of the text run taken last.
+    run_key: i32,
     render: Render,
     /// Records rendered but not yet handed to `out`: written in batches of [`BATCH`]
     /// bytes, larger than `out`'s buffer, so they go to the spool without a second copy.
@@ -378,11 +382,13 @@ impl RecordWriter {
             body_start: 0,
             written: 0,
             last_key: i32::MAX,
+            run_key: i32::MAX,
             render: Render {
                 format: self.options.format,
                 report: report.clone(),
                 json: JsonRecord::new(report),
                 csv: (self.options.format == Format::Csv).then(CsvRecord::new),
+                template: None,
             },
             line: Vec::with_capacity(4096),
             spare: Vec::new(),
@@ -435,9 +441,97 @@ struct Render {
     report: Arc<Report>,
     json: JsonRecord,
     csv: Option<CsvRecord>,
+    /// The template of the text run taken last.
+    template: Option<Template>,
 }
 
 impl Render {
+    /// Readies the template for the records of `run`: whether it can write them (only
+    /// counts and dates vary, the base has every column).
+    fn template_for(&mut self, run: &TextRun<'_>) -> bool {
+        if self.template.as_ref().is_some_and(|t| t.is_for(run)) {
+            return true;
+        }
+        self.template = self.make_template(run);
+        self.template.is_some()
+    }
+
+    fn make_template(&mut self, run: &TextRun<'_>) -> Option<Template> {
+        let report = self.report.clone();
+        let columns = &report.columns;
+        let cells = run.base.cells;
+        if cells.len() < columns.len() || run.varying.iter().any(|&i| i >= columns.len()) {
+            return None;
+        }
+        let mut template = Template::builder();
+        let mut value = Vec::new();
+        match self.format {
+            Format::Json | Format::Ndjson => {
+                if self.format == Format::Json {
+                    template.text(b",\n    ");
+                }
+                template.text(b"{");
+                for (i, column) in columns.iter().enumerate() {
+                    template.text(self.json.key(i));
+                    if run.varying.contains(&i) {
+                        template.slot(match column.kind {
+                            Kind::Date => Slot::Quoted,
+                            Kind::Integer { .. } => Slot::Bare { null: b"null" },
+                            _ => return None,
+                        });
+                    } else {
+                        value.clear();
+                        self.json.write_value(&report, i, &cells[i], &mut value);
+                        template.text(&value);
+                    }
+                }
+                template.text(if self.format == Format::Json {
+                    b"}"
+                } else {
+                    b"}\n"
+                });
+            }
+            Format::Csv => {
+                let csv = self.csv.as_mut()?;
+                // A line of one empty field is written `""` (see `csv::end_line`).
+                if columns.len() < 2 {
+                    return None;
+                }
+                for (i, column) in columns.iter().enumerate() {
+                    if i > 0 {
+                        template.text(b",");
+                    }
+                    if run.varying.contains(&i) {
+                        if !matches!(column.kind, Kind::Date | Kind::Integer { .. }) {
+                            return None;
+                        }
+                        template.slot(Slot::Bare { null: b"" });
+                    } else {
+                        value.clear();
+                        csv.write_cell(&cells[i], &column.kind, &mut value);
+                        template.text(&value);
+                    }
+                }
+                template.text(b"\n");
+            }
+        }
+        Some(template.finish(run))
+    }
+
+    /// Appends the record of the current text run whose varying texts are `texts`, the
+    /// `first` of the output or not (see [`Render::put`]).
+    fn put_texts(&mut self, first: bool, texts: &[&[u8]], out: &mut Vec<u8>) {
+        let Some(template) = self.template.as_mut() else {
+            return;
+        };
+        let start = out.len();
+        template.put(texts, out);
+        if first && self.format == Format::Json {
+            // The template's records follow another: the first of the output has no comma.
+            out.remove(start);
+        }
+    }
+
     /// Appends `cells` to `out` with the separator the format needs before a record, the
     /// `first` of the output or not.
     fn put(&mut self, first: bool, cells: &[Cell], out: &mut Vec<u8>) -> io::Result<()> {
@@ -470,6 +564,8 @@ struct Rendered {
     /// Sort keys of the first and the last record rendered.
     first_key: Option<i32>,
     last_key: i32,
+    /// Sort key of the next record of the text run taken last.
+    run_key: i32,
     /// A record came out of streaming order, or could not be rendered: the writer cannot
     /// take the piece as it is, and rendering stopped.
     spoilt: bool,
@@ -495,6 +591,24 @@ impl RecordSink for Rendered {
         self.last_key = key;
         self.records += 1;
     }
+
+    fn text_run(&mut self, run: &TextRun<'_>) -> bool {
+        let key = run.first_day.num_days_from_ce();
+        // Out of order: the record path spoils the piece.
+        if self.spoilt || key > self.last_key || !self.render.template_for(run) {
+            return false;
+        }
+        self.run_key = key;
+        true
+    }
+
+    fn run_record(&mut self, texts: &[&[u8]]) {
+        self.render.put_texts(false, texts, &mut self.bytes);
+        self.first_key.get_or_insert(self.run_key);
+        self.last_key = self.run_key;
+        self.run_key = self.run_key.saturating_sub(1);
+        self.records += 1;
+    }
 }
 
 impl Fork for Rendered {
@@ -508,6 +622,30 @@ impl Open {
     /// `written`, handing `line` to `out` once it holds [`BATCH`] bytes.
     fn put(&mut self, cells: &[Cell]) -> io::Result<()> {
         self.render.put(self.written == 0, cells, &mut self.line)?;
+        self.written += 1;
+        if self.line.len() >= BATCH {
+            self.write_line()?;
+        }
+        Ok(())
+    }
+
+    /// Takes the records of `run` as text if they stream (see [`RecordSink::text_run`]).
+    fn text_run(&mut self, run: &TextRun<'_>) -> bool {
+        let key = run.first_day.num_days_from_ce();
+        // Out of order: the record path starts sorting.
+        if self.sorting.is_some() || key > self.last_key || !self.render.template_for(run) {
+            return false;
+        }
+        self.run_key = key;
+        true
+    }
+
+    /// Renders the next record of the text run taken last, as [`Open::put`] does.
+    fn run_record(&mut self, texts: &[&[u8]]) -> io::Result<()> {
+        self.render
+            .put_texts(self.written == 0, texts, &mut self.line);
+        self.last_key = self.run_key;
+        self.run_key = self.run_key.saturating_sub(1);
         self.written += 1;
         if self.line.len() >= BATCH {
             self.write_line()?;
@@ -634,6 +772,23 @@ impl RecordSink for RecordWriter {
         }
     }
 
+    fn text_run(&mut self, run: &TextRun<'_>) -> bool {
+        match &mut self.state {
+            State::Open(open) => open.text_run(run),
+            _ => false,
+        }
+    }
+
+    fn run_record(&mut self, texts: &[&[u8]]) {
+        let State::Open(open) = &mut self.state else {
+            return;
+        };
+        if let Err(e) = open.run_record(texts) {
+            let path = self.path();
+            self.fail(WriteError::write(&path, e));
+        }
+    }
+
     fn fork(&mut self) -> Option<Box<dyn Fork>> {
         match &mut self.state {
             State::Open(open) if open.sorting.is_none() => Some(Box::new(Rendered {
@@ -642,6 +797,7 @@ impl RecordSink for RecordWriter {
                 records: 0,
                 first_key: None,
                 last_key: i32::MAX,
+                run_key: i32::MAX,
                 spoilt: false,
             })),
             _ => None,
