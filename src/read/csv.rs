@@ -1110,13 +1110,14 @@ mod tests {
         outcome_with(text, long, true, usize::MAX)
     }
 
-    /// [`outcome`], with or without records, cut into pieces of `piece_bytes`.
-    fn outcome_with(
+    /// Checks `text` as a GroupCounts CSV into `sink`, cut into pieces of `piece_bytes`,
+    /// with the short path (and steady runs) or without (`long`).
+    fn check_group_counts(
         text: &[u8],
         long: bool,
-        records: bool,
         piece_bytes: usize,
-    ) -> (String, Vec<(u64, Vec<crate::Cell>)>) {
+        sink: &mut dyn RecordSink,
+    ) -> crate::FileReport {
         let registry = Registry::builtin().unwrap();
         let options = CheckOptions {
             report: registry.find("GroupCounts").cloned(),
@@ -1130,10 +1131,21 @@ mod tests {
             group: ".".into(),
             relative: "t.csv".into(),
         };
-        let mut kept = Kept(Vec::new(), records);
         LONG_PATH_ONLY.with(|c| c.set(long));
-        let report = check_reader(text, &source, &registry, &options, &mut kept);
+        let report = check_reader(text, &source, &registry, &options, sink);
         LONG_PATH_ONLY.with(|c| c.set(false));
+        report
+    }
+
+    /// [`outcome`], with or without records, cut into pieces of `piece_bytes`.
+    fn outcome_with(
+        text: &[u8],
+        long: bool,
+        records: bool,
+        piece_bytes: usize,
+    ) -> (String, Vec<(u64, Vec<crate::Cell>)>) {
+        let mut kept = Kept(Vec::new(), records);
+        let report = check_group_counts(text, long, piece_bytes, &mut kept);
         let summary = format!(
             "{:?} rows {} errors {} warnings {} omitted {}",
             report.findings, report.rows, report.errors, report.warnings, report.omitted
@@ -1269,19 +1281,6 @@ mod tests {
         piece_bytes: usize,
     ) -> Option<Vec<u8>> {
         use std::io::{Read, Seek};
-        let registry = Registry::builtin().unwrap();
-        let options = CheckOptions {
-            report: registry.find("GroupCounts").cloned(),
-            piece_bytes,
-            ..CheckOptions::default()
-        };
-        let source = Source {
-            input: Input::Stdin,
-            name: "t.csv".into(),
-            index: 0,
-            group: ".".into(),
-            relative: "t.csv".into(),
-        };
         let mut writer = crate::write::RecordWriter::new(
             crate::write::WriteOptions {
                 format,
@@ -1290,9 +1289,7 @@ mod tests {
             },
             crate::write::Destination::Stdout,
         );
-        LONG_PATH_ONLY.with(|c| c.set(long));
-        let report = check_reader(text, &source, &registry, &options, &mut writer);
-        LONG_PATH_ONLY.with(|c| c.set(false));
+        let report = check_group_counts(text, long, piece_bytes, &mut writer);
         let output = writer.take_output(report.report.as_ref()).unwrap();
         let crate::write::Output::Stdout(mut spool) = output? else {
             panic!("a file output for standard output");
