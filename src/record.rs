@@ -249,7 +249,8 @@ pub trait RecordSink {
     /// changed nothing, and they come through [`RecordSink::record`] as cells.
     ///
     /// For a writer, whose output of such a record is a few constant texts around the
-    /// varying ones: copying those costs a tenth of building and rendering cells.
+    /// varying ones: copying those costs about a third of building the record's cells and
+    /// rendering them.
     fn text_run(&mut self, _run: &TextRun<'_>) -> bool {
         false
     }

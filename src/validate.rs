@@ -344,9 +344,9 @@ impl Checker<'_> {
     }
 
     /// Offers the sink the rows of a steady run to come as text (see [`TextRun`]): `base`
-    /// holds the cells of the row before, on line `line`, `varying` the columns whose texts each row gives,
-    /// `first_day` the first row's report date. Whether the sink took the offer; if it did,
-    /// each row goes through [`Checker::run_record`], else through
+    /// holds the cells of the row before, on line `line`; `varying` the columns whose texts
+    /// each row gives; `first_day` the first row's report date. Whether the sink took the
+    /// offer: if it did, each row goes through [`Checker::run_record`], else through
     /// [`Checker::steady_record`].
     pub(crate) fn text_run(
         &mut self,

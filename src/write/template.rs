@@ -2,9 +2,10 @@
 //! records differ only in the texts of a few columns (counts and the report date), so
 //! their output is the same constant texts around those, rendered once per run.
 //!
-//! Why: rendering a record's cells costs about 450 instructions (one cell at a time, a
-//! number formatted, a date looked up); copying a record's constant texts and its canonical
-//! texts in place costs about 60. Converting a large download is mostly this.
+//! Why: handing a row over as cells and rendering them cost about 650 instructions (the
+//! cells built, a record and a sort key per row, each number formatted, each date looked
+//! up); copying the constant texts and the row's own in place costs about 230
+//! (BENCHMARKS.md, session 7). Converting a large download is mostly this.
 
 use std::mem::MaybeUninit;
 
@@ -26,8 +27,8 @@ pub(super) enum Slot {
 /// copying a short slice of any length is a call to `memcpy` or a loop.
 const PART: usize = 64;
 
-/// A varying text of at most this many bytes is copied into the record buffer in place:
-/// counts have at most 19 digits and dates 10 characters.
+/// A varying text of at most this many bytes is copied in place, as at most two word
+/// copies: counts have at most 18 digits in a run and dates 10 characters.
 const TEXT: usize = 32;
 
 /// Up to [`PART`] bytes of constant text (padded), then maybe a varying text's place.
