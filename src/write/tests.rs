@@ -289,3 +289,102 @@ fn valid_input_without_records_or_begin_gets_an_empty_output() {
         "Report Refresh Date,Total,Active,Report Date,Report Period\n"
     );
 }
+
+/// Standard output's bytes after `feed` fed a writer of `format` (valid).
+fn written_by(format: Format, feed: impl FnOnce(&mut RecordWriter, &Arc<Report>)) -> Vec<u8> {
+    let report = group_counts();
+    let mut writer = RecordWriter::new(
+        WriteOptions {
+            format,
+            bom: false,
+            durability: Durability::Unsynced,
+        },
+        Destination::Stdout,
+    );
+    writer.begin(&report);
+    feed(&mut writer, &report);
+    writer.finish(true);
+    let Some(Output::Stdout(mut spool)) = writer.take_output(None).unwrap() else {
+        panic!("no standard output");
+    };
+    let mut bytes = Vec::new();
+    spool.seek(SeekFrom::Start(0)).unwrap();
+    spool.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn a_text_run_writes_what_its_records_write() {
+    // Two runs given as text, the first as the output's first records (no comma before
+    // it in JSON), the second after a record; then a run older than what was written
+    // (taken), and one newer (refused: the writer sorts, from cells).
+    let varying = [1, 2, 3];
+    let base = row(0, Some(10));
+    let texts: [[&[u8]; 3]; 2] = [
+        [b"5", b"", b"2026-11-24"],
+        [b"12345678", b"0", b"2026-11-23"],
+    ];
+    for format in [Format::Json, Format::Ndjson, Format::Csv] {
+        let by_text = written_by(format, |writer, report| {
+            let run = |first: i32| TextRun {
+                base: Record {
+                    report,
+                    line: 1,
+                    cells: &base,
+                },
+                varying: &varying,
+                first_day: day(first),
+            };
+            assert!(writer.text_run(&run(1)));
+            for t in &texts {
+                writer.run_record(t);
+            }
+            writer.record(&Record {
+                report,
+                line: 5,
+                cells: &row(3, Some(1)),
+            });
+            assert!(writer.text_run(&run(4)));
+            writer.run_record(&[b"5", b"", b"2026-11-21"]);
+            assert!(!writer.text_run(&run(0)), "newer than the last: refused");
+        });
+        let by_cells = written_by(format, |writer, report| {
+            let cells = [
+                vec![
+                    Cell::Date(day(0)),
+                    Cell::Int(5),
+                    Cell::Null,
+                    Cell::Date(day(1)),
+                    Cell::Enum(0),
+                ],
+                vec![
+                    Cell::Date(day(0)),
+                    Cell::Int(12345678),
+                    Cell::Int(0),
+                    Cell::Date(day(2)),
+                    Cell::Enum(0),
+                ],
+                row(3, Some(1)),
+                vec![
+                    Cell::Date(day(0)),
+                    Cell::Int(5),
+                    Cell::Null,
+                    Cell::Date(day(4)),
+                    Cell::Enum(0),
+                ],
+            ];
+            for cells in &cells {
+                writer.record(&Record {
+                    report,
+                    line: 2,
+                    cells,
+                });
+            }
+        });
+        assert_eq!(
+            String::from_utf8(by_text).unwrap(),
+            String::from_utf8(by_cells).unwrap(),
+            "{format:?}"
+        );
+    }
+}
