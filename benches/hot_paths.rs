@@ -1,5 +1,5 @@
-//! The per-cell parsers, whole-file validation and the record writers, on in-memory inputs
-//! (no disk, no threads).
+//! The per-cell parsers, whole-file validation and conversion, the record writers, the merge
+//! of overlapping downloads and the trend's rolling mean, on in-memory inputs (no disk).
 //!
 //! `cargo bench --bench hot_paths`; whole-file groups print MB/s and rows/s. The files are
 //! shaped like Graph's GroupCounts downloads (`benches/gen_corpus.py stress` writes the same
@@ -10,13 +10,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Datelike;
 use chrono::{Days, NaiveDate};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 use m365report::discover::{Input, Source};
+use m365report::merge::Merge;
 use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::rules::field::{check_text_cell, parse_count, parse_iso_date};
 use m365report::schema::Role;
+use m365report::trend::{Trend, TrendOptions};
 use m365report::validate::check_reader;
 use m365report::write::{Destination, Durability, Format, RecordWriter, WriteOptions};
 use m365report::{CheckOptions, InputFormat, Registry, Report};
@@ -289,5 +292,97 @@ fn writers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fields, files, writers);
+/// Record `(refresh, date)` of a tenant's download: GroupCounts cells as the checker hands
+/// them over, counts derived from the date so that overlapping downloads agree.
+fn download_row(report: &Report, refresh: NaiveDate, date: NaiveDate) -> Vec<Cell> {
+    let ratio = report.ratio.expect("GroupCounts has an active ratio");
+    let day = i64::from(date.num_days_from_ce());
+    let mut cells: Vec<Cell> = report
+        .columns
+        .iter()
+        .map(|column| match column.role {
+            Role::RefreshDate => Cell::Date(refresh),
+            Role::ReportDate => Cell::Date(date),
+            Role::Period => Cell::Enum(3),
+            Role::Value => Cell::Null,
+        })
+        .collect();
+    let total = 5000 + (day * 7919) % 50_000;
+    cells[ratio.denominator] = Cell::Int(total);
+    cells[ratio.numerator] = Cell::Int(total * (20 + day % 50) / 100);
+    cells
+}
+
+/// The merge of overlapping downloads (a tenant's daily D180 files: each report date in up
+/// to 180 of them, the newest refresh winning) and the trend's ratio and rolling mean over
+/// the merged days.
+fn trend(c: &mut Criterion) {
+    let registry = Registry::builtin().expect("built-in schemas compile");
+    let report = group_counts(&registry);
+    let mut g = c.benchmark_group("trend");
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+
+    // 60 daily downloads of 180 rows each: 10,800 records, 239 distinct days.
+    const FILES: u64 = 60;
+    const ROWS: u64 = 180;
+    let first = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a real date");
+    let downloads: Vec<Vec<Vec<Cell>>> = (0..FILES)
+        .map(|k| {
+            let refresh = first + Days::new(k);
+            (1..=ROWS)
+                .map(|back| download_row(&report, refresh, refresh - Days::new(back)))
+                .collect()
+        })
+        .collect();
+    let merge = |downloads: &[Vec<Vec<Cell>>]| {
+        let mut all = Merge::new();
+        for (k, rows) in downloads.iter().enumerate() {
+            let mut file = Merge::for_file("tenant", k, "download.csv");
+            file.begin(&report);
+            for cells in rows {
+                file.record(&Record {
+                    report: &report,
+                    line: 2,
+                    cells,
+                });
+            }
+            file.finish(true);
+            all.absorb(file);
+        }
+        all.into_merged()
+    };
+    g.throughput(Throughput::Elements(FILES * ROWS));
+    g.bench_function("merge_60_downloads_x_180_rows", |b| {
+        b.iter(|| {
+            let merged = merge(&downloads);
+            assert_eq!(merged.series[0].records.len(), (FILES + ROWS - 1) as usize);
+            merged
+        })
+    });
+
+    // One series of 100,000 days: the ratio, the 7-day rolling mean and the summary.
+    const DAYS: u64 = 100_000;
+    let refresh = first + Days::new(DAYS);
+    let long = vec![(1..=DAYS)
+        .map(|back| download_row(&report, refresh, refresh - Days::new(back)))
+        .collect::<Vec<_>>()];
+    let merged = merge(&long);
+    g.throughput(Throughput::Elements(DAYS));
+    g.bench_function("rolling_mean_100k_days", |b| {
+        b.iter_batched(
+            || merged.clone(),
+            |merged| {
+                let trend = Trend::compute(merged, TrendOptions::default());
+                assert_eq!(trend.series[0].points.len(), DAYS as usize);
+                trend
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, fields, files, writers, trend);
 criterion_main!(benches);
