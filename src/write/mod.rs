@@ -29,10 +29,10 @@
 //! writes them. Graph's files already are in that order, so the writer streams: memory stays
 //! flat however long the file. The first record out of order switches the writer to sorting:
 //! the records written so far are read back from the temporary file, and from then on every
-//! record is kept in a compact binary form (a tag byte and the raw value per cell, about 31
-//! bytes for a GroupCounts row) plus a 16-byte sort key, then stable-sorted and written at
-//! the end. The bound for such a file is about 47 bytes per row: 2 million rows take under
-//! 100 MB; Graph's own files have at most 180.
+//! record is kept in a compact binary form (a tag byte and a variable-length number per
+//! cell, 18 bytes for a GroupCounts row) plus 8 bytes of sort key and offset, then
+//! stable-sorted and written at the end. The bound for such a file is about 26 bytes per
+//! row: 2 million rows take about 52 MB; Graph's own files have at most 180.
 
 mod atomic;
 mod csv;
@@ -261,8 +261,54 @@ impl Seek for Spool {
 struct SortBuffer {
     /// Compact records one after another (see [`encode`]).
     arena: Vec<u8>,
-    /// (sort key, offset in `arena`) per record, in input order until sorted.
-    index: Vec<(i32, u64)>,
+    /// (sort key, offset in `arena`) per record, in input order until sorted: offsets of 4
+    /// bytes while the arena is under 4 GiB (every file a machine sorts in memory), so a
+    /// record costs 8 bytes here, not 16.
+    index: Vec<(i32, u32)>,
+    /// The same beyond 4 GiB, once the arena grew that far.
+    wide: Vec<(i32, u64)>,
+}
+
+impl SortBuffer {
+    /// Keeps `cells`, whose sort key is `key`.
+    fn push(&mut self, key: i32, cells: &[Cell]) {
+        let offset = self.arena.len();
+        match u32::try_from(offset) {
+            Ok(narrow) if self.wide.is_empty() => self.index.push((key, narrow)),
+            _ => {
+                if self.wide.is_empty() {
+                    self.wide = self
+                        .index
+                        .drain(..)
+                        .map(|(key, at)| (key, u64::from(at)))
+                        .collect();
+                    self.index = Vec::new();
+                }
+                self.wide.push((key, offset as u64));
+            }
+        }
+        encode(cells, &mut self.arena);
+    }
+
+    /// Hands `each` the arena and where each record starts in it, newest key first, ties
+    /// in input order; stops at the first error.
+    fn sorted(mut self, mut each: impl FnMut(&[u8], usize) -> io::Result<()>) -> io::Result<()> {
+        let arena = &self.arena;
+        let at = |offset: u64| usize::try_from(offset).unwrap_or(usize::MAX);
+        // Stable sorts: equal dates keep input order.
+        if self.wide.is_empty() {
+            self.index.sort_by_key(|&(key, _)| std::cmp::Reverse(key));
+            for &(_, offset) in &self.index {
+                each(arena, at(u64::from(offset)))?;
+            }
+        } else {
+            self.wide.sort_by_key(|&(key, _)| std::cmp::Reverse(key));
+            for &(_, offset) in &self.wide {
+                each(arena, at(offset))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A file's output while records arrive.
@@ -673,13 +719,7 @@ impl Open {
         spool.seek(SeekFrom::Start(self.body_start))?;
         let mut buffer = SortBuffer::default();
         let mut cells = Vec::with_capacity(self.render.report.columns.len());
-        let mut keep = |cells: &[Cell]| {
-            buffer.index.push((
-                sort_key(&self.render.report, cells),
-                buffer.arena.len() as u64,
-            ));
-            encode(cells, &mut buffer.arena);
-        };
+        let mut keep = |cells: &[Cell]| buffer.push(sort_key(&self.render.report, cells), cells);
         match format {
             Format::Json | Format::Ndjson => {
                 for line in body.split(|&b| b == b'\n') {
@@ -710,15 +750,13 @@ impl Open {
 
     /// Writes the sorted records (if sorting) and the format's ending.
     fn complete(&mut self, format: Format) -> io::Result<()> {
-        if let Some(mut buffer) = self.sorting.take() {
-            // Stable: equal dates keep input order.
-            buffer.index.sort_by_key(|&(key, _)| std::cmp::Reverse(key));
-            let mut cells = Vec::with_capacity(self.render.report.columns.len());
-            for &(_, offset) in &buffer.index {
-                let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-                decode(&self.render.report, &buffer.arena, offset, &mut cells)?;
-                self.put(&cells)?;
-            }
+        if let Some(buffer) = self.sorting.take() {
+            let report = self.render.report.clone();
+            let mut cells = Vec::with_capacity(report.columns.len());
+            buffer.sorted(|arena, offset| {
+                decode(&report, arena, offset, &mut cells)?;
+                self.put(&cells)
+            })?;
         }
         self.write_line()?;
         if format == Format::Json {
@@ -756,8 +794,7 @@ impl RecordSink for RecordWriter {
             }
             match open.sorting.as_mut() {
                 Some(buffer) => {
-                    buffer.index.push((key, buffer.arena.len() as u64));
-                    encode(record.cells, &mut buffer.arena);
+                    buffer.push(key, record.cells);
                     Ok(())
                 }
                 None => {
@@ -885,30 +922,51 @@ impl RecordSink for RecordWriter {
     }
 }
 
-/// Appends the compact form of a record: per cell a tag and the raw value.
+/// Appends the compact form of a record: per cell a tag and its value as a variable-length
+/// number (LEB128; a count or date of a usage report takes 2-3 bytes, not 8 or 4), a text's
+/// length before its bytes. A GroupCounts row takes 18 bytes.
 fn encode(cells: &[Cell], out: &mut Vec<u8>) {
     for cell in cells {
         match cell {
             Cell::Null => out.push(0),
             Cell::Int(n) => {
                 out.push(1);
-                out.extend_from_slice(&n.to_le_bytes());
+                push_varint(out, zigzag(*n));
             }
             Cell::Date(d) => {
                 out.push(2);
-                out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+                push_varint(out, zigzag(i64::from(d.num_days_from_ce())));
             }
             Cell::Enum(v) => {
                 out.push(3);
-                out.extend_from_slice(&v.to_le_bytes());
+                push_varint(out, u64::from(*v));
             }
             Cell::Text(t) => {
                 out.push(4);
-                out.extend_from_slice(&(t.len() as u64).to_le_bytes());
+                push_varint(out, t.len() as u64);
                 out.extend_from_slice(t.as_bytes());
             }
         }
     }
+}
+
+/// A signed number as an unsigned one, small magnitudes small: 0, -1, 1, -2 -> 0, 1, 2, 3.
+fn zigzag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+/// The inverse of [`zigzag`].
+fn unzigzag(n: u64) -> i64 {
+    ((n >> 1) as i64) ^ -((n & 1) as i64)
+}
+
+/// Appends `n` seven bits a byte, lowest first, the high bit set on all but the last.
+fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
 }
 
 fn corrupt(what: &str) -> io::Error {
@@ -920,41 +978,39 @@ fn corrupt(what: &str) -> io::Error {
 
 /// Reads one record written by [`encode`] at `at` into `cells`.
 fn decode(report: &Report, arena: &[u8], mut at: usize, cells: &mut Vec<Cell>) -> io::Result<()> {
-    fn take<'a>(arena: &'a [u8], at: &mut usize, n: usize) -> io::Result<&'a [u8]> {
-        let bytes = arena
-            .get(*at..at.saturating_add(n))
-            .ok_or_else(|| corrupt("sort buffer"))?;
-        *at += n;
-        Ok(bytes)
-    }
+    let varint = |at: &mut usize| -> io::Result<u64> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *arena.get(*at).ok_or_else(|| corrupt("sort buffer"))?;
+            *at += 1;
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(n);
+            }
+        }
+        Err(corrupt("number"))
+    };
     cells.clear();
     for _ in &report.columns {
-        let tag = take(arena, &mut at, 1)?[0];
+        let tag = *arena.get(at).ok_or_else(|| corrupt("sort buffer"))?;
+        at += 1;
         let cell = match tag {
             0 => Cell::Null,
-            1 => {
-                let mut b = [0; 8];
-                b.copy_from_slice(take(arena, &mut at, 8)?);
-                Cell::Int(i64::from_le_bytes(b))
-            }
+            1 => Cell::Int(unzigzag(varint(&mut at)?)),
             2 => {
-                let mut b = [0; 4];
-                b.copy_from_slice(take(arena, &mut at, 4)?);
-                let days = i32::from_le_bytes(b);
+                let days =
+                    i32::try_from(unzigzag(varint(&mut at)?)).map_err(|_| corrupt("date"))?;
                 Cell::Date(
                     NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| corrupt("date"))?,
                 )
             }
-            3 => {
-                let mut b = [0; 2];
-                b.copy_from_slice(take(arena, &mut at, 2)?);
-                Cell::Enum(u16::from_le_bytes(b))
-            }
+            3 => Cell::Enum(u16::try_from(varint(&mut at)?).map_err(|_| corrupt("enum"))?),
             4 => {
-                let mut b = [0; 8];
-                b.copy_from_slice(take(arena, &mut at, 8)?);
-                let len = usize::try_from(u64::from_le_bytes(b)).unwrap_or(usize::MAX);
-                let text = take(arena, &mut at, len)?;
+                let len = usize::try_from(varint(&mut at)?).unwrap_or(usize::MAX);
+                let text = arena
+                    .get(at..at.saturating_add(len))
+                    .ok_or_else(|| corrupt("sort buffer"))?;
+                at += len;
                 Cell::Text(Box::new(
                     String::from_utf8(text.to_vec()).map_err(|_| corrupt("text"))?,
                 ))
