@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use m365report::discover::{discover, input_paths, Input, Source};
 use m365report::render::render_file;
+use m365report::validate::check_source;
 use m365report::write::{
     check_target, mirror, Destination, Format, Output, RecordWriter, WriteOptions,
 };
+use rayon::prelude::*;
 
 use super::validate::{check_all, report_discover_errors, InputArgs};
 use super::{clean_up_on_interrupt, durability, print_stderr, Context, Outcome};
@@ -325,17 +327,35 @@ fn run_merge(
         }
         (None, _) => Some(Destination::Stdout),
     };
-    // One series for everything: files merge by report kind alone.
-    let results = check_all(sources, ctx, options, |source| {
-        Merge::for_file("", source.index, &source.name)
-    });
+    // One series for everything: files merge by report kind alone. Each file's records
+    // are merged in as soon as it is checked (a file collector adds nothing unless its file
+    // proved valid), so memory follows the distinct dates, not every row of every file.
+    let (merge, reports) = sources
+        .par_iter()
+        .fold(
+            || (Merge::default(), Vec::new()),
+            |(mut merge, mut reports), source| {
+                let mut collector = Merge::for_file("", source.index, &source.name);
+                let report = check_source(source, &ctx.registry, options, &mut collector);
+                merge.absorb(collector);
+                reports.push(report);
+                (merge, reports)
+            },
+        )
+        .reduce(
+            || (Merge::default(), Vec::new()),
+            |(a, mut first), (b, second)| {
+                // Folds cover consecutive inputs and are reduced in order: input order.
+                first.extend(second);
+                (a.merge(b), first)
+            },
+        );
     let mut outcome = Outcome::Success;
     let mut invalid = Vec::new();
     let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
-    let mut merge = Merge::default();
-    for (report, collector) in results {
+    for report in &reports {
         if !report.is_valid() {
-            outcome = outcome.max(refuse(&report, ctx, &mut invalid));
+            outcome = outcome.max(refuse(report, ctx, &mut invalid));
             continue;
         }
         let kind = report
@@ -346,7 +366,6 @@ fn run_merge(
             Some((_, files)) => files.push(report.name.clone()),
             None => kinds.push((kind.to_string(), vec![report.name.clone()])),
         }
-        merge = merge.merge(collector);
     }
     if !invalid.is_empty() && !args.skip_invalid {
         print_stderr(&format!(
