@@ -465,18 +465,18 @@ fn steady_run(
     let limit = checker.options.limits.max_record_bytes;
     let first_day = day.pred_opt();
     let run = if !checker.wants_records() {
-        steady.run(text, pos, previous, room, limit, |_, _| {})
+        steady.run::<false>(text, pos, previous, room, limit, |_, _| {})
     } else if first_day
         .is_some_and(|first| checker.text_run((&scratch.cells, line - 1), steady.varying(), first))
     {
         // The sink takes each row as the texts of its counts and date.
-        steady.run(text, pos, previous, room, limit, |_, texts| {
+        steady.run::<true>(text, pos, previous, room, limit, |_, texts| {
             checker.run_record(texts);
         })
     } else {
         // Each row's record: the previous row's cells with the run's counts and date.
         let mut line = line;
-        steady.run(text, pos, previous, room, limit, |counts, _| {
+        steady.run::<false>(text, pos, previous, room, limit, |counts, _| {
             day = day.pred_opt().unwrap_or(day);
             for (&count, &column) in counts.iter().zip(layout.map) {
                 if let (Some(count), Some(column)) = (count, column) {

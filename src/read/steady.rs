@@ -112,9 +112,9 @@ impl Steady {
     /// header cell, ends with a line feed (CRLF or LF), is at most `limit` bytes long, and
     /// every cell passes its [`Check`]; its count columns then pass their field rules and
     /// the ratio rule, and its report date, a day older than the one before, is not after
-    /// the refresh date if the previous row's was not. A count written with a leading zero
-    /// (`007`) also ends a run, so that every text a run hands on is canonical (see
-    /// [`crate::TextRun`]): the usual path reads such rows.
+    /// the refresh date if the previous row's was not. With `TEXTS`, a count written with a
+    /// leading zero (`007`) also ends a run, so that every text a run hands on is canonical
+    /// (see [`crate::TextRun`]): the usual path reads such rows.
     ///
     /// The row is read from left to right in one pass, each cell against what it must be:
     /// a repeated text is compared in place, a count read up to the first byte that is not
@@ -123,8 +123,9 @@ impl Steady {
     ///
     /// `each` gets every steady row's counts and texts, in order, once the row passed: per
     /// header cell, `Some` count (`None` for an empty cell) in count columns, `None`
-    /// elsewhere; the texts of the [`Steady::varying`] columns, in that order.
-    pub(super) fn run<'t>(
+    /// elsewhere; with `TEXTS`, the texts of the [`Steady::varying`] columns, in that order
+    /// (empty without: a run that only checks, or hands on cells, does not pay for them).
+    pub(super) fn run<'t, const TEXTS: bool>(
         &self,
         text: &'t [u8],
         mut pos: usize,
@@ -144,7 +145,7 @@ impl Steady {
         let last = self.checks.len() - 1;
         // Each row's counts, for `each`: a value or null per count cell, `None` elsewhere.
         let mut counts = vec![None; self.checks.len()];
-        let mut texts: Vec<&[u8]> = vec![&[]; self.varying.len()];
+        let mut texts: Vec<&[u8]> = vec![&[]; if TEXTS { self.varying.len() } else { 0 }];
         // Each repeated text as a masked 16-byte word, compared at once where it fits.
         let words: Vec<Option<(u128, u128)>> = previous.iter().map(|t| masked(t)).collect();
         'rows: while rows < most {
@@ -179,14 +180,15 @@ impl Steady {
                         let (value, digits) = read_count(text, at);
                         let value = match digits {
                             0 if nullable => None,
-                            1 => Some(value),
-                            2..=18 if text[at] != b'0' => Some(value),
+                            1..=18 if (min..=max).contains(&value) => Some(value),
                             _ => break 'rows,
                         };
-                        if value.is_some_and(|v| !(min..=max).contains(&v)) {
-                            break 'rows;
+                        if TEXTS {
+                            if digits > 1 && text[at] == b'0' {
+                                break 'rows;
+                            }
+                            texts[slot] = &text[at..at + digits];
                         }
-                        texts[slot] = &text[at..at + digits];
                         at += digits;
                         counts[i] = Some(value);
                         match ratio {
@@ -212,7 +214,9 @@ impl Steady {
                                 _ => break 'rows,
                             }
                         }
-                        texts[slot] = cell;
+                        if TEXTS {
+                            texts[slot] = cell;
+                        }
                         at += 10;
                     }
                 }
@@ -339,7 +343,7 @@ mod tests {
             .split(',')
             .map(str::as_bytes)
             .collect();
-        let run = steady.run(rest.as_bytes(), 0, &previous, u64::MAX, limit, |_, _| {});
+        let run = steady.run::<true>(rest.as_bytes(), 0, &previous, u64::MAX, limit, |_, _| {});
         assert_eq!(
             run.end,
             rest.split_inclusive('\n')
