@@ -238,24 +238,10 @@ fn writers(c: &mut Criterion) {
     let report = group_counts(&registry);
     const RECORDS: usize = 20_000;
     let refresh = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a real date");
-    let ratio = report.ratio.expect("GroupCounts has an active ratio");
     let records: Vec<Vec<Cell>> = rows(RECORDS)
         .map(|(date, total, active)| {
             let date = NaiveDate::parse_from_str(&date, "%Y-%m-%d").expect("a real date");
-            let mut cells: Vec<Cell> = report
-                .columns
-                .iter()
-                .map(|column| match column.role {
-                    Role::RefreshDate => Cell::Date(refresh),
-                    Role::ReportDate => Cell::Date(date),
-                    // The last period value (180), as in the stress corpus.
-                    Role::Period => Cell::Enum(3),
-                    Role::Value => Cell::Null,
-                })
-                .collect();
-            cells[ratio.denominator] = Cell::Int(total as i64);
-            cells[ratio.numerator] = Cell::Int(active as i64);
-            cells
+            group_counts_cells(&report, (refresh, date), (total as i64, active as i64))
         })
         .collect();
     let mut g = c.benchmark_group("write");
@@ -292,11 +278,14 @@ fn writers(c: &mut Criterion) {
     g.finish();
 }
 
-/// Record `(refresh, date)` of a tenant's download: GroupCounts cells as the checker hands
-/// them over, counts derived from the date so that overlapping downloads agree.
-fn download_row(report: &Report, refresh: NaiveDate, date: NaiveDate) -> Vec<Cell> {
+/// A GroupCounts record as the checker hands it over: the refresh and report dates, the
+/// total and active counts, period 180 (the last value, as in the stress corpus).
+fn group_counts_cells(
+    report: &Report,
+    (refresh, date): (NaiveDate, NaiveDate),
+    (total, active): (i64, i64),
+) -> Vec<Cell> {
     let ratio = report.ratio.expect("GroupCounts has an active ratio");
-    let day = i64::from(date.num_days_from_ce());
     let mut cells: Vec<Cell> = report
         .columns
         .iter()
@@ -307,10 +296,21 @@ fn download_row(report: &Report, refresh: NaiveDate, date: NaiveDate) -> Vec<Cel
             Role::Value => Cell::Null,
         })
         .collect();
-    let total = 5000 + (day * 7919) % 50_000;
     cells[ratio.denominator] = Cell::Int(total);
-    cells[ratio.numerator] = Cell::Int(total * (20 + day % 50) / 100);
+    cells[ratio.numerator] = Cell::Int(active);
     cells
+}
+
+/// Record `(refresh, date)` of a tenant's download, counts derived from the date so that
+/// overlapping downloads agree.
+fn download_row(report: &Report, refresh: NaiveDate, date: NaiveDate) -> Vec<Cell> {
+    let day = i64::from(date.num_days_from_ce());
+    let total = 5000 + (day * 7919) % 50_000;
+    group_counts_cells(
+        report,
+        (refresh, date),
+        (total, total * (20 + day % 50) / 100),
+    )
 }
 
 /// The merge of overlapping downloads (a tenant's daily D180 files: each report date in up
