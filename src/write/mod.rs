@@ -262,7 +262,7 @@ struct SortBuffer {
     /// Compact records one after another (see [`encode`]).
     arena: Vec<u8>,
     /// (sort key, offset in `arena`) per record, in input order until sorted: offsets of 4
-    /// bytes while the arena is under 4 GiB (every file a machine sorts in memory), so a
+    /// bytes while the arena is under 4 GiB (about 200 million GroupCounts rows), so a
     /// record costs 8 bytes here, not 16.
     index: Vec<(i32, u32)>,
     /// The same beyond 4 GiB, once the arena grew that far.
