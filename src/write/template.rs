@@ -81,12 +81,11 @@ impl Builder {
                 });
             }
         }
-        let slots = self.segments.iter().filter(|(_, s)| s.is_some()).count();
+        let slots = parts.iter().filter(|p| p.slot.is_some()).count();
         // Every part copied whole, and per slot the widest text and its quotes.
         let longest = parts.len() * PART + slots * (TEXT + 2);
         let (varying, base) = made_for_key(made_for);
         Template {
-            segments: self.segments,
             parts,
             varying,
             base,
@@ -116,9 +115,7 @@ fn made_for_key(run: &TextRun<'_>) -> (Vec<usize>, Vec<Cell>) {
 /// The output of a text run's records: constant texts around the varying ones.
 #[derive(Debug, Clone)]
 pub(super) struct Template {
-    /// Each constant text and the slot after it (none after the last), as built.
-    segments: Vec<(Vec<u8>, Option<Slot>)>,
-    /// The same, in parts of at most [`PART`] bytes.
+    /// The constant texts in parts of at most [`PART`] bytes, each with the slot after it.
     parts: Vec<Part>,
     /// The run it was made for (see [`Template::is_for`]).
     varying: Vec<usize>,
@@ -157,9 +154,9 @@ impl Template {
             return;
         }
         let mut texts = texts.iter();
-        for (segment, slot) in &self.segments {
-            out.extend_from_slice(segment);
-            let Some(slot) = slot else { continue };
+        for part in &self.parts {
+            out.extend_from_slice(&part.bytes[..part.len]);
+            let Some(slot) = &part.slot else { continue };
             match (slot, texts.next().copied().unwrap_or_default()) {
                 (Slot::Bare { null }, []) => out.extend_from_slice(null),
                 (Slot::Quoted, []) => out.extend_from_slice(b"null"),
