@@ -7,6 +7,7 @@
 //! the records that passed.
 
 pub mod archive;
+pub mod check;
 pub mod diagnostic;
 pub mod discover;
 pub mod merge;

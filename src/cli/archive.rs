@@ -8,26 +8,25 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use m365report::archive::ingest::FileEntry;
 use m365report::archive::query::Selection;
-use m365report::archive::{archive_file_test, is_archive_file, sha256_file, Access, Archive};
+use m365report::archive::{archive_file_test, sha256_file, Access, Archive};
 use m365report::discover::{discover, io_message, Input, Source};
 use m365report::merge::Merge;
 use m365report::render::render_file;
 use m365report::trend::short_name;
 use m365report::validate::{check_source, CheckOptions, FileReport};
-use m365report::write::{check_target, Destination, Format, RecordWriter, WriteOptions};
+use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
 use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
-use super::trend::GroupBy;
 use super::validate::{report_discover_errors, InputArgs};
-use super::{clean_up_on_interrupt, durability, print_stderr, Context, Outcome, Progress};
+use super::{durability, prepare_output, print_stderr, Context, GroupBy, Outcome, Progress};
 
 /// The database used when neither `--db` nor `M365REPORT_DB` names one.
 const DEFAULT_DB: &str = "m365report.sqlite";
@@ -460,23 +459,6 @@ fn status(args: &StatusArgs) -> Outcome {
     };
     super::print_stdout(&text);
     Outcome::Success
-}
-
-/// Refuses, before any work, an output file that would write over the archive `db` (under
-/// any name, or SQLite's `-wal`/`-shm`/`-journal` beside it; `--force` or not) or, without
-/// `force`, an existing file, as `convert` refuses its outputs; then makes Ctrl-C remove an
-/// output left half-written. The rename checks for an existing file again when it is done.
-pub fn prepare_output(target: &Path, db: &Path, force: bool) -> Result<(), String> {
-    if is_archive_file(db, target) {
-        return Err(format!(
-            "{}: is the archive {} or a file SQLite keeps beside it; the archive is never written over",
-            target.display(),
-            db.display()
-        ));
-    }
-    check_target(target, &[], force).map_err(|e| e.to_string())?;
-    clean_up_on_interrupt();
-    Ok(())
 }
 
 fn export(args: &ExportArgs, ctx: &Context) -> Outcome {

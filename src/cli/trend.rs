@@ -21,7 +21,10 @@ use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
 use super::validate::{report_discover_errors, InputArgs};
-use super::{clean_up_on_interrupt, durability, print_stderr, Context, Outcome, Progress};
+use super::{
+    clean_up_on_interrupt, durability, prepare_output, print_stderr, Context, GroupBy, Outcome,
+    Progress,
+};
 
 /// Arguments of `trend`.
 #[derive(Debug, Args)]
@@ -69,15 +72,6 @@ pub struct TrendArgs {
     /// Stop before any output if any file is invalid.
     #[arg(long)]
     pub strict: bool,
-}
-
-/// `--group-by`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GroupBy {
-    /// One series per report kind.
-    None,
-    /// One series per folder (its path relative to the PATH given) and report kind.
-    Dir,
 }
 
 /// `--by`.
@@ -565,8 +559,7 @@ fn prepare_chart(args: &TrendArgs, inputs: &[PathBuf]) -> Result<(), String> {
         return Ok(());
     };
     if let Some(db) = &args.db {
-        return super::archive::prepare_output(chart, db, args.force)
-            .map_err(|e| format!("--chart {e}"));
+        return prepare_output(chart, db, args.force).map_err(|e| format!("--chart {e}"));
     }
     check_target(chart, inputs, args.force).map_err(|e| format!("--chart {e}"))?;
     clean_up_on_interrupt();
