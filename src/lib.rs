@@ -8,6 +8,7 @@
 
 pub mod archive;
 pub mod check;
+pub mod convert;
 pub mod diagnostic;
 pub mod discover;
 pub mod merge;

@@ -4,6 +4,8 @@
 
 use std::io::Read;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{Code, Finding};
 use crate::discover::{io_message, Input, Source};
 use crate::read::{self, InputFormat, Sniffed};
@@ -68,4 +70,22 @@ pub fn check_reader(
         }
     }
     checker.finish()
+}
+
+/// Checks `sources` in parallel, each with its own sink made by `sink`; the reports and
+/// sinks in input order.
+pub fn check_all<S: RecordSink + Send>(
+    sources: &[Source],
+    registry: &Registry,
+    options: &CheckOptions,
+    sink: impl Fn(&Source) -> S + Sync,
+) -> Vec<(FileReport, S)> {
+    sources
+        .par_iter()
+        .map(|source| {
+            let mut s = sink(source);
+            let report = check_source(source, registry, options, &mut s);
+            (report, s)
+        })
+        .collect()
 }

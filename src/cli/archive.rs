@@ -26,7 +26,7 @@ use m365report::{Code, Record, RecordSink, Report};
 use rayon::prelude::*;
 
 use super::validate::{report_discover_errors, InputArgs};
-use super::{durability, prepare_output, print_stderr, Context, GroupBy, Outcome, Progress};
+use super::{durability, fail, prepare_output, print_stderr, Context, GroupBy, Outcome, Progress};
 
 /// The database used when neither `--db` nor `M365REPORT_DB` names one.
 const DEFAULT_DB: &str = "m365report.sqlite";
@@ -153,11 +153,6 @@ pub fn run(args: &ArchiveArgs, ctx: &Context) -> Outcome {
         ArchiveCommand::Status(a) => status(a),
         ArchiveCommand::Export(a) => export(a, ctx),
     }
-}
-
-fn fail(message: impl std::fmt::Display) -> Outcome {
-    print_stderr(&format!("error: {message}\n"));
-    Outcome::Failure
 }
 
 /// The sink for one file: a per-file [`Merge`] like trend's, plus the newest refresh date.

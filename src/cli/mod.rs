@@ -200,6 +200,12 @@ pub fn prepare_output(target: &Path, db: &Path, force: bool) -> Result<(), Strin
     Ok(())
 }
 
+/// Prints `error: {message}` on standard error; the outcome of a usage or I/O error.
+pub fn fail(message: impl std::fmt::Display) -> Outcome {
+    print_stderr(&format!("error: {message}\n"));
+    Outcome::Failure
+}
+
 /// Writes to standard output; a closed pipe (`| head`) ends the process quietly with success,
 /// as it does for other Unix tools.
 pub fn print_stdout(text: &str) -> bool {
