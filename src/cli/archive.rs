@@ -3,27 +3,22 @@
 //!
 //! `add` hashes every input first (a file whose SHA-256 is already archived is skipped
 //! without being parsed, so re-adding a folder daily is cheap), checks the rest in parallel
-//! into one order-independent [`Merge`] as `trend` does, then writes from this thread in one
-//! transaction.
+//! into one order-independent merge as `trend` does ([`m365report::archive::add`]), then
+//! writes from this thread in one transaction.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use m365report::archive::ingest::FileEntry;
+use m365report::archive::add::{check_new, Checked};
 use m365report::archive::query::Selection;
-use m365report::archive::{archive_file_test, sha256_file, Access, Archive};
-use m365report::discover::{discover, io_message, Input, Source};
-use m365report::merge::Merge;
+use m365report::archive::{archive_file_test, Access, Archive};
+use m365report::discover::{discover, Input};
 use m365report::render::render_file;
 use m365report::trend::short_name;
-use m365report::validate::{check_source, CheckOptions, FileReport};
 use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
-use m365report::{Code, Record, RecordSink, Report};
-use rayon::prelude::*;
+use m365report::Code;
 
 use super::validate::{report_discover_errors, InputArgs};
 use super::{durability, fail, prepare_output, print_stderr, Context, GroupBy, Outcome, Progress};
@@ -155,117 +150,7 @@ pub fn run(args: &ArchiveArgs, ctx: &Context) -> Outcome {
     }
 }
 
-/// The sink for one file: a per-file [`Merge`] like trend's, plus the newest refresh date.
-struct FileSink<'a> {
-    source: &'a Source,
-    group_by: GroupBy,
-    merge: Option<Merge>,
-    series: String,
-    refresh: Option<NaiveDate>,
-}
-
-impl RecordSink for FileSink<'_> {
-    fn begin(&mut self, report: &Arc<Report>) {
-        self.series = match self.group_by {
-            GroupBy::Dir => self.source.group.clone(),
-            GroupBy::None => short_name(report).to_string(),
-        };
-        let mut merge = Merge::for_file(&self.series, self.source.index, &self.source.name);
-        merge.begin(report);
-        self.merge = Some(merge);
-    }
-
-    fn record(&mut self, record: &Record<'_>) {
-        self.refresh = self.refresh.max(record.refresh_date());
-        if let Some(merge) = &mut self.merge {
-            merge.record(record);
-        }
-    }
-
-    fn finish(&mut self, valid: bool) {
-        if let Some(merge) = &mut self.merge {
-            merge.finish(valid);
-        }
-    }
-}
-
-/// What the parallel pass of `add` gathers.
-#[derive(Default)]
-struct Pass {
-    merge: Merge,
-    files: Vec<FileEntry>,
-    invalid: Vec<FileReport>,
-    unreadable: Vec<(String, String)>,
-    skipped: usize,
-    checked: usize,
-}
-
-impl Pass {
-    fn join(mut self, other: Pass) -> Pass {
-        self.merge = self.merge.merge(other.merge);
-        self.files.extend(other.files);
-        self.invalid.extend(other.invalid);
-        self.unreadable.extend(other.unreadable);
-        self.skipped += other.skipped;
-        self.checked += other.checked;
-        self
-    }
-}
-
-/// Hashes one input and, unless the archive already holds it, checks it into `pass`.
-fn hash_and_check(
-    mut pass: Pass,
-    source: &Source,
-    known: &HashSet<String>,
-    args: &AddArgs,
-    ctx: &Context,
-    check: &CheckOptions,
-) -> Pass {
-    let Input::Path(path) = &source.input else {
-        pass.unreadable.push((
-            source.name.clone(),
-            "standard input cannot be archived (it has no file to name); save it first".into(),
-        ));
-        return pass;
-    };
-    let sha256 = match sha256_file(path) {
-        Ok(h) => h,
-        Err(e) => {
-            pass.unreadable.push((source.name.clone(), io_message(&e)));
-            return pass;
-        }
-    };
-    if known.contains(&sha256) {
-        pass.skipped += 1;
-        return pass;
-    }
-    let mut sink = FileSink {
-        source,
-        group_by: args.group_by,
-        merge: None,
-        series: String::new(),
-        refresh: None,
-    };
-    let report = check_source(source, &ctx.registry, check, &mut sink);
-    pass.checked += 1;
-    if let Some(merge) = sink.merge {
-        pass.merge.absorb(merge);
-    }
-    match (&report.report, report.is_valid()) {
-        (Some(kind), true) => pass.files.push(FileEntry {
-            index: source.index,
-            path: source.name.clone(),
-            sha256,
-            report: kind.name.clone(),
-            series: sink.series,
-            refresh: sink.refresh,
-            rows: report.rows,
-        }),
-        _ => pass.invalid.push(report),
-    }
-    pass
-}
-
+/// `archive add`: the inputs not yet archived checked, then stored in one transaction.
 fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     let check = match args.input.options(ctx) {
         Ok(o) => o,
@@ -295,23 +180,15 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
     }
     let progress = Progress::files(ctx, sources.len());
-    let pass = sources
-        .par_iter()
-        .fold(Pass::default, |pass, source| {
-            let pass = hash_and_check(pass, source, &known, args, ctx, &check);
-            progress.inc();
-            pass
-        })
-        .reduce(Pass::default, Pass::join);
+    let series_by = args.group_by.series_by();
+    let pass = check_new(&sources, &known, &ctx.registry, &check, series_by, &|| {
+        progress.inc()
+    });
     drop(progress);
 
-    let mut invalid = pass.invalid;
-    invalid.sort_by_key(|r| r.index);
-    let mut files = pass.files;
-    files.sort_by_key(|f| f.index);
     let mut text = String::new();
     if !ctx.quiet {
-        for r in &invalid {
+        for r in &pass.invalid {
             text.push_str(&render_file(r, ctx.color));
         }
     }
@@ -320,22 +197,42 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     }
     let io_error = !discover_errors.is_empty()
         || !pass.unreadable.is_empty()
-        || invalid.iter().any(|r| r.io_error);
+        || pass.invalid.iter().any(|r| r.io_error);
     let outcome = if io_error {
         Outcome::Failure
-    } else if !invalid.is_empty() {
+    } else if !pass.invalid.is_empty() {
         Outcome::Invalid
     } else {
         Outcome::Success
     };
+    store(
+        &mut archive,
+        pass,
+        sources.len(),
+        (&db, text, outcome),
+        args,
+        ctx,
+    )
+}
+
+/// Stores what `add` checked (nothing under `--strict` if an input was invalid) and prints
+/// the diagnostics gathered in `text`, the conflicts and the summary.
+fn store(
+    archive: &mut Archive,
+    pass: Checked,
+    inputs: usize,
+    (db, mut text, outcome): (&Path, String, Outcome),
+    args: &AddArgs,
+    ctx: &Context,
+) -> Outcome {
     let files_line = format!(
         "{} files: {} valid, {} invalid, {} already archived",
-        sources.len(),
-        files.len(),
-        invalid.len() + pass.unreadable.len(),
+        inputs,
+        pass.files.len(),
+        pass.invalid.len() + pass.unreadable.len(),
         pass.skipped
     );
-    if args.strict && (!invalid.is_empty() || !pass.unreadable.is_empty()) {
+    if args.strict && (!pass.invalid.is_empty() || !pass.unreadable.is_empty()) {
         let _ = writeln!(
             text,
             "{files_line}\nerror: --strict: invalid input; nothing stored in {}",
@@ -345,7 +242,7 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
         return outcome;
     }
     let merged = pass.merge.into_merged();
-    let ingested = match archive.ingest(&files, &merged) {
+    let ingested = match archive.ingest(&pass.files, &merged) {
         Ok(i) => i,
         Err(e) => {
             print_stderr(&text);

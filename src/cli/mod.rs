@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use m365report::archive::is_archive_file;
+use m365report::trend::gather::SeriesBy;
 use m365report::write::check_target;
 use m365report::Registry;
 
@@ -117,6 +118,16 @@ pub enum GroupBy {
     None,
     /// One series per folder (its path relative to the PATH given) and report kind.
     Dir,
+}
+
+impl GroupBy {
+    /// The series files' records join.
+    pub fn series_by(self) -> SeriesBy {
+        match self {
+            GroupBy::None => SeriesBy::Report,
+            GroupBy::Dir => SeriesBy::Folder,
+        }
+    }
 }
 
 /// Above this many files a run takes long enough for a progress bar to be worth drawing.
