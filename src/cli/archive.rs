@@ -12,12 +12,13 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use m365report::archive::add::{check_new, Checked};
-use m365report::archive::query::Selection;
+use m365report::archive::query::{Selection, SeriesStatus};
 use m365report::archive::{archive_file_test, Access, Archive};
+use m365report::convert;
 use m365report::discover::{discover, Input};
 use m365report::render::render_file;
 use m365report::trend::short_name;
-use m365report::write::{Destination, Format, RecordWriter, WriteOptions};
+use m365report::write::{Destination, Format, WriteOptions};
 use m365report::Code;
 
 use super::validate::{report_discover_errors, InputArgs};
@@ -288,69 +289,71 @@ fn status(args: &StatusArgs) -> Outcome {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string());
     let text = match args.format {
-        StatusFormat::Json => {
-            let doc: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|s| {
-                    serde_json::json!({
-                        "report": s.report,
-                        "series": s.series,
-                        "first_date": day(s.first_date),
-                        "last_date": day(s.last_date),
-                        "days": s.days,
-                        "missing": s.missing.iter().map(|m| serde_json::json!({
-                            "from": m.from.to_string(), "to": m.to.to_string(), "days": m.days()
-                        })).collect::<Vec<_>>(),
-                        "newest_refresh": day(s.newest_refresh),
-                        "files": s.files,
-                        "conflicts": s.conflicts,
-                    })
-                })
-                .collect();
-            let doc = serde_json::json!({ "database": db.display().to_string(), "series": doc });
-            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
-        }
-        StatusFormat::Table => {
-            let mut t = String::new();
-            let _ = writeln!(
-                t,
-                "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
-                "report",
-                "series",
-                "first",
-                "last",
-                "days",
-                "missing",
-                "refreshed",
-                "files",
-                "conflicts"
-            );
-            for s in &rows {
-                let missing: i64 = s.missing.iter().map(|m| m.days()).sum();
-                let _ = writeln!(
-                    t,
-                    "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
-                    s.report,
-                    s.series,
-                    day(s.first_date).unwrap_or_default(),
-                    day(s.last_date).unwrap_or_default(),
-                    s.days,
-                    missing,
-                    day(s.newest_refresh).unwrap_or_default(),
-                    s.files,
-                    s.conflicts
-                );
-                for m in &s.missing {
-                    let _ = writeln!(t, "    missing {} .. {} ({} days)", m.from, m.to, m.days());
-                }
-            }
-            t
-        }
+        StatusFormat::Json => status_json(&db, &rows),
+        StatusFormat::Table => status_table(&rows),
     };
     super::print_stdout(&text);
     Outcome::Success
+}
+
+/// A report date as JSON or table text.
+fn day(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+/// `archive status --format json`.
+fn status_json(db: &Path, rows: &[SeriesStatus]) -> String {
+    let doc: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "report": s.report,
+                "series": s.series,
+                "first_date": day(s.first_date),
+                "last_date": day(s.last_date),
+                "days": s.days,
+                "missing": s.missing.iter().map(|m| serde_json::json!({
+                    "from": m.from.to_string(), "to": m.to.to_string(), "days": m.days()
+                })).collect::<Vec<_>>(),
+                "newest_refresh": day(s.newest_refresh),
+                "files": s.files,
+                "conflicts": s.conflicts,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({ "database": db.display().to_string(), "series": doc });
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// `archive status --format table`.
+fn status_table(rows: &[SeriesStatus]) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
+        "report", "series", "first", "last", "days", "missing", "refreshed", "files", "conflicts"
+    );
+    for s in rows {
+        let missing: i64 = s.missing.iter().map(|m| m.days()).sum();
+        let _ = writeln!(
+            t,
+            "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
+            s.report,
+            s.series,
+            day(s.first_date).unwrap_or_default(),
+            day(s.last_date).unwrap_or_default(),
+            s.days,
+            missing,
+            day(s.newest_refresh).unwrap_or_default(),
+            s.files,
+            s.conflicts
+        );
+        for m in &s.missing {
+            let _ = writeln!(t, "    missing {} .. {} ({} days)", m.from, m.to, m.days());
+        }
+    }
+    t
 }
 
 fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
@@ -415,24 +418,17 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             Some(path) => Destination::File(path.clone()),
             None => Destination::Stdout,
         };
-        let mut writer = RecordWriter::new(
-            WriteOptions {
-                format: args.to,
-                bom: args.bom,
-                durability: durability(args.no_sync),
-            },
-            destination,
-        );
-        writer.write_series(s);
-        let committed = writer
-            .take_output(Some(&s.report))
+        let options = WriteOptions {
+            format: args.to,
+            bom: args.bom,
+            durability: durability(args.no_sync),
+        };
+        let committed = convert::series_output(s, options, destination)
             .and_then(|o| o.map_or(Ok(None), |o| o.commit(args.force)));
         if let Err(e) = committed {
             super::exit_if_closed_pipe(&e);
             return fail(e);
         }
-    }
-    if let Some(s) = series {
         print_stderr(&format!(
             "{} records of {} {} exported\n",
             s.records.len(),

@@ -13,9 +13,10 @@ use std::path::PathBuf;
 use clap::Args;
 use m365report::convert::{self, Converted, Ready};
 use m365report::discover::{discover, Source};
+use m365report::merge::Merged;
 use m365report::render::render_file;
 use m365report::validate::FileReport;
-use m365report::write::{Format, Output, Planner, Targets, WriteOptions};
+use m365report::write::{Destination, Format, Output, Planner, Targets, WriteOptions};
 use m365report::CheckOptions;
 
 use super::validate::{report_discover_errors, InputArgs};
@@ -255,17 +256,37 @@ fn run_merge(
             c.kept.name, c.other.name, c.kept.name
         ));
     }
-    let format = planner.format(&sources[0]);
     let write = WriteOptions {
-        format,
+        format: planner.format(&sources[0]),
         bom: args.bom,
         durability: durability(args.no_sync),
     };
+    let outputs = merged_outputs(&merged, &planner, single.as_ref(), write, &mut outcome);
+    let files: usize = kinds.iter().map(|(_, f)| f.len()).sum();
+    let (_, records) = commit_each(outputs, args.force, &mut outcome);
+    print_stderr(&merge_summary(
+        files,
+        records,
+        merged.conflicts.len(),
+        &invalid,
+    ));
+    outcome
+}
+
+/// The merged records of each report written into a complete output: `single` for all, or
+/// one file per report under `--out-dir`; failures are printed and make `outcome` 2.
+fn merged_outputs(
+    merged: &Merged,
+    planner: &Planner,
+    single: Option<&Destination>,
+    write: WriteOptions,
+    outcome: &mut Outcome,
+) -> Vec<Ready> {
     let mut outputs = Vec::new();
     for series in &merged.series {
-        let destination = match &single {
+        let destination = match single {
             Some(d) => Ok(d.clone()),
-            None => planner.report_target(&series.report.name, format),
+            None => planner.report_target(&series.report.name, write.format),
         };
         match destination
             .map_err(|e| e.to_string())
@@ -279,19 +300,11 @@ fn run_merge(
             Ok(None) => {}
             Err(e) => {
                 print_stderr(&format!("error: {e}\n"));
-                outcome = Outcome::Failure;
+                *outcome = Outcome::Failure;
             }
         }
     }
-    let files: usize = kinds.iter().map(|(_, f)| f.len()).sum();
-    let (_, records) = commit_each(outputs, args.force, &mut outcome);
-    print_stderr(&merge_summary(
-        files,
-        records,
-        merged.conflicts.len(),
-        &invalid,
-    ));
-    outcome
+    outputs
 }
 
 /// The last line of `convert --merge`.

@@ -205,31 +205,7 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Outcome {
         .collect();
     let summary = Summary::of(&reports);
     match args.format {
-        OutputFormat::Json => {
-            let doc = JsonRun {
-                files: reports
-                    .iter()
-                    .map(|r| JsonFile {
-                        valid: r.is_valid(),
-                        report: r,
-                    })
-                    .collect(),
-                unreadable: discover_errors
-                    .iter()
-                    .map(|e| JsonUnreadable {
-                        path: &e.path,
-                        message: &e.message,
-                    })
-                    .collect(),
-                summary: &summary,
-            };
-            match serde_json::to_string_pretty(&doc) {
-                Ok(text) => {
-                    print_stdout(&(text + "\n"));
-                }
-                Err(e) => print_stderr(&format!("error: {e}\n")),
-            }
-        }
+        OutputFormat::Json => print_json(&reports, &discover_errors, &summary),
         OutputFormat::Human => {
             report_discover_errors(&discover_errors);
             let mut text = String::new();
@@ -254,5 +230,32 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Outcome {
         Outcome::Failure
     } else {
         Outcome::Success
+    }
+}
+
+/// `validate --format json`: one document on standard output.
+fn print_json(reports: &[FileReport], discover_errors: &[DiscoverError], summary: &Summary) {
+    let doc = JsonRun {
+        files: reports
+            .iter()
+            .map(|r| JsonFile {
+                valid: r.is_valid(),
+                report: r,
+            })
+            .collect(),
+        unreadable: discover_errors
+            .iter()
+            .map(|e| JsonUnreadable {
+                path: &e.path,
+                message: &e.message,
+            })
+            .collect(),
+        summary,
+    };
+    match serde_json::to_string_pretty(&doc) {
+        Ok(text) => {
+            print_stdout(&(text + "\n"));
+        }
+        Err(e) => print_stderr(&format!("error: {e}\n")),
     }
 }
