@@ -293,7 +293,7 @@ fn group_counts_cells(
             Role::RefreshDate => Cell::Date(refresh),
             Role::ReportDate => Cell::Date(date),
             Role::Period => Cell::Enum(3),
-            Role::Value => Cell::Null,
+            _ => Cell::Null,
         })
         .collect();
     cells[ratio.denominator] = Cell::Int(total);

@@ -236,9 +236,10 @@ fn max_errors_caps_findings_and_says_how_many_more() {
 #[test]
 fn user_schema_adds_a_report() {
     let dir = tempfile::tempdir().unwrap();
-    let schema = root().join("schemas/office365GroupsActivityStorage.json");
+    let schema = root().join("schemas/groups/office365GroupsActivityStorage.json");
     let text = std::fs::read_to_string(schema)
         .unwrap()
+        .replace("getOffice365GroupsActivityStorage", "getMyStorageCopy")
         .replace("office365GroupsActivityStorage", "myStorageCopy")
         .replace("\"Storage\"", "\"MyCopy\"");
     let path = dir.path().join("mine.json");
@@ -318,11 +319,12 @@ fn readme_documents_every_code() {
 fn user_schema_constraints_beyond_native_rules_are_e599() {
     let dir = tempfile::tempdir().unwrap();
     let mut schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("schemas/office365GroupsActivityStorage.json"))
+        &std::fs::read_to_string(root().join("schemas/groups/office365GroupsActivityStorage.json"))
             .unwrap(),
     )
     .unwrap();
     schema["x-m365report"]["type"] = "microsoft.graph.smallStorage".into();
+    schema["x-m365report"]["function"] = "getSmallStorage".into();
     schema["x-m365report"]["fileNameHints"] = serde_json::json!(["SmallStorage"]);
     schema["properties"]["siteStorageUsedInBytes"] =
         serde_json::json!({"type": ["integer", "null"], "minimum": 0, "multipleOf": 1024});
