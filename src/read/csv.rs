@@ -948,6 +948,18 @@ fn map_header(
                 loose_eq(name, &columns[j].csv) || d <= 2.max(columns[j].csv.len() / 5)
             })
             .min_by_key(|&(_, d)| d);
+        if name.trim().is_empty() {
+            checker.push_finding(
+                base(Code::UnknownColumn, "the header has a column without a name".into())
+                    .found("an empty column name")
+                    .hint(if i + 1 == names.len() {
+                        "the header line ends with a comma; remove it"
+                    } else {
+                        "remove the empty column; its values are not checked"
+                    }),
+            );
+            continue;
+        }
         let mut finding = base(
             Code::UnknownColumn,
             format!("`{name}` is not a column of {}", report.name),

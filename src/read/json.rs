@@ -963,7 +963,7 @@ impl<R: Read> Reader<'_, '_, R> {
         };
         let mut members = std::mem::take(&mut self.members);
         members.clear();
-        let read = self.object_members(first, depth, &mut members);
+        let read = self.object_members(first, depth, true, &mut members);
         self.members = members;
         read?;
         self.check_nested(open);
@@ -971,11 +971,13 @@ impl<R: Read> Reader<'_, '_, R> {
     }
 
     /// Reads the members of an object whose `{` was read, `first` being the token after it,
-    /// up to its `}`, into `out`.
+    /// up to its `}`, into `out`. With `rows`, an array of objects in it is read as rows
+    /// (a record's nested shape); inside those, arrays are lists or skipped.
     fn object_members(
         &mut self,
         first: (Tok, Pos),
         depth: usize,
+        rows: bool,
         out: &mut Vec<Member>,
     ) -> Result<()> {
         let (mut tok, mut pos) = first;
@@ -1005,7 +1007,7 @@ impl<R: Read> Reader<'_, '_, R> {
                     self.skip_nested(vpos, depth + 1)?;
                     Value::Object
                 }
-                Tok::ArrayStart => self.array(vpos, depth + 1)?,
+                Tok::ArrayStart => self.array(vpos, depth + 1, rows)?,
                 Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
                 other => {
                     return Err(self.lex.syntax(
@@ -1032,7 +1034,7 @@ impl<R: Read> Reader<'_, '_, R> {
     /// An array inside a record, whose `[` at `open` was read: strings (a list column),
     /// objects (the rows of Graph's nested shape, read one level deep), or anything else,
     /// checked for syntax and skipped.
-    fn array(&mut self, open: Pos, depth: usize) -> Result<Value> {
+    fn array(&mut self, open: Pos, depth: usize, rows_allowed: bool) -> Result<Value> {
         if depth > self.checker.options.limits.max_depth {
             self.skip_nested(open, depth)?;
         }
@@ -1046,10 +1048,10 @@ impl<R: Read> Reader<'_, '_, R> {
         loop {
             match tok {
                 Tok::Str(s) => strings.push(s),
-                Tok::ObjectStart if depth <= 2 => {
+                Tok::ObjectStart if rows_allowed => {
                     let first = self.lex.next()?;
                     let mut members = Vec::new();
-                    self.object_members(first, depth + 1, &mut members)?;
+                    self.object_members(first, depth + 1, false, &mut members)?;
                     rows.push((pos, members));
                 }
                 Tok::ObjectStart | Tok::ArrayStart => {
@@ -1248,7 +1250,14 @@ impl<R: Read> Reader<'_, '_, R> {
                     !used[*i] && (m.key == column.property || column.is_spelled(&m.key))
                 })
                 .map(|(i, _)| i)
-                .next();
+                .next()
+                .or_else(|| {
+                    // Doc examples write some properties in PascalCase
+                    // (`SiteSensitivityLabelId`).
+                    (0..members.len()).find(|&i| {
+                        !used[i] && members[i].key.eq_ignore_ascii_case(&column.property)
+                    })
+                });
             let Some(i) = found else {
                 if column.optional {
                     // A column real exports may lack holds no value.
@@ -1330,7 +1339,11 @@ impl<R: Read> Reader<'_, '_, R> {
             let duplicate = report
                 .columns
                 .iter()
-                .any(|c| c.property == m.key || c.is_spelled(&m.key));
+                .any(|c| {
+                    c.property == m.key
+                        || c.is_spelled(&m.key)
+                        || m.key.eq_ignore_ascii_case(&c.property)
+                });
             let code = if duplicate {
                 Code::DuplicateColumn
             } else {
@@ -1368,7 +1381,11 @@ impl<R: Read> Reader<'_, '_, R> {
             .map(|c| {
                 members
                     .iter()
-                    .find(|m| m.key == c.property || c.is_spelled(&m.key))
+                    .find(|m| {
+                        m.key == c.property
+                            || c.is_spelled(&m.key)
+                            || m.key.eq_ignore_ascii_case(&c.property)
+                    })
                     .map_or((open, 1), |m| (m.pos, m.width))
             })
             .collect();

@@ -359,7 +359,8 @@ impl FileRules {
         self.previous_day = day;
     }
 
-    /// E403: the entity of a detail report's row was seen before in the file.
+    /// E403: the entity of a detail report's row (with its dimension values, where the
+    /// report has some) was seen before in the file.
     fn observe_entity(
         &mut self,
         report: &Report,
@@ -374,6 +375,12 @@ impl FileRules {
             return;
         }
         key.make_ascii_lowercase();
+        // A detail report with a dimension (activations: a row per user and product) holds
+        // one row per entity and value.
+        for &d in report.dimensions() {
+            key.push('\u{1f}');
+            cells[d].write_text(&report.columns[d].kind, &mut key);
+        }
         match self.keys.get(key.as_str()) {
             Some(&first) => {
                 let column = &report.columns[e].csv;
