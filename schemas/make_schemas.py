@@ -603,6 +603,13 @@ def build_report(function: str, rows: list[dict], sibling_props: dict, csv_for_p
     order: list[str] = []
     csv_variants = [v for v in variants if v.label.endswith("documented order)")]
     base = csv_variants[0] if csv_variants else variants[0]
+    # Real exports win over the docs: a header seen in real files that holds every column
+    # of the newest documented one gives the order (every real Teams user-activity detail
+    # export puts `User Id` second and the 2022 columns last, unlike the 2022 docs).
+    observed = [v for v in variants if v.label == "observed"]
+    widest = max(observed, key=lambda v: len(set(v.keys)), default=None)
+    if widest is not None and set(base.keys) <= set(widest.keys):
+        base = widest
     order.extend(dict.fromkeys(base.keys))
     for var in variants:
         seq = list(dict.fromkeys(var.keys))

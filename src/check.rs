@@ -88,6 +88,8 @@ pub struct FileReport {
     /// The report kind, when it could be told.
     #[serde(rename = "report", serialize_with = "report_name")]
     pub report: Option<Arc<Report>>,
+    /// The Graph function of the report, when it could be told.
+    pub function: Option<String>,
     /// What decided the report kind.
     pub detected_by: Option<DetectionSource>,
     /// The format the input was read as.
@@ -129,6 +131,7 @@ impl FileReport {
             name,
             index,
             report: None,
+            function: None,
             detected_by: None,
             input_format: None,
             rows: 0,
@@ -202,6 +205,7 @@ impl<'a> Checker<'a> {
     ) {
         self.report.report = Some(report.clone());
         self.report.detected_by = Some(by);
+        self.report.function = Some(report.function.clone());
         if !alternatives.is_empty() {
             self.push_finding(
                 Finding::new(

@@ -163,8 +163,12 @@ pub fn assumed_note(reports: &[FileReport]) -> Option<String> {
     } else {
         format!("{} files", assumed.len())
     };
+    let example = first
+        .function
+        .as_deref()
+        .map_or(String::new(), |f| format!(" (e.g. `{f}_D7.csv`)"));
     Some(format!(
-        "note[{}]: {which}: {message}; pass --report, or keep the report's name in the file name (e.g. ...FileCounts...)\n",
+        "note[{}]: {which}: {message}; pass --report, or keep the report's function in the file name{example}\n",
         Code::ReportAssumed
     ))
 }

@@ -950,13 +950,16 @@ fn map_header(
             .min_by_key(|&(_, d)| d);
         if name.trim().is_empty() {
             checker.push_finding(
-                base(Code::UnknownColumn, "the header has a column without a name".into())
-                    .found("an empty column name")
-                    .hint(if i + 1 == names.len() {
-                        "the header line ends with a comma; remove it"
-                    } else {
-                        "remove the empty column; its values are not checked"
-                    }),
+                base(
+                    Code::UnknownColumn,
+                    "the header has a column without a name".into(),
+                )
+                .found("an empty column name")
+                .hint(if i + 1 == names.len() {
+                    "the header line ends with a comma; remove it"
+                } else {
+                    "remove the empty column; its values are not checked"
+                }),
             );
             continue;
         }

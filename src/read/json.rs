@@ -1336,14 +1336,11 @@ impl<R: Read> Reader<'_, '_, R> {
             if used[i] {
                 continue;
             }
-            let duplicate = report
-                .columns
-                .iter()
-                .any(|c| {
-                    c.property == m.key
-                        || c.is_spelled(&m.key)
-                        || m.key.eq_ignore_ascii_case(&c.property)
-                });
+            let duplicate = report.columns.iter().any(|c| {
+                c.property == m.key
+                    || c.is_spelled(&m.key)
+                    || m.key.eq_ignore_ascii_case(&c.property)
+            });
             let code = if duplicate {
                 Code::DuplicateColumn
             } else {

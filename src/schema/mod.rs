@@ -223,6 +223,75 @@ impl Column {
     }
 }
 
+/// What one row of a report stands for, from the roles of its columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// A day (and dimension value): the report has a `Report Date` column.
+    Counts,
+    /// An entity (user, site, group, team): the report has an entity column.
+    Detail,
+    /// The whole download: neither (`getOffice365ServicesUserCounts`).
+    Snapshot,
+}
+
+impl Shape {
+    /// The shape as listings write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Counts => "counts",
+            Shape::Detail => "detail",
+            Shape::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// A report as `schemas --format json` lists it: everything a tool needs to read its files.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportInfo {
+    /// The report's name (the function without `get`).
+    pub name: String,
+    /// The Graph function.
+    pub function: String,
+    /// The qualified OData type of its JSON records.
+    pub odata_type: String,
+    /// The workload (`Teams`).
+    pub workload: String,
+    /// The API versions that document it.
+    pub versions: Vec<String>,
+    /// What a row stands for.
+    pub shape: Shape,
+    /// The inner array of Graph's nested JSON shape, where it has one.
+    pub nested: Option<String>,
+    /// The columns in documented order.
+    pub columns: Vec<ColumnInfo>,
+    /// The default ratio (numerator and denominator JSON properties), where there is one.
+    pub ratio: Option<(String, String)>,
+    /// Whether `--schema` added it.
+    pub user_supplied: bool,
+}
+
+/// One column as `schemas --format json` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ColumnInfo {
+    /// The CSV header name.
+    pub csv: String,
+    /// The JSON property.
+    pub property: String,
+    /// The kind of its values (`count`, `date`, `boolean`...).
+    pub kind: &'static str,
+    /// Its role (`reportDate`, `entity`, `value`...).
+    pub role: &'static str,
+    /// The service a licence or activity column is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Whether a file may lack it.
+    pub optional: bool,
+    /// Other CSV spellings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
 /// The pair of counts whose quotient is the active ratio, as column indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ratio {
@@ -533,6 +602,48 @@ impl Report {
             .iter()
             .filter(|c| c.named_in(names, json))
             .count()
+    }
+
+    /// What one row of the report stands for.
+    pub fn shape(&self) -> Shape {
+        match (self.report_date, self.entity) {
+            (Some(_), _) => Shape::Counts,
+            (None, Some(_)) => Shape::Detail,
+            (None, None) => Shape::Snapshot,
+        }
+    }
+
+    /// The report as `schemas --format json` lists it.
+    pub fn info(&self) -> ReportInfo {
+        ReportInfo {
+            name: self.name.clone(),
+            function: self.function.clone(),
+            odata_type: self.odata_type.clone(),
+            workload: self.workload.clone(),
+            versions: self.versions.clone(),
+            shape: self.shape(),
+            nested: self.nested.clone(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| ColumnInfo {
+                    csv: c.csv.clone(),
+                    property: c.property.clone(),
+                    kind: c.kind.name(),
+                    role: c.role.name(),
+                    service: c.service.clone(),
+                    optional: c.optional,
+                    aliases: c.aliases.clone(),
+                })
+                .collect(),
+            ratio: self.ratio.map(|r| {
+                (
+                    self.columns[r.numerator].property.clone(),
+                    self.columns[r.denominator].property.clone(),
+                )
+            }),
+            user_supplied: self.user_supplied,
+        }
     }
 
     /// How many columns a file must have (those not optional).

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod archive;
+mod catalogue;
 mod convert;
 mod hardening;
 mod properties;
