@@ -73,7 +73,7 @@ codes! {
     MissingColumn = "E101", Error, "a documented column is missing";
     UnknownColumn = "E102", Error, "a column is not part of the report (often misspelled)";
     DuplicateColumn = "E103", Error, "a column appears twice";
-    ColumnOrder = "E104", Error, "columns are not in documented order";
+    ColumnOrder = "W103", Warning, "columns are in another order than documented (read by name)";
     StraySpaces = "E105", Error, "a column name has stray spaces";
     WrongDelimiter = "E106", Error, "the file is not comma-delimited";
     MojibakeBom = "W101", Warning, "the header starts with the mojibake `ï»¿` (a byte-order mark decoded as Latin-1)";
@@ -83,11 +83,16 @@ codes! {
     EmptyRequired = "E204", Error, "a required value is empty";
     WrongType = "E205", Error, "a JSON property has the wrong type";
     MissingProperty = "E206", Error, "a JSON property is missing";
+    InvalidBoolean = "E207", Error, "a boolean is not True/False (or Yes/No)";
+    InvalidGuid = "E208", Error, "an id is not a GUID";
+    InvalidDuration = "E209", Error, "a duration is not ISO 8601 (PT1H2M3S)";
     FieldCount = "E301", Error, "a row has too few or too many fields";
     RatioAboveOne = "E302", Error, "active is greater than total";
     DateAfterRefresh = "E303", Error, "the report date is after the refresh date";
+    ActivityAfterRefresh = "E304", Error, "a last-activity date is after the refresh date";
     MixedPeriods = "E401", Error, "the file holds more than one report period";
-    DuplicateDate = "E402", Error, "a report date appears twice";
+    DuplicateDate = "E402", Error, "a report date appears twice (for one dimension value)";
+    DuplicateEntity = "E403", Error, "an entity (user, site, group) appears twice";
     HeaderOnly = "W401", Warning, "the file has a header but no rows";
     MixedRefreshDates = "W402", Warning, "the file holds more than one refresh date";
     NotNewestFirst = "W403", Warning, "rows are not in newest-first order";
@@ -100,6 +105,7 @@ codes! {
     NextLink = "W502", Warning, "the file is one page of several (`@odata.nextLink`)";
     SchemaConstraint = "E599", Error, "a record breaks a constraint of a user-supplied schema";
     ReportAssumed = "I001", Info, "the header fits several reports; one was assumed";
+    ConcealedNames = "I002", Info, "the tenant conceals user, group and site names";
 }
 
 impl std::fmt::Display for Code {

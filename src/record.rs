@@ -114,6 +114,11 @@ pub enum Cell {
     /// checking stores one per field; text columns are rare (only a user's schema has them).
     #[allow(clippy::box_collection)]
     Text(Box<String>),
+    /// True or false.
+    Bool(bool),
+    /// A list of strings (`Assigned Products`), boxed for the same reason as text.
+    #[allow(clippy::box_collection)]
+    List(Box<Vec<String>>),
 }
 
 impl Cell {
@@ -133,7 +138,24 @@ impl Cell {
         }
     }
 
-    /// Writes the value as it appears in a CSV cell (empty for null) into `out`.
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Cell::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The text, if this is text (names, GUIDs, durations).
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Writes the value as it appears in a CSV cell (empty for null) into `out`: booleans as
+    /// Graph's CSV writes them (`True`/`False`), lists joined with `+`.
     pub fn write_text(&self, kind: &Kind, out: &mut String) {
         use std::fmt::Write;
         match (self, kind) {
@@ -149,15 +171,27 @@ impl Cell {
                 let _ = write!(out, "{i}");
             }
             (Cell::Text(t), _) => out.push_str(t),
+            (Cell::Bool(b), _) => out.push_str(if *b { "True" } else { "False" }),
+            (Cell::List(items), _) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push('+');
+                    }
+                    out.push_str(item);
+                }
+            }
         }
     }
 
-    /// The value in Graph's JSON form: integers, `YYYY-MM-DD` strings, enum strings, null.
+    /// The value in Graph's JSON form: integers, `YYYY-MM-DD` strings, enum strings,
+    /// booleans, arrays of strings, null.
     pub fn to_json(&self, kind: &Kind) -> serde_json::Value {
         use serde_json::Value;
         match self {
             Cell::Null => Value::Null,
             Cell::Int(n) => Value::from(*n),
+            Cell::Bool(b) => Value::Bool(*b),
+            Cell::List(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
             Cell::Date(_) | Cell::Enum(_) | Cell::Text(_) => {
                 let mut s = String::new();
                 self.write_text(kind, &mut s);

@@ -488,7 +488,19 @@ pub fn cells_from_json(report: &Report, json: &str) -> Result<Vec<Cell>, String>
                     .and_then(|i| u16::try_from(i).ok())
                     .map(Cell::Enum)
                     .ok_or_else(|| format!("{}: `{s}` is not an allowed value", col.property)),
-                (Value::String(s), Kind::Text) => Ok(Cell::Text(Box::new(s.clone()))),
+                (Value::String(s), Kind::OptionalDate) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(Cell::Date)
+                    .map_err(|_| format!("{}: `{s}` is not a date", col.property)),
+                (Value::String(s), Kind::Text | Kind::Guid | Kind::Duration) => {
+                    Ok(Cell::Text(Box::new(s.clone())))
+                }
+                (Value::Bool(b), Kind::Boolean) => Ok(Cell::Bool(*b)),
+                (Value::Array(items), Kind::List) => items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|items| Cell::List(Box::new(items)))
+                    .ok_or_else(|| format!("{}: a list holds a non-string", col.property)),
                 (other, _) => Err(format!("{}: unexpected {other}", col.property)),
             }
         })

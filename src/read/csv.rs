@@ -728,8 +728,9 @@ fn check_row(
     }
     for (j, column) in report.columns.iter().enumerate() {
         let Some(i) = cell_of[j] else {
+            // An optional column the file lacks holds no value; a required one is an E101.
             cells[j] = Cell::Null;
-            ok[j] = false;
+            ok[j] = column.optional;
             known[j] = false;
             continue;
         };
@@ -854,7 +855,7 @@ fn check_header(
                     .registry
                     .reports()
                     .iter()
-                    .any(|r| 2 * r.fit(&split, false) >= r.columns.len());
+                    .any(|r| 2 * r.fit(&split, false) >= r.required_columns());
                 if fits {
                     let loc = at(0);
                     checker.push_finding(
@@ -877,17 +878,9 @@ fn check_header(
             .detect(forced.as_ref(), None, checker.file_name, &refs, false)
     else {
         let loc = at(0);
-        let known: Vec<&str> = checker
-            .registry
-            .reports()
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect();
         checker.push_finding(
-            Finding::new(Code::UnknownReport, 1, 1, "the header fits no known report")
+            checker.registry.unknown_report(&refs, false)
                 .found(names.join(","))
-                .expected(format!("the header of one of: {}", known.join(", ")))
-                .hint("list the known reports with `m365report schemas`; add your own with `--schema FILE`")
                 .snippet(loc.snippet),
         );
         return None;
@@ -908,7 +901,7 @@ fn map_header(
     let mut taken = vec![false; columns.len()];
     let mut duplicate = vec![false; names.len()];
     for (i, name) in names.iter().enumerate() {
-        if let Some(j) = columns.iter().position(|c| c.csv == *name) {
+        if let Some(j) = columns.iter().position(|c| c.is_spelled(name)) {
             if taken[j] {
                 duplicate[i] = true;
             } else {
@@ -943,7 +936,7 @@ fn map_header(
         let free = |j: &usize| !taken[*j];
         if let Some(j) = (0..columns.len())
             .filter(free)
-            .find(|&j| columns[j].csv == name.trim())
+            .find(|&j| columns[j].is_spelled(name.trim()))
         {
             taken[j] = true;
             map[i] = Some(j);
@@ -991,7 +984,7 @@ fn map_header(
     }
     let documented: Vec<&str> = columns.iter().map(|c| c.csv.as_str()).collect();
     for (j, column) in columns.iter().enumerate() {
-        if !taken[j] {
+        if !taken[j] && !column.optional {
             header_errors = true;
             let loc = at(0);
             checker.push_finding(
@@ -1015,14 +1008,13 @@ fn map_header(
     for (i, j) in map.iter().enumerate() {
         let Some(j) = *j else { continue };
         if expected_order.next() != Some(j) {
-            header_errors = true;
             let loc = at(i);
             checker.push_finding(
                 Finding::new(Code::ColumnOrder, loc.line, loc.column, format!("column `{}` is out of documented order", columns[j].csv))
                     .field(columns[j].csv.clone())
                     .found(names.join(","))
                     .expected(documented.join(","))
-                    .hint("tools that read columns by position will misread this file; reorder the columns")
+                    .hint("columns are read by name, so the file is read correctly; tools that read columns by position would misread it")
                     .snippet(loc.snippet),
             );
             break;

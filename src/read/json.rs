@@ -15,7 +15,7 @@ use super::locate::{chars, locate};
 use super::InputFormat;
 use crate::diagnostic::{Code, Finding};
 use crate::record::Cell;
-use crate::rules::field::{check_json_number, check_json_string, check_text_cell, wrong_type};
+use crate::rules::field::{check_json_number, check_json_string, check_text_cell, wrong_type, check_json_bool, check_json_list};
 use crate::schema::{loose_eq, DetectionSource, Kind, Report};
 use crate::validate::{Checker, Location};
 
@@ -607,12 +607,19 @@ use tests::long_path_only;
 enum Value {
     Str(String),
     Num(String),
-    Bool,
+    Bool(bool),
     Null,
     Object,
+    /// An array of anything but only strings or only objects.
     Array,
+    /// An array of strings: a list column (`assignedProducts`).
+    Strings(Vec<String>),
+    /// An array of objects: the rows of Graph's nested shape (`details`, `adoptionByDate`),
+    /// each with where its `{` is.
+    Rows(Vec<(Pos, Vec<Member>)>),
 }
 
+#[derive(Debug, Clone)]
 struct Member {
     key: String,
     key_pos: Pos,
@@ -989,63 +996,154 @@ impl<R: Read> Reader<'_, '_, R> {
         if first.is_none() && self.flat_record(open) {
             return Ok(());
         }
-        self.members.clear();
-        let (mut tok, mut pos) = match first {
+        let first = match first {
             Some(t) => t,
             None => self.lex.next()?,
         };
-        if tok != Tok::ObjectEnd {
-            loop {
-                let key = match tok {
-                    Tok::Str(k) => k,
-                    Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
-                    other => {
-                        return Err(self.lex.syntax(
-                            pos,
-                            format!("expected a property name, found {}", other.describe()),
-                        ))
-                    }
-                };
-                let key_pos = pos;
-                self.expect_colon()?;
-                let (value_tok, vpos) = self.lex.next()?;
-                let value = match value_tok {
-                    Tok::Str(s) => Value::Str(s),
-                    Tok::Num(n) => Value::Num(n),
-                    Tok::Bool(_) => Value::Bool,
-                    Tok::Null => Value::Null,
-                    Tok::ObjectStart => {
-                        self.skip_nested(vpos, depth + 1)?;
-                        Value::Object
-                    }
-                    Tok::ArrayStart => {
-                        self.skip_nested(vpos, depth + 1)?;
-                        Value::Array
-                    }
-                    Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
-                    other => {
-                        return Err(self.lex.syntax(
-                            vpos,
-                            format!("expected a value, found {}", other.describe()),
-                        ))
-                    }
-                };
-                let width = self.lex.span_width(vpos);
-                self.members.push(Member {
-                    key,
-                    key_pos,
-                    value,
-                    pos: vpos,
-                    width,
-                });
-                match self.after_property("a record")? {
-                    Some(next) => (tok, pos) = next,
-                    None => break,
+        let mut members = std::mem::take(&mut self.members);
+        members.clear();
+        let read = self.object_members(first, depth, &mut members);
+        self.members = members;
+        read?;
+        self.check_nested(open);
+        Ok(())
+    }
+
+    /// Reads the members of an object whose `{` was read, `first` being the token after it,
+    /// up to its `}`, into `out`.
+    fn object_members(
+        &mut self,
+        first: (Tok, Pos),
+        depth: usize,
+        out: &mut Vec<Member>,
+    ) -> Result<()> {
+        let (mut tok, mut pos) = first;
+        if tok == Tok::ObjectEnd {
+            return Ok(());
+        }
+        loop {
+            let key = match tok {
+                Tok::Str(k) => k,
+                Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
+                other => {
+                    return Err(self.lex.syntax(
+                        pos,
+                        format!("expected a property name, found {}", other.describe()),
+                    ))
+                }
+            };
+            let key_pos = pos;
+            self.expect_colon()?;
+            let (value_tok, vpos) = self.lex.next()?;
+            let value = match value_tok {
+                Tok::Str(s) => Value::Str(s),
+                Tok::Num(n) => Value::Num(n),
+                Tok::Bool(b) => Value::Bool(b),
+                Tok::Null => Value::Null,
+                Tok::ObjectStart => {
+                    self.skip_nested(vpos, depth + 1)?;
+                    Value::Object
+                }
+                Tok::ArrayStart => self.array(vpos, depth + 1)?,
+                Tok::Eof => return Err(self.lex.eof_or_limit("a record")),
+                other => {
+                    return Err(self.lex.syntax(
+                        vpos,
+                        format!("expected a value, found {}", other.describe()),
+                    ))
+                }
+            };
+            let width = self.lex.span_width(vpos);
+            out.push(Member {
+                key,
+                key_pos,
+                value,
+                pos: vpos,
+                width,
+            });
+            match self.after_property("a record")? {
+                Some(next) => (tok, pos) = next,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// An array inside a record, whose `[` at `open` was read: strings (a list column),
+    /// objects (the rows of Graph's nested shape, read one level deep), or anything else,
+    /// checked for syntax and skipped.
+    fn array(&mut self, open: Pos, depth: usize) -> Result<Value> {
+        if depth > self.checker.options.limits.max_depth {
+            self.skip_nested(open, depth)?;
+        }
+        let mut strings = Vec::new();
+        let mut rows = Vec::new();
+        let mut other = false;
+        let (mut tok, mut pos) = self.lex.next()?;
+        if tok == Tok::ArrayEnd {
+            return Ok(Value::Strings(strings));
+        }
+        loop {
+            match tok {
+                Tok::Str(s) => strings.push(s),
+                Tok::ObjectStart if depth <= 2 => {
+                    let first = self.lex.next()?;
+                    let mut members = Vec::new();
+                    self.object_members(first, depth + 1, &mut members)?;
+                    rows.push((pos, members));
+                }
+                Tok::ObjectStart | Tok::ArrayStart => {
+                    self.skip_nested(pos, depth + 1)?;
+                    other = true;
+                }
+                Tok::Num(_) | Tok::Bool(_) | Tok::Null => other = true,
+                Tok::Eof => return Err(self.lex.eof_or_limit("an array")),
+                found => {
+                    return Err(self
+                        .lex
+                        .syntax(pos, format!("expected a value, found {}", found.describe())))
+                }
+            }
+            let (next, next_pos) = self.lex.next()?;
+            match next {
+                Tok::Comma => (tok, pos) = self.lex.next()?,
+                Tok::ArrayEnd => break,
+                Tok::Eof => return Err(self.lex.eof_or_limit("an array")),
+                found => {
+                    return Err(self.lex.syntax(
+                        next_pos,
+                        format!("expected `,` or `]`, found {}", found.describe()),
+                    ))
                 }
             }
         }
-        self.check_record(open);
-        Ok(())
+        Ok(match (other, strings.is_empty(), rows.is_empty()) {
+            (false, false, true) => Value::Strings(strings),
+            (false, true, false) => Value::Rows(rows),
+            _ => Value::Array,
+        })
+    }
+
+    /// Checks the record just read: as it is, or, in Graph's nested shape (an array of
+    /// objects inside it), one row per inner object, each with the outer object's values.
+    fn check_nested(&mut self, open: Pos) {
+        let Some(i) = self
+            .members
+            .iter()
+            .position(|m| matches!(m.value, Value::Rows(_)))
+        else {
+            return self.check_record(open);
+        };
+        let nested = self.members.remove(i);
+        let Value::Rows(rows) = nested.value else {
+            return;
+        };
+        let outer = std::mem::take(&mut self.members);
+        for (row_open, inner) in rows {
+            self.members.clear();
+            self.members.extend(outer.iter().cloned());
+            self.members.extend(inner);
+            self.check_record(row_open);
+        }
     }
 
     fn detect(&mut self) -> Option<std::sync::Arc<Report>> {
@@ -1078,18 +1176,11 @@ impl<R: Read> Reader<'_, '_, R> {
                 Some(d.report)
             }
             None => {
-                let known: Vec<&str> = self
-                    .checker
-                    .registry
-                    .reports()
-                    .iter()
-                    .map(|r| r.name.as_str())
-                    .collect();
                 self.checker.push_finding(
-                    Finding::new(Code::UnknownReport, 1, 1, "the records fit no known report")
-                        .found(names.join(", "))
-                        .expected(format!("the properties of one of: {}", known.join(", ")))
-                        .hint("list the known reports with `m365report schemas`; add your own with `--schema FILE`"),
+                    self.checker
+                        .registry
+                        .unknown_report(&names, true)
+                        .found(names.join(", ")),
                 );
                 self.checker.stopped = true;
                 None
@@ -1176,16 +1267,31 @@ impl<R: Read> Reader<'_, '_, R> {
         let checker = &mut *self.checker;
         let members = &self.members;
         let mut used = vec![false; members.len()];
+        // Tools converting CSV (the CLI for Microsoft 365, PowerShell) key records by CSV
+        // names and write every value as the CSV cell's text; a record with one CSV name
+        // that is not also a property (`Report Refresh Date`) is such a record throughout,
+        // also where a column's CSV name and property are the same (`iPhone`).
+        let csv_record = members.iter().any(|m| {
+            report
+                .columns
+                .iter()
+                .any(|c| m.key != c.property && c.is_spelled(&m.key))
+        });
         for (j, column) in report.columns.iter().enumerate() {
             self.ok[j] = false;
             self.cells[j] = Cell::Null;
             let found = members
                 .iter()
                 .enumerate()
-                .filter(|(i, m)| !used[*i] && (m.key == column.property || m.key == column.csv))
+                .filter(|(i, m)| !used[*i] && (m.key == column.property || column.is_spelled(&m.key)))
                 .map(|(i, _)| i)
                 .next();
             let Some(i) = found else {
+                if column.optional {
+                    // A column real exports may lack holds no value.
+                    self.ok[j] = true;
+                    continue;
+                }
                 checker.push_with(Code::MissingProperty.severity(), || {
                     let loc = lex.location(open, 1);
                     Finding::new(
@@ -1209,18 +1315,17 @@ impl<R: Read> Reader<'_, '_, R> {
             };
             used[i] = true;
             let m = &members[i];
-            let csv_shaped = m.key == column.csv && m.key != column.property;
+            let csv_shaped = csv_record;
             let result = match (&m.value, csv_shaped) {
                 (Value::Str(s), true) => check_text_cell(&column.kind, s.as_bytes()),
                 (Value::Str(s), false) => check_json_string(&column.kind, s),
                 (Value::Num(n), _) => check_json_number(&column.kind, n),
-                (Value::Null, _) => match column.kind {
-                    Kind::Integer { nullable: true, .. } => Ok(Cell::Null),
-                    _ => Err(wrong_type(&column.kind, "null")),
-                },
-                (Value::Bool, _) => Err(wrong_type(&column.kind, "a boolean")),
+                (Value::Null, _) if column.kind.nullable() => Ok(Cell::Null),
+                (Value::Null, _) => Err(wrong_type(&column.kind, "null")),
+                (Value::Bool(b), _) => check_json_bool(&column.kind, *b),
+                (Value::Strings(items), _) => check_json_list(&column.kind, items.clone()),
                 (Value::Object, _) => Err(wrong_type(&column.kind, "an object")),
-                (Value::Array, _) => Err(wrong_type(&column.kind, "an array")),
+                (Value::Array | Value::Rows(_), _) => Err(wrong_type(&column.kind, "an array")),
             };
             match result {
                 Ok(cell) => {
@@ -1235,9 +1340,11 @@ impl<R: Read> Reader<'_, '_, R> {
                             Value::Str(s) => format!("\"{s}\""),
                             Value::Num(n) => n.clone(),
                             Value::Null => "null".into(),
-                            Value::Bool => "a boolean".into(),
+                            Value::Bool(b) => format!("`{b}`"),
                             Value::Object => "an object".into(),
-                            Value::Array => "an array".into(),
+                            Value::Array | Value::Strings(_) | Value::Rows(_) => {
+                                "an array".into()
+                            }
                         };
                         let mut f = Finding::new(
                             p.code,
@@ -1262,7 +1369,7 @@ impl<R: Read> Reader<'_, '_, R> {
             let duplicate = report
                 .columns
                 .iter()
-                .any(|c| c.property == m.key || c.csv == m.key);
+                .any(|c| c.property == m.key || c.is_spelled(&m.key));
             let code = if duplicate {
                 Code::DuplicateColumn
             } else {
@@ -1300,7 +1407,7 @@ impl<R: Read> Reader<'_, '_, R> {
             .map(|c| {
                 members
                     .iter()
-                    .find(|m| m.key == c.property || m.key == c.csv)
+                    .find(|m| m.key == c.property || c.is_spelled(&m.key))
                     .map_or((open, 1), |m| (m.pos, m.width))
             })
             .collect();

@@ -59,10 +59,16 @@ pub(super) struct Run {
 impl Steady {
     /// The run checks for a file whose header cell `i` holds schema column `map[i]`; `None`
     /// when the file cannot have steady runs: a column the header lacks (or a cell no column
-    /// has), no report date, or a user's schema (whose JSON Schema may say more than the
+    /// has), no report date, dimensions or entities, or a user's schema (whose JSON Schema may say more than the
     /// native rules do, so its records are checked one by one).
     pub(super) fn new(report: &Report, map: &[Option<usize>]) -> Option<Steady> {
-        if report.user_supplied || map.len() != report.columns.len() {
+        // A run is a row per day; reports with a row per dimension value or per entity
+        // repeat days (or have none), and their file rules look at more than the day.
+        if report.user_supplied
+            || map.len() != report.columns.len()
+            || !report.dimensions().is_empty()
+            || report.entity().is_some()
+        {
             return None;
         }
         let day_column = report.report_date()?;

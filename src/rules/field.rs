@@ -132,7 +132,7 @@ impl CellReader {
                     .map(Cell::Int)
             }
             Kind::Enum(values) => enum_index(values, raw),
-            Kind::Text => text_cell(raw),
+            _ => text_cell(kind, raw),
         }
     }
 
@@ -165,18 +165,18 @@ impl CellReader {
     }
 }
 
-/// A text cell's value: kept out of [`CellReader::read`], which the short path inlines for
-/// the usual kinds.
+/// A text cell's value (or a boolean's, a GUID's...): kept out of [`CellReader::read`],
+/// which the short path inlines for the usual kinds.
 #[inline(never)]
-fn text_cell(raw: &[u8]) -> Option<Cell> {
-    check_text_cell(&Kind::Text, raw).ok()
+fn text_cell(kind: &Kind, raw: &[u8]) -> Option<Cell> {
+    check_text_cell(kind, raw).ok()
 }
 
 /// Checks one CSV cell (or a string cell of CSV-shaped JSON) against a column's kind.
 pub fn check_text_cell(kind: &Kind, raw: &[u8]) -> Result<Cell, FieldProblem> {
     if raw.is_empty() {
         return match kind {
-            Kind::Integer { nullable: true, .. } | Kind::Text => Ok(Cell::Null),
+            _ if kind.nullable() => Ok(Cell::Null),
             _ => Err(FieldProblem {
                 code: Code::EmptyRequired,
                 message: "is empty",
@@ -186,21 +186,180 @@ pub fn check_text_cell(kind: &Kind, raw: &[u8]) -> Result<Cell, FieldProblem> {
         };
     }
     match kind {
-        Kind::Date => parse_iso_date(raw)
+        Kind::Date | Kind::OptionalDate => parse_iso_date(raw)
             .map(Cell::Date)
             .ok_or_else(|| date_problem(raw, false)),
         Kind::Integer { min, max, .. } => check_integer(raw, *min, *max),
         Kind::Enum(values) => enum_index(values, raw).ok_or_else(|| enum_problem(values, raw)),
-        Kind::Text => Ok(Cell::Text(Box::new(
-            String::from_utf8_lossy(raw).into_owned(),
+        Kind::Text => Ok(text(raw)),
+        Kind::Boolean => parse_bool(raw)
+            .map(Cell::Bool)
+            .ok_or_else(|| bool_problem(raw)),
+        Kind::Guid if is_guid(raw) => Ok(text(raw)),
+        Kind::Guid => Err(guid_problem(raw)),
+        Kind::Duration if is_duration(raw) => Ok(text(raw)),
+        Kind::Duration => Err(duration_problem(raw)),
+        Kind::List => Ok(Cell::List(Box::new(
+            String::from_utf8_lossy(raw)
+                .split('+')
+                .map(str::to_string)
+                .collect(),
         ))),
     }
 }
 
-/// Checks a JSON string value for a date or enum column (Graph's JSON form).
+fn text(raw: &[u8]) -> Cell {
+    Cell::Text(Box::new(String::from_utf8_lossy(raw).into_owned()))
+}
+
+/// Reads a boolean as exports write it: `True`/`False` (Graph's CSV), `Yes`/`No` (some
+/// reports' `Used ...` and `Has Other Action` columns), in any case.
+pub fn parse_bool(raw: &[u8]) -> Option<bool> {
+    const TRUE: [&[u8]; 2] = [b"true", b"yes"];
+    const FALSE: [&[u8]; 2] = [b"false", b"no"];
+    if TRUE.iter().any(|t| raw.eq_ignore_ascii_case(t)) {
+        Some(true)
+    } else if FALSE.iter().any(|f| raw.eq_ignore_ascii_case(f)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether `raw` is a GUID: 8-4-4-4-12 hex digits, either case.
+pub fn is_guid(raw: &[u8]) -> bool {
+    raw.len() == 36
+        && raw.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Whether `raw` is an ISO 8601 duration as Graph writes them (`Edm.Duration`): `P`, then
+/// days, then `T` and hours, minutes and (possibly fractional) seconds, each part optional
+/// but at least one present, e.g. `PT0S`, `PT1H2M3S`, `P1DT2H`, `P2W`.
+pub fn is_duration(raw: &[u8]) -> bool {
+    let Some(rest) = raw.strip_prefix(b"P") else {
+        return false;
+    };
+    let (date, time) = match rest.iter().position(|&c| c == b'T') {
+        Some(t) => (&rest[..t], Some(&rest[t + 1..])),
+        None => (rest, None),
+    };
+    /// Reads `<number><unit>` parts in the order of `units`; false on anything else.
+    fn parts(mut text: &[u8], units: &[u8], fraction_last: bool) -> Option<usize> {
+        let mut count = 0;
+        let mut next_unit = 0;
+        while !text.is_empty() {
+            let digits = text.iter().take_while(|c| c.is_ascii_digit()).count();
+            let mut len = digits;
+            if fraction_last && text.get(len) == Some(&b'.') {
+                let frac = text[len + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                if frac == 0 {
+                    return None;
+                }
+                len += 1 + frac;
+            }
+            let unit = *text.get(len)?;
+            if digits == 0 {
+                return None;
+            }
+            let at = units[next_unit..].iter().position(|&u| u == unit)? + next_unit;
+            if len != digits && at != units.len() - 1 {
+                return None;
+            }
+            next_unit = at + 1;
+            count += 1;
+            text = &text[len + 1..];
+        }
+        Some(count)
+    }
+    let Some(date_parts) = parts(date, b"YMWD", false) else {
+        return false;
+    };
+    match time {
+        None => date_parts > 0,
+        Some(time) => parts(time, b"HMS", true).is_some_and(|n| n > 0),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn bool_problem(raw: &[u8]) -> FieldProblem {
+    let text = String::from_utf8_lossy(raw);
+    let hint = if parse_bool(text.trim().as_bytes()).is_some() {
+        Some("remove the spaces around the value".to_string())
+    } else if matches!(text.trim(), "0" | "1") {
+        Some("write `True` or `False`, not a number".to_string())
+    } else {
+        None
+    };
+    FieldProblem {
+        code: Code::InvalidBoolean,
+        message: "is not a boolean",
+        expected: expected(&Kind::Boolean),
+        hint,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn guid_problem(raw: &[u8]) -> FieldProblem {
+    let text = String::from_utf8_lossy(raw);
+    let bare = text.trim().trim_start_matches('{').trim_end_matches('}');
+    let hint = if is_guid(bare.as_bytes()) {
+        Some(format!("write the GUID without braces or spaces: `{bare}`"))
+    } else if text.len() == 32 && text.bytes().all(|c| c.is_ascii_hexdigit()) {
+        Some("32 hex digits without dashes: a concealed name, not a GUID; the column holds an id".into())
+    } else {
+        None
+    };
+    FieldProblem {
+        code: Code::InvalidGuid,
+        message: "is not a GUID",
+        expected: expected(&Kind::Guid),
+        hint,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn duration_problem(raw: &[u8]) -> FieldProblem {
+    let text = String::from_utf8_lossy(raw);
+    let clock: Vec<&str> = text.split(':').collect();
+    let hint = if clock.len() == 3 && clock.iter().all(|p| p.parse::<f64>().is_ok()) {
+        Some(format!(
+            "a clock time; Graph writes durations in ISO 8601, e.g. `PT{}H{}M{}S`",
+            clock[0].trim_start_matches('0').parse::<u64>().unwrap_or(0),
+            clock[1].trim_start_matches('0').parse::<u64>().unwrap_or(0),
+            clock[2]
+        ))
+    } else if text.bytes().all(|c| c.is_ascii_digit()) {
+        Some(format!("a bare number; write seconds as `PT{text}S`"))
+    } else {
+        None
+    };
+    FieldProblem {
+        code: Code::InvalidDuration,
+        message: "is not an ISO 8601 duration",
+        expected: expected(&Kind::Duration),
+        hint,
+    }
+}
+
+/// Checks a JSON string value (Graph's JSON form). Booleans and lists also come as the
+/// strings CSV has (`"True"`, `"A+B"`), which tools converting CSV write; an empty string is
+/// no value where the kind may have none (Forms and Copilot examples write `""`).
 pub fn check_json_string(kind: &Kind, s: &str) -> Result<Cell, FieldProblem> {
     match kind {
         Kind::Date => parse_json_date(s.as_bytes())
+            .map(Cell::Date)
+            .ok_or_else(|| date_problem(s.as_bytes(), true)),
+        Kind::OptionalDate if s.is_empty() => Ok(Cell::Null),
+        Kind::OptionalDate => parse_json_date(s.as_bytes())
             .map(Cell::Date)
             .ok_or_else(|| date_problem(s.as_bytes(), true)),
         Kind::Enum(values) => {
@@ -208,6 +367,25 @@ pub fn check_json_string(kind: &Kind, s: &str) -> Result<Cell, FieldProblem> {
         }
         Kind::Text => Ok(Cell::Text(Box::new(s.to_string()))),
         Kind::Integer { .. } => Err(wrong_type(kind, "a string")),
+        Kind::Boolean | Kind::Guid | Kind::Duration | Kind::List => {
+            check_text_cell(kind, s.as_bytes())
+        }
+    }
+}
+
+/// Checks a JSON `true` or `false`.
+pub fn check_json_bool(kind: &Kind, value: bool) -> Result<Cell, FieldProblem> {
+    match kind {
+        Kind::Boolean => Ok(Cell::Bool(value)),
+        _ => Err(wrong_type(kind, "a boolean")),
+    }
+}
+
+/// Checks a JSON array of strings (already read) for a list column.
+pub fn check_json_list(kind: &Kind, items: Vec<String>) -> Result<Cell, FieldProblem> {
+    match kind {
+        Kind::List => Ok(Cell::List(Box::new(items))),
+        _ => Err(wrong_type(kind, "an array")),
     }
 }
 
@@ -224,6 +402,10 @@ pub fn check_json_number(kind: &Kind, raw: &str) -> Result<Cell, FieldProblem> {
                 p
             })
         }
+        // Graph's nested JSON shapes write the period as a number (`"reportPeriod": 7`).
+        Kind::Enum(values) if raw.bytes().all(|c| c.is_ascii_digit()) => {
+            enum_index(values, raw.as_bytes()).ok_or_else(|| enum_problem(values, raw.as_bytes()))
+        }
         _ => Err(wrong_type(kind, "a number")),
     }
 }
@@ -237,7 +419,7 @@ pub fn wrong_type(kind: &Kind, found: &str) -> FieldProblem {
         (Kind::Enum(_), "a number") => {
             Some("Graph writes the report period as a string, e.g. \"7\"".to_string())
         }
-        (_, "null") => Some("only counts may be null".to_string()),
+        (_, "null") => Some("only counts, optional dates and text may be null".to_string()),
         _ => None,
     };
     FieldProblem {
@@ -266,6 +448,11 @@ pub fn expected(kind: &Kind) -> String {
         }
         Kind::Enum(values) => format!("one of {}", values.join(", ")),
         Kind::Text => "text".into(),
+        Kind::OptionalDate => "a date YYYY-MM-DD, or empty for none".into(),
+        Kind::Boolean => "True or False (or Yes or No)".into(),
+        Kind::Guid => "a GUID such as 00000000-0000-0000-0000-000000000000".into(),
+        Kind::Duration => "an ISO 8601 duration such as PT1H2M3S".into(),
+        Kind::List => "text, several values separated by +".into(),
     }
 }
 

@@ -113,6 +113,15 @@ impl DaySet {
     }
 
     /// Whether a day is in both sets.
+    fn contains(&self, day: i64) -> bool {
+        let Ok(offset) = usize::try_from(day - self.base) else {
+            return false;
+        };
+        self.words
+            .get(offset / 64)
+            .is_some_and(|w| w & (1 << (offset % 64)) != 0)
+    }
+
     fn meets(&self, other: &DaySet) -> bool {
         other.spans().any(|(first, w)| {
             w != 0
@@ -168,6 +177,10 @@ pub struct FileRules {
     distinct: u64,
     min: Option<NaiveDate>,
     max: Option<NaiveDate>,
+    /// Detail reports: each entity seen (lower-cased), with its line. Counts reports with
+    /// dimensions: each (day, dimension values) seen. Bounded by the entities (or days times
+    /// values) of the file, as the rule needs.
+    keys: std::collections::HashMap<Box<str>, u64>,
 }
 
 fn day_number(d: NaiveDate) -> i64 {
@@ -233,6 +246,9 @@ impl FileRules {
                 _ => {}
             }
         }
+        if let Some(e) = report.entity() {
+            self.observe_entity(report, e, line, cells, &mut emit);
+        }
         let Some(r) = report.report_date() else {
             return;
         };
@@ -242,6 +258,41 @@ impl FileRules {
         let name = &report.columns[r].csv;
         self.first.get_or_insert(date);
         let day = day_number(date);
+        if !report.dimensions().is_empty() {
+            let mut key = day.to_string();
+            for &d in report.dimensions() {
+                key.push('\u{1f}');
+                cells[d].write_text(&report.columns[d].kind, &mut key);
+            }
+            if let Some(&first) = self.keys.get(key.as_str()) {
+                let values: Vec<String> = report
+                    .dimensions()
+                    .iter()
+                    .map(|&d| {
+                        let mut v = String::new();
+                        cells[d].write_text(&report.columns[d].kind, &mut v);
+                        format!("`{}` {v}", report.columns[d].csv)
+                    })
+                    .collect();
+                emit(FileProblem {
+                    code: Code::DuplicateDate,
+                    line,
+                    column: Some(r),
+                    message: format!(
+                        "`{name}` {date} with {} already appeared on line {first}",
+                        values.join(", ")
+                    ),
+                    hint: Some("each day appears once per value in a download; merge overlapping files with `convert --merge` instead of concatenating them".into()),
+                });
+                return;
+            }
+            self.keys.insert(key.into_boxed_str(), line);
+            if self.days.contains(day) {
+                // Another value of the same day: the day's order and gaps were judged on
+                // its first row.
+                return;
+            }
+        }
         if !self.days.insert(day) {
             let earlier = match self.previous {
                 Some(p) if p == date => "on the previous row".to_string(),
@@ -288,6 +339,40 @@ impl FileRules {
         }
         self.previous = Some(date);
         self.previous_day = day;
+    }
+
+    /// E403: the entity of a detail report's row was seen before in the file.
+    fn observe_entity(
+        &mut self,
+        report: &Report,
+        e: usize,
+        line: u64,
+        cells: &[Cell],
+        emit: &mut impl FnMut(FileProblem),
+    ) {
+        let mut key = String::new();
+        cells[e].write_text(&report.columns[e].kind, &mut key);
+        if key.is_empty() {
+            return;
+        }
+        key.make_ascii_lowercase();
+        match self.keys.get(key.as_str()) {
+            Some(&first) => {
+                let column = &report.columns[e].csv;
+                let mut shown = String::new();
+                cells[e].write_text(&report.columns[e].kind, &mut shown);
+                emit(FileProblem {
+                    code: Code::DuplicateEntity,
+                    line,
+                    column: Some(e),
+                    message: format!("`{column}` {shown} already appeared on line {first}"),
+                    hint: Some("a detail report holds one row per entity; files were probably concatenated, or pages of a download joined twice".into()),
+                });
+            }
+            None => {
+                self.keys.insert(key.into_boxed_str(), line);
+            }
+        }
     }
 
     /// Observes up to `rows` rows after the last one observed, whose report dates go down a
@@ -355,7 +440,8 @@ impl FileRules {
             }
             _ => true,
         };
-        clean && period && refresh && seam && !self.days.meets(&later.days)
+        let keys = later.keys.keys().all(|k| !self.keys.contains_key(k));
+        clean && period && refresh && seam && keys && !self.days.meets(&later.days)
     }
 
     /// Appends the state of the rows that follow, observed on their own (`later` starts
@@ -377,6 +463,8 @@ impl FileRules {
         self.first = self.first.or(later.first);
         self.first_gap = self.first_gap.or(later.first_gap);
         self.days.union(&later.days);
+        self.keys
+            .extend(later.keys.iter().map(|(k, &line)| (k.clone(), line)));
         self.distinct += later.distinct;
         self.min = self.min.into_iter().chain(later.min).min();
         self.max = self.max.into_iter().chain(later.max).max();
@@ -449,18 +537,29 @@ impl FileRules {
                 }
             }
         }
-        if let (Some((Cell::Enum(i), _)), false) = (&self.period, self.mixed_periods) {
+        let dated = report.report_date().is_some();
+        if let (Some((Cell::Enum(i), _)), false, true) = (&self.period, self.mixed_periods, dated) {
             let days: Option<u64> = report
                 .period_values()
                 .get(usize::from(*i))
                 .and_then(|v| v.parse().ok());
+            // With dimensions a day has a row per value: the days are what the period counts.
+            let rows = if report.dimensions().is_empty() {
+                self.rows
+            } else {
+                self.distinct
+            };
             if let Some(days) = days {
-                if days != self.rows {
+                if days != rows {
                     emit(FileProblem {
                         code: Code::RowCount,
                         line: 1,
                         column: None,
-                        message: format!("the file has {} rows but its report period is {days} days", self.rows),
+                        message: if report.dimensions().is_empty() {
+                            format!("the file has {rows} rows but its report period is {days} days")
+                        } else {
+                            format!("the file has {rows} days but its report period is {days} days")
+                        },
                         hint: Some("a complete download holds one row per day of its period; the file may be cut short or edited".into()),
                     });
                 }

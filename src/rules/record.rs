@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Code;
 use crate::record::Cell;
-use crate::schema::Report;
+use crate::schema::{Report, Role};
 
 /// One broken record rule, pointing at a column of the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,8 @@ pub struct RecordProblem {
 }
 
 /// Checks the relations the schema implies: the ratio's numerator is at most its denominator
-/// (active <= total), and the report date is not after the refresh date. Cells that are null
+/// (active <= total), and neither the report date nor a last-activity date is after the
+/// refresh date. Cells that are null
 /// or failed their field rule are skipped.
 pub fn check_record(report: &Report, cells: &[Cell], mut emit: impl FnMut(RecordProblem)) {
     if let Some(ratio) = report.ratio {
@@ -61,6 +62,29 @@ pub fn check_record(report: &Report, cells: &[Cell], mut emit: impl FnMut(Record
                     found: date.to_string(),
                     expected: format!("{refresh} or earlier"),
                     hint: Some("a report cannot hold days after its refresh date; the two date columns may be swapped".into()),
+                });
+            }
+        }
+    }
+    if let Some(f) = report.refresh_date() {
+        let Some(refresh) = cells[f].as_date() else {
+            return;
+        };
+        for (j, column) in report.columns.iter().enumerate() {
+            if column.role != Role::LastActivity {
+                continue;
+            }
+            if let Some(date) = cells[j].as_date().filter(|d| *d > refresh) {
+                emit(RecordProblem {
+                    code: Code::ActivityAfterRefresh,
+                    column: j,
+                    message: format!(
+                        "`{}` {date} is after `{}` {refresh}",
+                        column.csv, report.columns[f].csv
+                    ),
+                    found: date.to_string(),
+                    expected: format!("{refresh} or earlier"),
+                    hint: Some("the report knows activity up to its refresh date only; the file was edited, or its dates shifted".into()),
                 });
             }
         }

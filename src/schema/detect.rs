@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::{Registry, Report};
+use crate::diagnostic::{Code, Finding};
 
 /// Where the report kind of a file came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -30,7 +31,86 @@ pub struct Detection {
     pub alternatives: Vec<String>,
 }
 
+/// How well a list of header names fits one report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Fit {
+    /// Distinct columns of the report the names hold.
+    pub matched: usize,
+    /// Of those, value columns (not dates or period): every usage report has the dates.
+    pub values: usize,
+    /// Required columns of the report the names lack.
+    pub missing: usize,
+    /// Names that are no column of the report.
+    pub unknown: usize,
+}
+
+impl Fit {
+    /// Higher is better: columns found, less what is missing and what is extra.
+    pub fn score(&self) -> i64 {
+        self.matched as i64 - self.missing as i64 - self.unknown as i64
+    }
+
+    /// Every name is a column and no required column is missing.
+    pub fn exact(&self) -> bool {
+        self.missing == 0 && self.unknown == 0
+    }
+}
+
+/// Lower-cased, white space removed: the key of [`Registry`]'s name index, so that a
+/// header is matched against every report in one lookup per name.
+pub(crate) fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 impl Registry {
+    /// How `names` fit each report that shares at least one name with them, by index into
+    /// [`Registry::reports`]. `json` also matches JSON property names.
+    pub fn fits(&self, names: &[&str], json: bool) -> Vec<(usize, Fit)> {
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        let mut name_hits: Vec<Vec<usize>> = Vec::with_capacity(names.len());
+        for name in names {
+            let key = name_key(name);
+            let mut reports = Vec::new();
+            let found = [self.csv_names.get(&key), json.then(|| self.json_names.get(&key)).flatten()];
+            for &(r, c) in found.into_iter().flatten().flatten() {
+                hits.push((r, c));
+                reports.push(r);
+            }
+            name_hits.push(reports);
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        let mut fits: Vec<(usize, Fit)> = Vec::new();
+        for (r, c) in hits {
+            if fits.last().map(|(last, _)| *last) != Some(r) {
+                let required = self.reports[r].required_columns();
+                fits.push((
+                    r,
+                    Fit {
+                        missing: required,
+                        ..Fit::default()
+                    },
+                ));
+            }
+            let fit = &mut fits.last_mut().expect("pushed above").1;
+            let column = &self.reports[r].columns[c];
+            fit.matched += 1;
+            if !column.optional {
+                fit.missing -= 1;
+            }
+            if column.role == super::Role::Value {
+                fit.values += 1;
+            }
+        }
+        for (r, fit) in &mut fits {
+            fit.unknown = name_hits.iter().filter(|rs| !rs.contains(r)).count();
+        }
+        fits
+    }
+
     /// Picks the report for a file. `names` are the CSV header cells, or the first JSON
     /// record's property names when `json` is true. Returns `None` when nothing fits well enough
     /// to check the file against.
@@ -50,73 +130,137 @@ impl Registry {
         if let Some(report) = forced {
             return Some(chosen(report, DetectionSource::Option));
         }
-        if let Some(report) = context.and_then(|c| self.by_context(c)) {
-            return Some(chosen(report, DetectionSource::Context));
+        let fits = self.fits(names, json);
+        let best = fits.iter().map(|(_, f)| f.score()).max();
+        let any_exact = fits.iter().any(|(_, f)| f.exact());
+        // A report is a candidate when it fits as well as any, or exactly, and shares a
+        // value column with the names: dates and period are common to every usage report.
+        let candidate = |r: usize| {
+            names.is_empty()
+                || fits.iter().any(|(i, f)| {
+                    *i == r
+                        && f.values > 0
+                        && 2 * f.matched >= self.reports[r].required_columns()
+                        && (f.exact() || (!any_exact && Some(f.score()) == best))
+                })
+        };
+        if let Some(context) = context {
+            // Reports can share a JSON type (`siteActivitySummary`): the names decide
+            // between them, else the first.
+            let typed: Vec<usize> = self.by_context_all(context);
+            if let Some(&r) = typed.iter().find(|&&r| candidate(r)).or(typed.first()) {
+                return Some(chosen(&self.reports[r], DetectionSource::Context));
+            }
         }
         // A file name decides only between reports that fit the header as well as any does:
         // `Storage.csv` holding a GroupCounts header is a GroupCounts file.
-        let best_fit = self
-            .reports()
-            .iter()
-            .map(|r| r.fit(names, json))
-            .max()
-            .unwrap_or(0);
-        let enough = |r: &Report| {
-            names.is_empty()
-                || (2 * r.fit(names, json) >= r.columns.len()
-                    && r.fit(names, json) == best_fit
-                    && r.fit_values(names, json) > 0)
-        };
         if let Some(name) = file_name {
-            let lower = name.to_ascii_lowercase();
-            // The longest hint wins, so `ActivityFileCounts` beats a shorter hint inside it.
-            let best = self
-                .reports()
-                .iter()
-                .flat_map(|r| r.file_name_hints.iter().map(move |h| (h, r)))
-                .filter(|(h, r)| {
-                    !h.is_empty() && lower.contains(&h.to_ascii_lowercase()) && enough(r)
-                })
-                .max_by_key(|(h, _)| h.len());
-            if let Some((_, report)) = best {
-                return Some(chosen(report, DetectionSource::FileName));
+            if let Some(r) = self.by_file_name(name, &candidate) {
+                return Some(chosen(&self.reports[r], DetectionSource::FileName));
             }
         }
         if names.is_empty() {
             return None;
         }
-        let exact: Vec<&Arc<Report>> = self
-            .reports()
+        let pool: Vec<usize> = fits
             .iter()
-            .filter(|r| {
-                if json {
-                    r.fit(names, true) == r.columns.len()
-                } else {
-                    r.header_matches(names)
-                }
-            })
+            .map(|(r, _)| *r)
+            .filter(|&r| candidate(r))
             .collect();
-        let pool: Vec<&Arc<Report>> = if exact.is_empty() {
-            self.reports()
-                .iter()
-                .filter(|r| best_fit > 0 && enough(r))
-                .collect()
-        } else {
-            exact
-        };
         let pick = pool
             .iter()
-            .find(|r| r.default_for_header)
-            .or(pool.first())?;
+            .copied()
+            .find(|&r| self.reports[r].default_for_header)
+            .or(pool.first().copied())?;
         Some(Detection {
-            report: (*pick).clone(),
+            report: self.reports[pick].clone(),
             source: DetectionSource::Header,
             alternatives: pool
                 .iter()
-                .filter(|r| r.name != pick.name)
-                .map(|r| r.name.clone())
+                .filter(|&&r| r != pick)
+                .map(|&r| self.reports[r].name.clone())
                 .collect(),
         })
+    }
+
+    /// The report a file name names, among those `fits` allows: the longest report name
+    /// (the function without `get`) or file-name hint found in it, ignoring case, wins, so
+    /// `SharePointSiteUsageFileCounts.csv` is not `...FileCounts` of another workload.
+    fn by_file_name(&self, file_name: &str, fits: &dyn Fn(usize) -> bool) -> Option<usize> {
+        let lower = file_name.to_ascii_lowercase();
+        self.reports
+            .iter()
+            .enumerate()
+            .flat_map(|(r, report)| {
+                std::iter::once(&report.name)
+                    .chain(&report.file_name_hints)
+                    .map(move |h| (h, r))
+            })
+            .filter(|(h, r)| {
+                !h.is_empty() && lower.contains(&h.to_ascii_lowercase()) && fits(*r)
+            })
+            .max_by_key(|(h, _)| h.len())
+            .map(|(_, r)| r)
+    }
+
+    /// The E006 finding for names that fit no report: the three nearest reports and what
+    /// each lacks or does not know, so that a user sees which report the file nearly is.
+    pub fn unknown_report(&self, names: &[&str], json: bool) -> Finding {
+        let what = if json { "the records" } else { "the header" };
+        let nearest = self.nearest(names, json, 3);
+        let mut expected = Vec::new();
+        for (report, _) in &nearest {
+            let missing: Vec<&str> = report
+                .columns
+                .iter()
+                .filter(|c| !c.optional && !names.iter().any(|n| c.is_named(n, json)))
+                .map(|c| c.csv.as_str())
+                .collect();
+            let unknown: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| !report.columns.iter().any(|c| c.is_named(n, json)))
+                .collect();
+            let list = |names: &[&str]| {
+                let shown: Vec<String> = names.iter().take(4).map(|n| format!("`{n}`")).collect();
+                let more = names.len().saturating_sub(4);
+                if more > 0 {
+                    format!("{} and {more} more", shown.join(", "))
+                } else {
+                    shown.join(", ")
+                }
+            };
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!("lacks {}", list(&missing)));
+            }
+            if !unknown.is_empty() {
+                parts.push(format!("has no {}", list(&unknown)));
+            }
+            expected.push(format!("{} ({})", report.function, parts.join("; ")));
+        }
+        let mut finding = Finding::new(
+            Code::UnknownReport,
+            1,
+            1,
+            format!("{what} fit no known report"),
+        )
+        .hint("list the known reports with `m365report schemas`; name one with `--report`, or add your own with `--schema FILE`");
+        if !expected.is_empty() {
+            finding = finding.expected(format!("the nearest reports: {}", expected.join("; ")));
+        }
+        finding
+    }
+
+    /// The reports nearest to `names`, best first, at most `n`, with how each fits: for the
+    /// E006 that names what differs.
+    pub fn nearest(&self, names: &[&str], json: bool, n: usize) -> Vec<(Arc<Report>, Fit)> {
+        let mut fits = self.fits(names, json);
+        fits.sort_by_key(|(r, f)| (std::cmp::Reverse(f.score()), *r));
+        fits.into_iter()
+            .take(n)
+            .map(|(r, f)| (self.reports[r].clone(), f))
+            .collect()
     }
 }
 
@@ -140,7 +284,12 @@ mod tests {
             .unwrap();
         assert_eq!(d.report.name, "office365GroupsActivityGroupCounts");
         assert_eq!(d.source, DetectionSource::Header);
-        assert_eq!(d.alternatives, ["office365GroupsActivityFileCounts"]);
+        assert!(d
+            .alternatives
+            .contains(&"office365GroupsActivityFileCounts".to_string()));
+        assert!(d
+            .alternatives
+            .contains(&"yammerGroupsActivityGroupCounts".to_string()));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 mod detect;
 
-pub use detect::{Detection, DetectionSource};
+pub use detect::{Detection, DetectionSource, Fit};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -62,8 +62,64 @@ pub enum Role {
     ReportDate,
     /// The number of days the report covers (`Report Period`).
     Period,
-    /// Any other value (counts, sizes).
+    /// A value that splits a counts report's rows within one report date (`Site Type`):
+    /// one row per (report date, dimension values).
+    Dimension,
+    /// What a detail report's row is about (`User Principal Name`, `Site Id`): one row per
+    /// entity.
+    Entity,
+    /// The last day the entity was active (`Last Activity Date`), per service where named.
+    LastActivity,
+    /// Whether the entity holds a licence (`Has Exchange License`, `Is Licensed`).
+    Licence,
+    /// The day a licence was assigned (`Exchange License Assign Date`).
+    LicenceAssignDate,
+    /// Whether the entity is deleted (`Is Deleted`).
+    Deleted,
+    /// The day the entity was deleted (`Deleted Date`).
+    DeletedDate,
+    /// The products assigned to a user (`Assigned Products`).
+    Products,
+    /// Any other value (counts, sizes, names).
     Value,
+}
+
+impl Role {
+    /// The role as schemas write it (`refreshDate`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::RefreshDate => "refreshDate",
+            Role::ReportDate => "reportDate",
+            Role::Period => "period",
+            Role::Dimension => "dimension",
+            Role::Entity => "entity",
+            Role::LastActivity => "lastActivity",
+            Role::Licence => "licence",
+            Role::LicenceAssignDate => "licenceAssignDate",
+            Role::Deleted => "deleted",
+            Role::DeletedDate => "deletedDate",
+            Role::Products => "products",
+            Role::Value => "value",
+        }
+    }
+
+    fn parse(name: Option<&str>) -> Option<Role> {
+        Some(match name {
+            Some("refreshDate") => Role::RefreshDate,
+            Some("reportDate") => Role::ReportDate,
+            Some("period") => Role::Period,
+            Some("dimension") => Role::Dimension,
+            Some("entity") => Role::Entity,
+            Some("lastActivity") => Role::LastActivity,
+            Some("licence") | Some("license") => Role::Licence,
+            Some("licenceAssignDate") | Some("licenseAssignDate") => Role::LicenceAssignDate,
+            Some("deleted") => Role::Deleted,
+            Some("deletedDate") => Role::DeletedDate,
+            Some("products") => Role::Products,
+            Some("count") | Some("value") | None => Role::Value,
+            Some(_) => return None,
+        })
+    }
 }
 
 /// The type of a column's values, derived from its JSON Schema property.
@@ -71,6 +127,8 @@ pub enum Role {
 pub enum Kind {
     /// A calendar date; JSON may also write it as a midnight date-time.
     Date,
+    /// A date, or empty / `null` where there is none (never active, not deleted).
+    OptionalDate,
     /// A whole number within `min..=max`; `nullable` when an empty cell or `null` is allowed.
     Integer {
         /// Smallest allowed value (the schema's `minimum`).
@@ -82,8 +140,42 @@ pub enum Kind {
     },
     /// A string out of a fixed list (the schema's `enum`).
     Enum(Vec<String>),
-    /// Any string.
+    /// Any string; empty or `null` for none.
     Text,
+    /// True or false: `True`/`False` or `Yes`/`No` in CSV, `true`/`false` in JSON.
+    Boolean,
+    /// A GUID, 8-4-4-4-12 hex digits.
+    Guid,
+    /// An ISO 8601 duration such as `PT1H2M3S`.
+    Duration,
+    /// A list of strings: `+`-separated in CSV, an array in JSON.
+    List,
+}
+
+impl Kind {
+    /// The kind's name as `schemas --format json` lists it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Date => "date",
+            Kind::OptionalDate => "optionalDate",
+            Kind::Integer { .. } => "count",
+            Kind::Enum(_) => "enum",
+            Kind::Text => "text",
+            Kind::Boolean => "boolean",
+            Kind::Guid => "guid",
+            Kind::Duration => "duration",
+            Kind::List => "list",
+        }
+    }
+
+    /// Whether an empty CSV cell or JSON `null` is a value of this kind (no value).
+    pub fn nullable(&self) -> bool {
+        match self {
+            Kind::Date | Kind::Enum(_) => false,
+            Kind::Integer { nullable, .. } => *nullable,
+            _ => true,
+        }
+    }
 }
 
 /// One column of a report: its CSV header, its JSON property, its type and role.
@@ -97,20 +189,37 @@ pub struct Column {
     pub kind: Kind,
     /// What the column means.
     pub role: Role,
+    /// The service a licence or activity column is about (`Exchange`), where the schema
+    /// names one.
+    pub service: Option<String>,
+    /// Whether real exports may lack the column (added later, or only some tenants have it):
+    /// a file without it is valid and its cells are null.
+    pub optional: bool,
+    /// Other CSV spellings real exports or the docs use for the column (`Used  Chrome OS`).
+    pub aliases: Vec<String>,
+    /// The API versions (or `observed`, `v2`) that document the column, where not every
+    /// version of the report does.
+    pub versions: Vec<String>,
 }
 
 impl Column {
-    /// Whether one of `names` is this column: its CSV header (or, for JSON, its property or
-    /// its CSV header), exactly or ignoring case and spaces.
+    /// Whether one of `names` is this column: its CSV header or an alias (or, for JSON, its
+    /// property too), exactly or ignoring case and spaces.
     fn named_in(&self, names: &[&str], json: bool) -> bool {
-        let want = if json {
-            self.property.as_str()
-        } else {
-            self.csv.as_str()
-        };
-        names
-            .iter()
-            .any(|n| *n == want || loose_eq(n, want) || (json && loose_eq(n, &self.csv)))
+        names.iter().any(|n| self.is_named(n, json))
+    }
+
+    /// Whether `name` is this column's CSV header or one of its aliases (or, for JSON, its
+    /// property), exactly or ignoring case and spaces.
+    pub fn is_named(&self, name: &str, json: bool) -> bool {
+        loose_eq(name, &self.csv)
+            || (json && loose_eq(name, &self.property))
+            || self.aliases.iter().any(|a| loose_eq(name, a))
+    }
+
+    /// Whether `name` is exactly this column's CSV header or one of its aliases.
+    pub fn is_spelled(&self, name: &str) -> bool {
+        name == self.csv || self.aliases.iter().any(|a| a == name)
     }
 }
 
@@ -125,7 +234,8 @@ pub struct Ratio {
 
 /// One report kind, compiled from its schema.
 pub struct Report {
-    /// The Graph JSON type name without namespace, e.g. `office365GroupsActivityGroupCounts`.
+    /// The report's name: the Graph function without `get`, first letter lower-cased, e.g.
+    /// `office365GroupsActivityGroupCounts` (for Graph's typed reports also the JSON type).
     pub name: String,
     /// The Graph function, e.g. `getOffice365GroupsActivityGroupCounts`.
     pub function: String,
@@ -133,6 +243,15 @@ pub struct Report {
     pub odata_type: String,
     /// One-line description from the schema.
     pub description: String,
+    /// The workload the report belongs to (`Teams`, `SharePoint`), for listings.
+    pub workload: String,
+    /// The API versions that document the report (`v1.0`, `beta`).
+    pub versions: Vec<String>,
+    /// The function's parameters (`period`, `date`): a `date` overload gives period `1`.
+    pub parameters: Vec<String>,
+    /// The inner array of Graph's nested JSON shape (`details`, `adoptionByDate`): each of
+    /// its items, with the properties of the object holding it, is one row.
+    pub nested: Option<String>,
     /// Columns in documented order.
     pub columns: Vec<Column>,
     /// The active-ratio pair, where the report has one.
@@ -150,6 +269,9 @@ pub struct Report {
     refresh_date: Option<usize>,
     report_date: Option<usize>,
     period: Option<usize>,
+    entity: Option<usize>,
+    dimensions: Vec<usize>,
+    required: usize,
 }
 
 impl std::fmt::Debug for Report {
@@ -203,11 +325,22 @@ impl Report {
         };
         let odata_type = text("type")?;
         let function = text("function")?;
-        let report_name = odata_type
-            .rsplit('.')
-            .next()
-            .unwrap_or(&odata_type)
-            .to_string();
+        // The function names the report: several functions share a JSON type
+        // (`siteActivitySummary`), never a function.
+        let report_name = match function.strip_prefix("get") {
+            Some(rest) if !rest.is_empty() => {
+                let mut chars = rest.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            }
+            _ => odata_type
+                .rsplit('.')
+                .next()
+                .unwrap_or(&odata_type)
+                .to_string(),
+        };
         let properties = doc
             .get("properties")
             .and_then(Value::as_object)
@@ -225,16 +358,12 @@ impl Report {
             };
             let csv = field("csv")?.to_string();
             let property = field("property")?.to_string();
-            let role = match col.get("role").and_then(Value::as_str) {
-                Some("refreshDate") => Role::RefreshDate,
-                Some("reportDate") => Role::ReportDate,
-                Some("period") => Role::Period,
-                Some("count") | Some("value") | None => Role::Value,
-                Some(other) => {
-                    return Err(invalid(format!(
-                        "column `{csv}` has unknown role `{other}`"
-                    )))
-                }
+            let role_name = col.get("role").and_then(Value::as_str);
+            let Some(role) = Role::parse(role_name) else {
+                return Err(invalid(format!(
+                    "column `{csv}` has unknown role `{}`",
+                    role_name.unwrap_or_default()
+                )));
             };
             let prop = properties.get(&property).ok_or_else(|| {
                 invalid(format!(
@@ -248,6 +377,13 @@ impl Report {
                 property,
                 kind,
                 role,
+                service: col
+                    .get("service")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                optional: col.get("optional").and_then(Value::as_bool) == Some(true),
+                aliases: strings(col.get("aliases")),
+                versions: strings(col.get("versions")),
             });
         }
         if columns.is_empty() {
@@ -285,6 +421,10 @@ impl Report {
         let refresh_date = role_index(Role::RefreshDate)?;
         let report_date = role_index(Role::ReportDate)?;
         let period = role_index(Role::Period)?;
+        let entity = role_index(Role::Entity)?;
+        let dimensions: Vec<usize> = (0..columns.len())
+            .filter(|&i| columns[i].role == Role::Dimension)
+            .collect();
         for (i, role) in [(refresh_date, "refreshDate"), (report_date, "reportDate")] {
             if let Some(i) = i {
                 if columns[i].kind != Kind::Date {
@@ -299,16 +439,8 @@ impl Report {
                 ));
             }
         }
-        let file_name_hints = ann
-            .get("fileNameHints")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let file_name_hints = strings(ann.get("fileNameHints"));
+        let columns_required = columns.iter().filter(|c| !c.optional).count();
         Ok(Report {
             name: report_name,
             function,
@@ -318,6 +450,17 @@ impl Report {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
+            workload: ann
+                .get("workload")
+                .and_then(Value::as_str)
+                .unwrap_or("Other")
+                .to_string(),
+            versions: strings(ann.get("versions")),
+            parameters: strings(ann.get("parameters")),
+            nested: ann
+                .get("nested")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             columns,
             ratio,
             file_name_hints,
@@ -331,6 +474,9 @@ impl Report {
             refresh_date,
             report_date,
             period,
+            entity,
+            dimensions,
+            required: columns_required,
         })
     }
 
@@ -360,18 +506,24 @@ impl Report {
         self.period
     }
 
+    /// Index of the column naming a detail report's entity (`User Principal Name`), if the
+    /// report has one: a file holds one row per entity.
+    pub fn entity(&self) -> Option<usize> {
+        self.entity
+    }
+
+    /// Indexes of the dimension columns (`Site Type`): a counts report with dimensions holds
+    /// one row per report date and dimension value.
+    pub fn dimensions(&self) -> &[usize] {
+        &self.dimensions
+    }
+
     /// The `@odata.context` Graph's beta endpoint writes for this report.
     pub fn odata_context(&self) -> String {
         format!(
             "https://graph.microsoft.com/beta/$metadata#Collection({})",
             self.odata_type
         )
-    }
-
-    /// Whether `header` (already trimmed of BOMs) is exactly this report's documented header.
-    pub fn header_matches(&self, header: &[&str]) -> bool {
-        header.len() == self.columns.len()
-            && header.iter().zip(&self.columns).all(|(h, c)| *h == c.csv)
     }
 
     /// How many of this report's columns appear in `names` (exactly, or ignoring case and
@@ -383,13 +535,9 @@ impl Report {
             .count()
     }
 
-    /// How many of this report's value columns (not dates or period) appear in `names`: dates
-    /// and period are common to every usage report, so a header must share a value column too.
-    pub fn fit_values(&self, names: &[&str], json: bool) -> usize {
-        self.columns
-            .iter()
-            .filter(|c| c.role == Role::Value && c.named_in(names, json))
-            .count()
+    /// How many columns a file must have (those not optional).
+    pub fn required_columns(&self) -> usize {
+        self.required
     }
 
     /// The period values (e.g. `7`, `30`) as the schema lists them.
@@ -399,6 +547,19 @@ impl Report {
             _ => &[],
         }
     }
+}
+
+/// The strings of a JSON array (none where `value` is not one).
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Compares ignoring ASCII case and all white space.
@@ -415,6 +576,13 @@ pub(crate) fn loose_eq(a: &str, b: &str) -> bool {
 
 /// Reads a property's value type from its subschema, following local `$ref`s.
 fn kind_of(doc: &Value, prop: &Value) -> Result<Kind, String> {
+    kind_at(doc, prop, 0)
+}
+
+fn kind_at(doc: &Value, prop: &Value, depth: usize) -> Result<Kind, String> {
+    if depth > 8 {
+        return Err("`anyOf` nested too deep".into());
+    }
     let prop = resolve(doc, prop, 0)?;
     if let Some(values) = prop.get("enum").and_then(Value::as_array) {
         let values: Option<Vec<String>> = values
@@ -444,18 +612,43 @@ fn kind_of(doc: &Value, prop: &Value) -> Result<Kind, String> {
             nullable: types.contains(&"null"),
         });
     }
+    if types.contains(&"boolean") {
+        return Ok(Kind::Boolean);
+    }
+    if types.contains(&"array") {
+        return Ok(Kind::List);
+    }
+    let format = prop.get("format").and_then(Value::as_str);
     let is_date = |v: &Value| v.get("format").and_then(Value::as_str) == Some("date");
-    let any_date = prop
-        .get("anyOf")
-        .and_then(Value::as_array)
-        .is_some_and(|alts| alts.iter().any(is_date));
-    if types.contains(&"string") && (is_date(prop) || any_date) {
+    let alternatives = prop.get("anyOf").and_then(Value::as_array);
+    let any_date = alternatives.is_some_and(|alts| alts.iter().any(is_date));
+    if types.contains(&"string") && (format == Some("date") || any_date) {
         return Ok(Kind::Date);
     }
-    if types.contains(&"string") {
-        return Ok(Kind::Text);
+    if types.is_empty() {
+        // `anyOf: [date, null]`: a date that may be missing.
+        if let Some(alts) = alternatives {
+            let null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
+            let kinds: Vec<Option<Kind>> = alts
+                .iter()
+                .map(|a| (!null(a)).then(|| kind_at(doc, a, depth + 1)).transpose())
+                .collect::<Result<_, _>>()?;
+            if kinds.len() == 2 && kinds.contains(&None) && kinds.contains(&Some(Kind::Date)) {
+                return Ok(Kind::OptionalDate);
+            }
+        }
     }
-    Err("must be a date string, an integer or a string enum".into())
+    if types.contains(&"string") {
+        // `x-kind` names what JSON Schema has no format for: Graph's durations follow .NET,
+        // not RFC 3339 (see the `duration` definition in the schemas).
+        let named = prop.get("x-kind").and_then(Value::as_str);
+        return Ok(match (format, named) {
+            (Some("uuid"), _) => Kind::Guid,
+            (Some("duration"), _) | (_, Some("duration")) => Kind::Duration,
+            _ => Kind::Text,
+        });
+    }
+    Err("must be a date, an integer, a boolean, a list, a string or a string enum".into())
 }
 
 fn resolve<'a>(doc: &'a Value, prop: &'a Value, depth: usize) -> Result<&'a Value, String> {
@@ -479,6 +672,10 @@ fn resolve<'a>(doc: &'a Value, prop: &'a Value, depth: usize) -> Result<&'a Valu
 pub struct Registry {
     reports: Vec<Arc<Report>>,
     by_name: HashMap<String, usize>,
+    /// Every CSV name and alias of every column (see [`detect::name_key`]): (report, column).
+    csv_names: HashMap<String, Vec<(usize, usize)>>,
+    /// Every JSON property of every column, the same way.
+    json_names: HashMap<String, Vec<(usize, usize)>>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin_schemas.rs"));
@@ -491,6 +688,8 @@ impl Registry {
         let mut registry = Registry {
             reports: Vec::new(),
             by_name: HashMap::new(),
+            csv_names: HashMap::new(),
+            json_names: HashMap::new(),
         };
         for (file, source) in BUILTIN_SCHEMAS {
             registry.add(Report::from_schema(file, source, false)?)?;
@@ -515,7 +714,23 @@ impl Registry {
                 report: report.name.clone(),
             });
         }
-        self.by_name.insert(report.name.clone(), self.reports.len());
+        let r = self.reports.len();
+        self.by_name.insert(report.name.clone(), r);
+        for (c, column) in report.columns.iter().enumerate() {
+            let mut csv: Vec<String> = std::iter::once(&column.csv)
+                .chain(&column.aliases)
+                .map(|n| detect::name_key(n))
+                .collect();
+            csv.sort();
+            csv.dedup();
+            for key in csv {
+                self.csv_names.entry(key).or_default().push((r, c));
+            }
+            self.json_names
+                .entry(detect::name_key(&column.property))
+                .or_default()
+                .push((r, c));
+        }
         let report = Arc::new(report);
         self.reports.push(report.clone());
         Ok(report)
@@ -532,37 +747,66 @@ impl Registry {
         if let Some(&i) = self.by_name.get(name) {
             return Some(&self.reports[i]);
         }
-        let exact = self.reports.iter().find(|r| {
-            [&r.name, &r.function, &r.odata_type]
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(name))
-        });
+        let name = name.trim();
+        let exact = self
+            .reports
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name) || r.function.eq_ignore_ascii_case(name))
+            .or_else(|| {
+                self.reports
+                    .iter()
+                    .find(|r| r.odata_type.eq_ignore_ascii_case(name))
+            });
         if exact.is_some() {
             return exact;
         }
-        let lower = name.to_ascii_lowercase();
-        let mut partial = self.reports.iter().filter(|r| {
-            r.name.to_ascii_lowercase().ends_with(&lower)
-                || r.file_name_hints
-                    .iter()
-                    .any(|h| h.eq_ignore_ascii_case(name))
-        });
-        let first = partial.next();
-        if partial.next().is_some() {
-            return None;
+        // A short name a schema declares (`GroupCounts`) wins over a name that merely ends
+        // with it (`yammerGroupsActivityGroupCounts`); otherwise the ending must be unique.
+        fn unique<'r>(
+            mut found: impl Iterator<Item = &'r Arc<Report>>,
+        ) -> Option<&'r Arc<Report>> {
+            let first = found.next();
+            found.next().is_none().then_some(first).flatten()
         }
-        first
+        let lower = name.to_ascii_lowercase();
+        let hinted = self.reports.iter().filter(|r| {
+            r.file_name_hints
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(name))
+        });
+        unique(hinted).or_else(|| {
+            unique(
+                self.reports
+                    .iter()
+                    .filter(|r| r.name.to_ascii_lowercase().ends_with(&lower)),
+            )
+        })
     }
 
-    /// The report whose OData type appears in an `@odata.context` URL.
+    /// The report whose OData type appears in an `@odata.context` URL (the first, where
+    /// several share the type).
     pub fn by_context(&self, context: &str) -> Option<&Arc<Report>> {
+        self.by_context_all(context)
+            .first()
+            .map(|&r| &self.reports[r])
+    }
+
+    /// Every report whose OData type (or name) appears in an `@odata.context` URL, by index.
+    fn by_context_all(&self, context: &str) -> Vec<usize> {
         let inner = context
             .rsplit_once("Collection(")
             .map(|(_, rest)| rest.trim_end_matches(')'))
             .unwrap_or_else(|| context.rsplit('#').next().unwrap_or(context));
-        self.reports.iter().find(|r| {
-            r.odata_type.eq_ignore_ascii_case(inner) || r.name.eq_ignore_ascii_case(inner)
-        })
+        let inner = inner.split(['/', '(']).next().unwrap_or(inner);
+        let named: Vec<usize> = (0..self.reports.len())
+            .filter(|&r| self.reports[r].name.eq_ignore_ascii_case(inner))
+            .collect();
+        if !named.is_empty() {
+            return named;
+        }
+        (0..self.reports.len())
+            .filter(|&r| self.reports[r].odata_type.eq_ignore_ascii_case(inner))
+            .collect()
     }
 }
 
@@ -589,13 +833,21 @@ mod tests {
     #[test]
     fn builtin_schemas_compile() {
         let registry = Registry::builtin().unwrap();
-        assert!(registry.reports().len() >= 4);
+        // Every usage-report function Graph publishes (reportRoot and copilotReportRoot).
+        assert_eq!(registry.reports().len(), 91);
+        let mut functions = std::collections::HashSet::new();
         for report in registry.reports() {
             // Compiled on first use: this is the use that proves `validator` cannot fail.
             let _ = report.validator();
-            assert!(report.report_date().is_some(), "{}", report.name);
-            assert_eq!(report.period_values(), ["7", "30", "90", "180"]);
+            assert!(report.refresh_date().is_some(), "{}", report.name);
+            assert!(functions.insert(report.function.clone()), "{}", report.function);
+            assert!(!report.workload.is_empty() && report.workload != "Other");
+            if report.function.ends_with("Detail") {
+                assert!(report.entity().is_some(), "{} has no entity", report.name);
+            }
         }
+        let group_counts = registry.find("GroupCounts").unwrap();
+        assert_eq!(group_counts.period_values(), ["7", "30", "90", "180"]);
     }
 
     #[test]

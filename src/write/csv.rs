@@ -77,7 +77,7 @@ impl CsvRecord {
             Cell::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
             Cell::Date(d) => out.extend_from_slice(DateText::new(*d).as_bytes()),
             Cell::Text(t) => push_field(out, t.as_bytes()),
-            Cell::Enum(_) => {
+            Cell::Enum(_) | Cell::Bool(_) | Cell::List(_) => {
                 self.cell.clear();
                 push_text(&mut self.cell, cell, kind);
                 push_field(out, &self.cell);
@@ -125,7 +125,7 @@ pub(crate) fn push_text(out: &mut Vec<u8>, cell: &Cell, kind: &Kind) {
         (Cell::Enum(i), Kind::Enum(values)) if usize::from(*i) < values.len() => {
             out.extend_from_slice(values[usize::from(*i)].as_bytes())
         }
-        (Cell::Enum(_), _) => {
+        (Cell::Enum(_) | Cell::Bool(_) | Cell::List(_), _) => {
             let mut s = String::new();
             cell.write_text(kind, &mut s);
             out.extend_from_slice(s.as_bytes());

@@ -161,6 +161,17 @@ impl JsonRecord {
                 }
             },
             Cell::Text(t) => push_json_string(out, t),
+            Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Cell::List(items) => {
+                out.push(b'[');
+                for (k, item) in items.iter().enumerate() {
+                    if k > 0 {
+                        out.push(b',');
+                    }
+                    push_json_string(out, item);
+                }
+                out.push(b']');
+            }
         }
     }
 
@@ -195,7 +206,7 @@ impl JsonRecord {
                     Some(piece) => put(piece),
                     None => return false,
                 },
-                Cell::Text(_) => return false,
+                Cell::Text(_) | Cell::Bool(_) | Cell::List(_) => return false,
             }
         }
         buf[at] = b'}';

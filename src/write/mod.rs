@@ -946,6 +946,15 @@ fn encode(cells: &[Cell], out: &mut Vec<u8>) {
                 push_varint(out, t.len() as u64);
                 out.extend_from_slice(t.as_bytes());
             }
+            Cell::Bool(b) => out.push(5 + u8::from(*b)),
+            Cell::List(items) => {
+                out.push(7);
+                push_varint(out, items.len() as u64);
+                for item in items.iter() {
+                    push_varint(out, item.len() as u64);
+                    out.extend_from_slice(item.as_bytes());
+                }
+            }
         }
     }
 }
@@ -1005,15 +1014,16 @@ fn decode(report: &Report, arena: &[u8], mut at: usize, cells: &mut Vec<Cell>) -
                 )
             }
             3 => Cell::Enum(u16::try_from(varint(&mut at)?).map_err(|_| corrupt("enum"))?),
-            4 => {
-                let len = usize::try_from(varint(&mut at)?).unwrap_or(usize::MAX);
-                let text = arena
-                    .get(at..at.saturating_add(len))
-                    .ok_or_else(|| corrupt("sort buffer"))?;
-                at += len;
-                Cell::Text(Box::new(
-                    String::from_utf8(text.to_vec()).map_err(|_| corrupt("text"))?,
-                ))
+            4 => Cell::Text(Box::new(read_text(arena, &mut at, varint)?)),
+            5 => Cell::Bool(false),
+            6 => Cell::Bool(true),
+            7 => {
+                let count = usize::try_from(varint(&mut at)?).unwrap_or(usize::MAX);
+                let mut items = Vec::new();
+                for _ in 0..count {
+                    items.push(read_text(arena, &mut at, varint)?);
+                }
+                Cell::List(Box::new(items))
             }
             _ => return Err(corrupt("tag")),
         };
@@ -1022,11 +1032,25 @@ fn decode(report: &Report, arena: &[u8], mut at: usize, cells: &mut Vec<Cell>) -
     Ok(())
 }
 
+/// Reads a length-prefixed text written by [`encode`] at `at`.
+fn read_text(
+    arena: &[u8],
+    at: &mut usize,
+    varint: impl Fn(&mut usize) -> io::Result<u64>,
+) -> io::Result<String> {
+    let len = usize::try_from(varint(at)?).unwrap_or(usize::MAX);
+    let text = arena
+        .get(*at..at.saturating_add(len))
+        .ok_or_else(|| corrupt("sort buffer"))?;
+    *at += len;
+    String::from_utf8(text.to_vec()).map_err(|_| corrupt("text"))
+}
+
 /// A cell from its canonical text (our own CSV or JSON string): the inverse of the writers.
 fn cell_from_text(text: &str, kind: &Kind) -> io::Result<Cell> {
     Ok(match kind {
         _ if text.is_empty() && *kind != Kind::Text => Cell::Null,
-        Kind::Date => {
+        Kind::Date | Kind::OptionalDate => {
             Cell::Date(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| corrupt("date"))?)
         }
         Kind::Integer { .. } => Cell::Int(text.parse().map_err(|_| corrupt("number"))?),
@@ -1034,7 +1058,11 @@ fn cell_from_text(text: &str, kind: &Kind) -> io::Result<Cell> {
             Some(i) => Cell::Enum(u16::try_from(i).map_err(|_| corrupt("enum"))?),
             None => Cell::Enum(text.parse().map_err(|_| corrupt("enum"))?),
         },
-        Kind::Text => Cell::Text(Box::new(text.to_string())),
+        Kind::Text | Kind::Guid | Kind::Duration => Cell::Text(Box::new(text.to_string())),
+        Kind::Boolean => Cell::Bool(
+            crate::rules::field::parse_bool(text.as_bytes()).ok_or_else(|| corrupt("boolean"))?,
+        ),
+        Kind::List => Cell::List(Box::new(text.split('+').map(str::to_string).collect())),
     })
 }
 
@@ -1063,6 +1091,14 @@ fn decode_json(report: &Report, line: &[u8], cells: &mut Vec<Cell>) -> io::Resul
                 Cell::Int(n.as_i64().ok_or_else(|| corrupt("number"))?)
             }
             Some(serde_json::Value::String(s)) => cell_from_text(s, &column.kind)?,
+            Some(serde_json::Value::Bool(b)) => Cell::Bool(*b),
+            Some(serde_json::Value::Array(items)) => Cell::List(Box::new(
+                items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| corrupt("JSON list"))?,
+            )),
             Some(_) => return Err(corrupt("JSON value")),
         };
         cells.push(cell);

@@ -66,6 +66,10 @@ enum Field {
     Date(NaiveDate),
     Int(Option<i64>),
     Str(String),
+    Bool(bool),
+    List(Vec<String>),
+    /// No value: an empty cell, JSON `null`.
+    Null,
 }
 
 impl Field {
@@ -74,8 +78,10 @@ impl Field {
         match self {
             Field::Date(d) => d.format("%Y-%m-%d").to_string(),
             Field::Int(Some(n)) => n.to_string(),
-            Field::Int(None) => String::new(),
+            Field::Int(None) | Field::Null => String::new(),
             Field::Str(s) => s.clone(),
+            Field::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+            Field::List(items) => items.join("+"),
         }
     }
 
@@ -85,6 +91,9 @@ impl Field {
             Field::Date(d) if datetime => json!(format!("{}T00:00:00Z", d.format("%Y-%m-%d"))),
             Field::Date(_) | Field::Str(_) => Value::String(self.text()),
             Field::Int(n) => json!(n),
+            Field::Bool(b) => json!(b),
+            Field::List(items) => json!(items),
+            Field::Null => Value::Null,
         }
     }
 }
@@ -148,7 +157,12 @@ fn count(rng: &mut Rng, min: i64, max: i64) -> i64 {
 fn build(report: &Arc<Report>, refresh: NaiveDate, period: usize, seed: u64) -> Export {
     let mut rng = Rng(seed);
     let periods = report.period_values();
-    let days: u64 = periods[period].parse().unwrap();
+    // A period that is no day count (`ALL`) or a detail report's `1`: a week of rows.
+    let days: u64 = periods
+        .get(period)
+        .and_then(|p| p.parse().ok())
+        .filter(|d| *d >= 3)
+        .unwrap_or(7);
     let mut rows = Vec::new();
     for i in 0..days {
         let date = refresh - Days::new(i);
@@ -159,7 +173,11 @@ fn build(report: &Arc<Report>, refresh: NaiveDate, period: usize, seed: u64) -> 
                 (Role::RefreshDate, _) => Field::Date(refresh),
                 (Role::ReportDate, _) => Field::Date(date),
                 (Role::Period, _) => Field::Str(periods[period].clone()),
+                (Role::Entity, Kind::Guid) => Field::Str(format!("{:08x}-0000-4000-8000-{:012x}", i, rng.next() >> 16)),
+                (Role::Entity, _) => Field::Str(format!("User{i}.{}@contoso.com", rng.next() % 1000)),
                 (_, Kind::Date) => Field::Date(date),
+                (_, Kind::OptionalDate) if rng.one_in(4) => Field::Null,
+                (_, Kind::OptionalDate) => Field::Date(date),
                 (_, Kind::Integer { min, max, nullable }) => {
                     if *nullable && rng.one_in(10) {
                         Field::Int(None)
@@ -170,7 +188,14 @@ fn build(report: &Arc<Report>, refresh: NaiveDate, period: usize, seed: u64) -> 
                 (_, Kind::Enum(values)) => {
                     Field::Str(values[rng.range(0, values.len() as i64 - 1) as usize].clone())
                 }
+                (_, Kind::Text) if rng.one_in(5) => Field::Null,
                 (_, Kind::Text) => Field::Str("some text, \"quoted\"".into()),
+                (_, Kind::Boolean) => Field::Bool(rng.one_in(2)),
+                (_, Kind::Guid) => Field::Str(format!("{:08X}-ABCD-4ef0-8123-{:012x}", rng.next() >> 32, rng.next() >> 16)),
+                (_, Kind::Duration) => Field::Str(["PT0S", "PT1H2M3S", "PT45.5S", "P1DT2H"][rng.range(0, 3) as usize].into()),
+                (_, Kind::List) if rng.one_in(4) => Field::Null,
+                (_, Kind::List) => Field::List(vec!["MICROSOFT 365 E5".into(), "Power Automate, free".into()]),
+                (_, _) => Field::Null,
             })
             .collect();
         // The numerator counts a subset of the denominator.
@@ -196,7 +221,7 @@ fn export() -> impl Strategy<Value = Export> {
     (0..n, 0i64..60 * 365, 0usize..4, any::<u64>()).prop_map(|(r, offset, period, seed)| {
         let report = &registry().reports()[r];
         let refresh = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Duration::days(offset);
-        build(report, refresh, period % report.period_values().len(), seed)
+        build(report, refresh, period % report.period_values().len().max(1), seed)
     })
 }
 
@@ -474,10 +499,15 @@ enum Defect {
     MojibakeBom,
     RowsReversed,
     DeletedMiddleRow,
+    BadBoolean,
+    BadGuid,
+    BadDuration,
+    DuplicateEntity,
+    ActivityAfterRefresh,
 }
 
 impl Defect {
-    const ALL: [Defect; 16] = [
+    const ALL: [Defect; 21] = [
         Defect::ImpossibleDate,
         Defect::ThousandsSeparator,
         Defect::NegativeCount,
@@ -494,6 +524,11 @@ impl Defect {
         Defect::MojibakeBom,
         Defect::RowsReversed,
         Defect::DeletedMiddleRow,
+        Defect::BadBoolean,
+        Defect::BadGuid,
+        Defect::BadDuration,
+        Defect::DuplicateEntity,
+        Defect::ActivityAfterRefresh,
     ];
 
     /// The codes the defect must produce (all of them).
@@ -509,18 +544,31 @@ impl Defect {
             Defect::SecondPeriod => &["E401"],
             Defect::DuplicateDateRow => &["E402"],
             Defect::MisspelledColumn => &["E102"],
-            Defect::SwappedColumns => &["E104"],
+            Defect::SwappedColumns => &["W103"],
             Defect::SemicolonDelimiter => &["E106"],
             Defect::MojibakeBom => &["W101"],
             Defect::RowsReversed => &["W403"],
             Defect::DeletedMiddleRow => &["W404", "W405"],
+            Defect::BadBoolean => &["E207"],
+            Defect::BadGuid => &["E208"],
+            Defect::BadDuration => &["E209"],
+            Defect::DuplicateEntity => &["E403"],
+            Defect::ActivityAfterRefresh => &["E304"],
         }
     }
 }
 
-/// Index of the first column with `role`; every built-in report has the dates and period.
-fn role(report: &Report, role: Role) -> usize {
-    report.columns.iter().position(|c| c.role == role).unwrap()
+/// Index of the first column with `role`, where the report has one.
+fn role(report: &Report, role: Role) -> Option<usize> {
+    report.columns.iter().position(|c| c.role == role)
+}
+
+/// Index of a column of `kind` chosen by `pick`, where the report has one.
+fn kind_column(report: &Report, kind: &Kind, pick: u64) -> Option<usize> {
+    let all: Vec<usize> = (0..report.columns.len())
+        .filter(|&i| report.columns[i].kind == *kind)
+        .collect();
+    (!all.is_empty()).then(|| all[(pick as usize / 5) % all.len()])
 }
 
 /// The integer columns of a report (every built-in report has some).
@@ -537,25 +585,28 @@ fn mutate(export: &Export, defect: Defect, pick: u64, style: &mut Style) -> Opti
     let n = rows.len();
     let row = (pick as usize) % n;
     let counts = count_columns(report);
-    let count = counts[(pick as usize / 7) % counts.len()];
+    let count = || (!counts.is_empty()).then(|| counts[(pick as usize / 7) % counts.len()]);
     let date = role(report, Role::ReportDate);
     let refresh = role(report, Role::RefreshDate);
     let period = role(report, Role::Period);
+    let dated = date.is_some() && report.dimensions().is_empty();
     let mut prefix = "";
     match defect {
         Defect::ImpossibleDate => {
+            let date = date?;
             let year = &rows[row][date][..4].to_string();
             rows[row][date] = format!("{year}-02-30");
         }
         Defect::ThousandsSeparator => {
-            rows[row][count] = format!("{},{:03}", 1 + pick % 999, pick % 1000);
+            rows[row][count()?] = format!("{},{:03}", 1 + pick % 999, pick % 1000);
         }
-        Defect::NegativeCount => rows[row][count] = format!("-{}", 1 + pick % 1000),
+        Defect::NegativeCount => rows[row][count()?] = format!("-{}", 1 + pick % 1000),
         Defect::PrefixedPeriod => {
+            let period = period?;
             let p = rows[row][period].clone();
             rows[row][period] = format!("D{p}");
         }
-        Defect::EmptyReportDate => rows[row][date] = String::new(),
+        Defect::EmptyReportDate => rows[row][date?] = String::new(),
         Defect::ExtraField => rows[row].push("1".into()),
         Defect::ActiveAboveTotal => {
             let ratio = report.ratio?;
@@ -564,15 +615,17 @@ fn mutate(export: &Export, defect: Defect, pick: u64, style: &mut Style) -> Opti
             rows[row][ratio.numerator] = (total + 1 + (pick % 10) as i64).to_string();
         }
         Defect::DateAfterRefresh => {
-            let refresh_date = NaiveDate::parse_from_str(&rows[row][refresh], "%Y-%m-%d").ok()?;
-            rows[row][date] = (refresh_date + Days::new(1 + pick % 30)).to_string();
+            let refresh_date = NaiveDate::parse_from_str(&rows[row][refresh?], "%Y-%m-%d").ok()?;
+            rows[row][date?] = (refresh_date + Days::new(1 + pick % 30)).to_string();
         }
         Defect::SecondPeriod => {
+            let period = period?;
             let values = report.period_values();
             let other = values.iter().find(|v| **v != rows[row][period])?;
             rows[row][period] = other.clone();
         }
         Defect::DuplicateDateRow => {
+            date?;
             let copy = rows[row].clone();
             rows.insert(row, copy);
         }
@@ -604,9 +657,29 @@ fn mutate(export: &Export, defect: Defect, pick: u64, style: &mut Style) -> Opti
             return Some(text.into_bytes());
         }
         Defect::MojibakeBom => prefix = "\u{EF}\u{BB}\u{BF}",
-        Defect::RowsReversed => rows.reverse(),
-        Defect::DeletedMiddleRow => {
+        Defect::RowsReversed if dated => rows.reverse(),
+        Defect::DeletedMiddleRow if dated && n >= 3 => {
             rows.remove(1 + (pick as usize) % (n - 2));
+        }
+        Defect::RowsReversed | Defect::DeletedMiddleRow => return None,
+        Defect::BadBoolean => {
+            rows[row][kind_column(report, &Kind::Boolean, pick)?] = "Maybe".into();
+        }
+        Defect::BadGuid => {
+            rows[row][kind_column(report, &Kind::Guid, pick)?] = "not-a-guid".into();
+        }
+        Defect::BadDuration => {
+            rows[row][kind_column(report, &Kind::Duration, pick)?] = "01:02:03".into();
+        }
+        Defect::DuplicateEntity => {
+            report.entity()?;
+            let copy = rows[row].clone();
+            rows.insert(row, copy);
+        }
+        Defect::ActivityAfterRefresh => {
+            let refresh_date = NaiveDate::parse_from_str(&rows[row][refresh?], "%Y-%m-%d").ok()?;
+            let activity = role(report, Role::LastActivity)?;
+            rows[row][activity] = (refresh_date + Days::new(1 + pick % 30)).to_string();
         }
     }
     let mut csv = render_csv(&header, &rows, style);
@@ -625,11 +698,14 @@ enum JsonDefect {
     Truncated,
 }
 
-fn mutate_json(export: &Export, defect: JsonDefect, pick: u64, style: &Style) -> Vec<u8> {
+fn mutate_json(export: &Export, defect: JsonDefect, pick: u64, style: &Style) -> Option<Vec<u8>> {
     let report = &export.report;
     let mut records = records(export, style);
     let row = (pick as usize) % records.len();
     let counts = count_columns(report);
+    if counts.is_empty() {
+        return None;
+    }
     let count = &report.columns[counts[(pick as usize / 7) % counts.len()]].property;
     let record = records[row].as_object_mut().unwrap();
     match defect {
@@ -637,7 +713,10 @@ fn mutate_json(export: &Export, defect: JsonDefect, pick: u64, style: &Style) ->
             record.insert(count.clone(), json!((pick % 10_000).to_string()));
         }
         JsonDefect::MissingProperty => {
-            let i = (pick as usize / 3) % report.columns.len();
+            let required: Vec<usize> = (0..report.columns.len())
+                .filter(|&i| !report.columns[i].optional)
+                .collect();
+            let i = required[(pick as usize / 3) % required.len()];
             record.shift_remove(&report.columns[i].property);
         }
         JsonDefect::Truncated => {}
@@ -650,7 +729,7 @@ fn mutate_json(export: &Export, defect: JsonDefect, pick: u64, style: &Style) ->
         let cut = 1 + (pick as usize) % (text.len() - 1);
         text.truncate(cut);
     }
-    text
+    Some(text)
 }
 
 proptest! {
@@ -731,7 +810,9 @@ proptest! {
             (JsonDefect::MissingProperty, "E206"),
             (JsonDefect::Truncated, "E501"),
         ][which];
-        let bytes = mutate_json(&export, defect, pick, &style);
+        let Some(bytes) = mutate_json(&export, defect, pick, &style) else {
+            return Ok(());
+        };
         let result = check(&bytes, &export.report, None);
         let found = codes(&result);
         prop_assert!(
@@ -749,7 +830,7 @@ fn writers_in_pieces_write_what_one_pass_writes() {
     let refresh = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     for report in registry().reports() {
         let periods = report.period_values().len();
-        let export = build(report, refresh, periods - 1, 11);
+        let export = build(report, refresh, periods.saturating_sub(1), 11);
         let (header, mut rows) = table(&export);
         let style = Style {
             bom: true,
@@ -790,6 +871,7 @@ fn writers_in_pieces_write_what_one_pass_writes() {
 /// The catalogue covers every defect at least once even when the random picks miss one.
 #[test]
 fn every_csv_defect_is_caught_on_a_fixed_export() {
+    let mut applied = std::collections::HashSet::new();
     for report in registry().reports() {
         let refresh = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         let export = build(report, refresh, 0, 7);
@@ -804,9 +886,9 @@ fn every_csv_defect_is_caught_on_a_fixed_export() {
                 seed: 3,
             };
             let Some(bytes) = mutate(&export, defect, 12, &mut style) else {
-                assert!(report.ratio.is_none(), "{defect:?}");
                 continue;
             };
+            applied.insert(format!("{defect:?}"));
             let found = codes(&check(&bytes, report, None));
             for code in defect.expected() {
                 assert!(
@@ -817,6 +899,10 @@ fn every_csv_defect_is_caught_on_a_fixed_export() {
             }
         }
     }
+    // Each defect fits some report of the catalogue, so none is silently never tried.
+    for defect in Defect::ALL {
+        assert!(applied.contains(&format!("{defect:?}")), "{defect:?} never applied");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -824,13 +910,16 @@ fn every_csv_defect_is_caught_on_a_fixed_export() {
 // ---------------------------------------------------------------------------------------
 
 /// Field-rule codes: what the JSON Schema of one record can also judge.
-const FIELD_CODES: [Code; 6] = [
+const FIELD_CODES: [Code; 9] = [
     Code::InvalidDate,
     Code::InvalidInteger,
     Code::NotAllowed,
     Code::EmptyRequired,
     Code::WrongType,
     Code::MissingProperty,
+    Code::InvalidBoolean,
+    Code::InvalidGuid,
+    Code::InvalidDuration,
 ];
 
 /// Date strings, real and impossible: months 0-13, days 0-32.
@@ -879,6 +968,11 @@ fn wild_value() -> impl Strategy<Value = Value> {
         date_text().prop_map(Value::String),
         date_time_text().prop_map(Value::String),
         ".{0,12}".prop_map(Value::String),
+        "(?i:true|false|yes|no|maybe|0|1)".prop_map(Value::String),
+        "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{11,13}".prop_map(Value::String),
+        "P(T?[0-9]{1,3}[HMSDYW]){0,3}(\\.5S)?".prop_map(Value::String),
+        Just(json!(["A", "B"])),
+        Just(json!([1])),
         Just(json!([])),
         Just(json!({})),
     ]
