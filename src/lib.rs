@@ -7,6 +7,8 @@
 //! the records that passed.
 
 pub mod archive;
+pub mod check;
+pub mod convert;
 pub mod diagnostic;
 pub mod discover;
 pub mod merge;

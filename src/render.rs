@@ -9,8 +9,8 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
+use crate::check::FileReport;
 use crate::diagnostic::{Code, Finding, Severity};
-use crate::validate::FileReport;
 
 struct Palette {
     on: bool,

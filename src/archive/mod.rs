@@ -30,6 +30,7 @@
 //! database: the switch to WAL mode, which SQLite does not let wait on the busy timeout, is
 //! retried, and an existing file is inspected in one read transaction.
 
+pub mod add;
 pub mod ingest;
 pub mod query;
 

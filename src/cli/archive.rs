@@ -3,31 +3,26 @@
 //!
 //! `add` hashes every input first (a file whose SHA-256 is already archived is skipped
 //! without being parsed, so re-adding a folder daily is cheap), checks the rest in parallel
-//! into one order-independent [`Merge`] as `trend` does, then writes from this thread in one
-//! transaction.
+//! into one order-independent merge as `trend` does ([`m365report::archive::add`]), then
+//! writes from this thread in one transaction.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use m365report::archive::ingest::FileEntry;
-use m365report::archive::query::Selection;
-use m365report::archive::{archive_file_test, is_archive_file, sha256_file, Access, Archive};
-use m365report::discover::{discover, io_message, Input, Source};
-use m365report::merge::Merge;
+use m365report::archive::add::{check_new, Checked};
+use m365report::archive::query::{Selection, SeriesStatus};
+use m365report::archive::{archive_file_test, Access, Archive};
+use m365report::convert;
+use m365report::discover::{discover, Input};
 use m365report::render::render_file;
 use m365report::trend::short_name;
-use m365report::validate::{check_source, CheckOptions, FileReport};
-use m365report::write::{check_target, Destination, Format, RecordWriter, WriteOptions};
-use m365report::{Code, Record, RecordSink, Report};
-use rayon::prelude::*;
+use m365report::write::{Destination, Format, WriteOptions};
+use m365report::Code;
 
-use super::trend::GroupBy;
 use super::validate::{report_discover_errors, InputArgs};
-use super::{clean_up_on_interrupt, durability, print_stderr, Context, Outcome, Progress};
+use super::{durability, fail, prepare_output, print_stderr, Context, GroupBy, Outcome, Progress};
 
 /// The database used when neither `--db` nor `M365REPORT_DB` names one.
 const DEFAULT_DB: &str = "m365report.sqlite";
@@ -156,122 +151,7 @@ pub fn run(args: &ArchiveArgs, ctx: &Context) -> Outcome {
     }
 }
 
-fn fail(message: impl std::fmt::Display) -> Outcome {
-    print_stderr(&format!("error: {message}\n"));
-    Outcome::Failure
-}
-
-/// The sink for one file: a per-file [`Merge`] like trend's, plus the newest refresh date.
-struct FileSink<'a> {
-    source: &'a Source,
-    group_by: GroupBy,
-    merge: Option<Merge>,
-    series: String,
-    refresh: Option<NaiveDate>,
-}
-
-impl RecordSink for FileSink<'_> {
-    fn begin(&mut self, report: &Arc<Report>) {
-        self.series = match self.group_by {
-            GroupBy::Dir => self.source.group.clone(),
-            GroupBy::None => short_name(report).to_string(),
-        };
-        let mut merge = Merge::for_file(&self.series, self.source.index, &self.source.name);
-        merge.begin(report);
-        self.merge = Some(merge);
-    }
-
-    fn record(&mut self, record: &Record<'_>) {
-        self.refresh = self.refresh.max(record.refresh_date());
-        if let Some(merge) = &mut self.merge {
-            merge.record(record);
-        }
-    }
-
-    fn finish(&mut self, valid: bool) {
-        if let Some(merge) = &mut self.merge {
-            merge.finish(valid);
-        }
-    }
-}
-
-/// What the parallel pass of `add` gathers.
-#[derive(Default)]
-struct Pass {
-    merge: Merge,
-    files: Vec<FileEntry>,
-    invalid: Vec<FileReport>,
-    unreadable: Vec<(String, String)>,
-    skipped: usize,
-    checked: usize,
-}
-
-impl Pass {
-    fn join(mut self, other: Pass) -> Pass {
-        self.merge = self.merge.merge(other.merge);
-        self.files.extend(other.files);
-        self.invalid.extend(other.invalid);
-        self.unreadable.extend(other.unreadable);
-        self.skipped += other.skipped;
-        self.checked += other.checked;
-        self
-    }
-}
-
-/// Hashes one input and, unless the archive already holds it, checks it into `pass`.
-fn hash_and_check(
-    mut pass: Pass,
-    source: &Source,
-    known: &HashSet<String>,
-    args: &AddArgs,
-    ctx: &Context,
-    check: &CheckOptions,
-) -> Pass {
-    let Input::Path(path) = &source.input else {
-        pass.unreadable.push((
-            source.name.clone(),
-            "standard input cannot be archived (it has no file to name); save it first".into(),
-        ));
-        return pass;
-    };
-    let sha256 = match sha256_file(path) {
-        Ok(h) => h,
-        Err(e) => {
-            pass.unreadable.push((source.name.clone(), io_message(&e)));
-            return pass;
-        }
-    };
-    if known.contains(&sha256) {
-        pass.skipped += 1;
-        return pass;
-    }
-    let mut sink = FileSink {
-        source,
-        group_by: args.group_by,
-        merge: None,
-        series: String::new(),
-        refresh: None,
-    };
-    let report = check_source(source, &ctx.registry, check, &mut sink);
-    pass.checked += 1;
-    if let Some(merge) = sink.merge {
-        pass.merge.absorb(merge);
-    }
-    match (&report.report, report.is_valid()) {
-        (Some(kind), true) => pass.files.push(FileEntry {
-            index: source.index,
-            path: source.name.clone(),
-            sha256,
-            report: kind.name.clone(),
-            series: sink.series,
-            refresh: sink.refresh,
-            rows: report.rows,
-        }),
-        _ => pass.invalid.push(report),
-    }
-    pass
-}
-
+/// `archive add`: the inputs not yet archived checked, then stored in one transaction.
 fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     let check = match args.input.options(ctx) {
         Ok(o) => o,
@@ -301,23 +181,15 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
     }
     let progress = Progress::files(ctx, sources.len());
-    let pass = sources
-        .par_iter()
-        .fold(Pass::default, |pass, source| {
-            let pass = hash_and_check(pass, source, &known, args, ctx, &check);
-            progress.inc();
-            pass
-        })
-        .reduce(Pass::default, Pass::join);
+    let series_by = args.group_by.series_by();
+    let pass = check_new(&sources, &known, &ctx.registry, &check, series_by, &|| {
+        progress.inc()
+    });
     drop(progress);
 
-    let mut invalid = pass.invalid;
-    invalid.sort_by_key(|r| r.index);
-    let mut files = pass.files;
-    files.sort_by_key(|f| f.index);
     let mut text = String::new();
     if !ctx.quiet {
-        for r in &invalid {
+        for r in &pass.invalid {
             text.push_str(&render_file(r, ctx.color));
         }
     }
@@ -326,22 +198,42 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     }
     let io_error = !discover_errors.is_empty()
         || !pass.unreadable.is_empty()
-        || invalid.iter().any(|r| r.io_error);
+        || pass.invalid.iter().any(|r| r.io_error);
     let outcome = if io_error {
         Outcome::Failure
-    } else if !invalid.is_empty() {
+    } else if !pass.invalid.is_empty() {
         Outcome::Invalid
     } else {
         Outcome::Success
     };
+    store(
+        &mut archive,
+        pass,
+        sources.len(),
+        (&db, text, outcome),
+        args,
+        ctx,
+    )
+}
+
+/// Stores what `add` checked (nothing under `--strict` if an input was invalid) and prints
+/// the diagnostics gathered in `text`, the conflicts and the summary.
+fn store(
+    archive: &mut Archive,
+    pass: Checked,
+    inputs: usize,
+    (db, mut text, outcome): (&Path, String, Outcome),
+    args: &AddArgs,
+    ctx: &Context,
+) -> Outcome {
     let files_line = format!(
         "{} files: {} valid, {} invalid, {} already archived",
-        sources.len(),
-        files.len(),
-        invalid.len() + pass.unreadable.len(),
+        inputs,
+        pass.files.len(),
+        pass.invalid.len() + pass.unreadable.len(),
         pass.skipped
     );
-    if args.strict && (!invalid.is_empty() || !pass.unreadable.is_empty()) {
+    if args.strict && (!pass.invalid.is_empty() || !pass.unreadable.is_empty()) {
         let _ = writeln!(
             text,
             "{files_line}\nerror: --strict: invalid input; nothing stored in {}",
@@ -351,7 +243,7 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
         return outcome;
     }
     let merged = pass.merge.into_merged();
-    let ingested = match archive.ingest(&files, &merged) {
+    let ingested = match archive.ingest(&pass.files, &merged) {
         Ok(i) => i,
         Err(e) => {
             print_stderr(&text);
@@ -397,86 +289,71 @@ fn status(args: &StatusArgs) -> Outcome {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string());
     let text = match args.format {
-        StatusFormat::Json => {
-            let doc: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|s| {
-                    serde_json::json!({
-                        "report": s.report,
-                        "series": s.series,
-                        "first_date": day(s.first_date),
-                        "last_date": day(s.last_date),
-                        "days": s.days,
-                        "missing": s.missing.iter().map(|m| serde_json::json!({
-                            "from": m.from.to_string(), "to": m.to.to_string(), "days": m.days()
-                        })).collect::<Vec<_>>(),
-                        "newest_refresh": day(s.newest_refresh),
-                        "files": s.files,
-                        "conflicts": s.conflicts,
-                    })
-                })
-                .collect();
-            let doc = serde_json::json!({ "database": db.display().to_string(), "series": doc });
-            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
-        }
-        StatusFormat::Table => {
-            let mut t = String::new();
-            let _ = writeln!(
-                t,
-                "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
-                "report",
-                "series",
-                "first",
-                "last",
-                "days",
-                "missing",
-                "refreshed",
-                "files",
-                "conflicts"
-            );
-            for s in &rows {
-                let missing: i64 = s.missing.iter().map(|m| m.days()).sum();
-                let _ = writeln!(
-                    t,
-                    "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
-                    s.report,
-                    s.series,
-                    day(s.first_date).unwrap_or_default(),
-                    day(s.last_date).unwrap_or_default(),
-                    s.days,
-                    missing,
-                    day(s.newest_refresh).unwrap_or_default(),
-                    s.files,
-                    s.conflicts
-                );
-                for m in &s.missing {
-                    let _ = writeln!(t, "    missing {} .. {} ({} days)", m.from, m.to, m.days());
-                }
-            }
-            t
-        }
+        StatusFormat::Json => status_json(&db, &rows),
+        StatusFormat::Table => status_table(&rows),
     };
     super::print_stdout(&text);
     Outcome::Success
 }
 
-/// Refuses, before any work, an output file that would write over the archive `db` (under
-/// any name, or SQLite's `-wal`/`-shm`/`-journal` beside it; `--force` or not) or, without
-/// `force`, an existing file, as `convert` refuses its outputs; then makes Ctrl-C remove an
-/// output left half-written. The rename checks for an existing file again when it is done.
-pub fn prepare_output(target: &Path, db: &Path, force: bool) -> Result<(), String> {
-    if is_archive_file(db, target) {
-        return Err(format!(
-            "{}: is the archive {} or a file SQLite keeps beside it; the archive is never written over",
-            target.display(),
-            db.display()
-        ));
+/// A report date as JSON or table text.
+fn day(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+/// `archive status --format json`.
+fn status_json(db: &Path, rows: &[SeriesStatus]) -> String {
+    let doc: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "report": s.report,
+                "series": s.series,
+                "first_date": day(s.first_date),
+                "last_date": day(s.last_date),
+                "days": s.days,
+                "missing": s.missing.iter().map(|m| serde_json::json!({
+                    "from": m.from.to_string(), "to": m.to.to_string(), "days": m.days()
+                })).collect::<Vec<_>>(),
+                "newest_refresh": day(s.newest_refresh),
+                "files": s.files,
+                "conflicts": s.conflicts,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({ "database": db.display().to_string(), "series": doc });
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// `archive status --format table`.
+fn status_table(rows: &[SeriesStatus]) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
+        "report", "series", "first", "last", "days", "missing", "refreshed", "files", "conflicts"
+    );
+    for s in rows {
+        let missing: i64 = s.missing.iter().map(|m| m.days()).sum();
+        let _ = writeln!(
+            t,
+            "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
+            s.report,
+            s.series,
+            day(s.first_date).unwrap_or_default(),
+            day(s.last_date).unwrap_or_default(),
+            s.days,
+            missing,
+            day(s.newest_refresh).unwrap_or_default(),
+            s.files,
+            s.conflicts
+        );
+        for m in &s.missing {
+            let _ = writeln!(t, "    missing {} .. {} ({} days)", m.from, m.to, m.days());
+        }
     }
-    check_target(target, &[], force).map_err(|e| e.to_string())?;
-    clean_up_on_interrupt();
-    Ok(())
+    t
 }
 
 fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
@@ -541,24 +418,17 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             Some(path) => Destination::File(path.clone()),
             None => Destination::Stdout,
         };
-        let mut writer = RecordWriter::new(
-            WriteOptions {
-                format: args.to,
-                bom: args.bom,
-                durability: durability(args.no_sync),
-            },
-            destination,
-        );
-        writer.write_series(s);
-        let committed = writer
-            .take_output(Some(&s.report))
+        let options = WriteOptions {
+            format: args.to,
+            bom: args.bom,
+            durability: durability(args.no_sync),
+        };
+        let committed = convert::series_output(s, options, destination)
             .and_then(|o| o.map_or(Ok(None), |o| o.commit(args.force)));
         if let Err(e) = committed {
             super::exit_if_closed_pipe(&e);
             return fail(e);
         }
-    }
-    if let Some(s) = series {
         print_stderr(&format!(
             "{} records of {} {} exported\n",
             s.records.len(),

@@ -4,24 +4,24 @@
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use m365report::archive::query::Selection;
 use m365report::archive::{Access, Archive};
-use m365report::discover::{discover, input_paths, Input, Source};
-use m365report::merge::{Merge, Merged};
+use m365report::discover::{discover, input_paths};
+use m365report::merge::Merged;
 use m365report::render::render_file;
+use m365report::trend::gather::{gather, Gathered};
 use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
-use m365report::validate::{check_source, CheckOptions, FileReport};
 use m365report::write::{check_target, AtomicFile};
-use m365report::{Code, Record, RecordSink, Report};
-use rayon::prelude::*;
+use m365report::{Code, Report};
 
 use super::validate::{report_discover_errors, InputArgs};
-use super::{clean_up_on_interrupt, durability, print_stderr, Context, Outcome, Progress};
+use super::{
+    clean_up_on_interrupt, durability, fail, prepare_output, print_stderr, Context, GroupBy,
+    Outcome, Progress,
+};
 
 /// Arguments of `trend`.
 #[derive(Debug, Args)]
@@ -71,15 +71,6 @@ pub struct TrendArgs {
     pub strict: bool,
 }
 
-/// `--group-by`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GroupBy {
-    /// One series per report kind.
-    None,
-    /// One series per folder (its path relative to the PATH given) and report kind.
-    Dir,
-}
-
 /// `--by`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ByArg {
@@ -109,124 +100,8 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 /// Conflicts named one by one on standard error; the rest are counted.
 const CONFLICTS_SHOWN: usize = 20;
 
-/// The sink for one file: picks the series once the report kind is known, then collects
-/// the file's records into a per-file [`Merge`] that keeps them only if the file is valid.
-struct FileSink<'a> {
-    source: &'a Source,
-    group_by: GroupBy,
-    merge: Option<Merge>,
-}
-
-impl RecordSink for FileSink<'_> {
-    fn begin(&mut self, report: &Arc<Report>) {
-        let series = match self.group_by {
-            GroupBy::Dir => dir_series(self.source),
-            GroupBy::None => short_name(report).to_string(),
-        };
-        let mut merge = Merge::for_file(&series, self.source.index, &self.source.name);
-        merge.begin(report);
-        self.merge = Some(merge);
-    }
-
-    fn record(&mut self, record: &Record<'_>) {
-        if let Some(merge) = &mut self.merge {
-            merge.record(record);
-        }
-    }
-
-    fn finish(&mut self, valid: bool) {
-        if let Some(merge) = &mut self.merge {
-            merge.finish(valid);
-        }
-    }
-}
-
-/// The series of a file under `--group-by dir`: its folder relative to the PATH given, or,
-/// for a file directly in that PATH or named on its own, the folder as given on the command
-/// line, so `trend tenants/* --group-by dir` still gives one series per tenant.
-fn dir_series(source: &Source) -> String {
-    if source.group != "." {
-        return source.group.clone();
-    }
-    match &source.input {
-        Input::Path(path) => path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| ".".to_string(), |p| p.display().to_string()),
-        Input::Stdin => ".".to_string(),
-    }
-}
-
-/// What the parallel pass gathers: the merge, the invalid files' reports (for their
-/// diagnostics) and counts. Valid files leave only their records and a count behind.
-#[derive(Default)]
-struct Pass {
-    merge: Merge,
-    invalid: Vec<FileReport>,
-    files: usize,
-    warnings: u64,
-    io_error: bool,
-    /// Files whose report kind was assumed (I001), and the first one's report.
-    assumed: usize,
-    first_assumed: Option<FileReport>,
-    not_checked: usize,
-}
-
-impl Pass {
-    fn add(mut self, report: FileReport, sink: FileSink<'_>) -> Pass {
-        self.files += 1;
-        self.warnings += report.warnings;
-        self.io_error |= report.io_error;
-        if let Some(merge) = sink.merge {
-            self.merge.absorb(merge);
-        }
-        if report
-            .findings
-            .iter()
-            .any(|f| f.code == Code::ReportAssumed)
-        {
-            self.assumed += 1;
-            if self
-                .first_assumed
-                .as_ref()
-                .is_none_or(|f| report.index < f.index)
-            {
-                self.first_assumed = Some(report.clone());
-            }
-        }
-        if !report.is_valid() {
-            self.invalid.push(report);
-        }
-        self
-    }
-
-    fn join(mut self, other: Pass) -> Pass {
-        self.merge = self.merge.merge(other.merge);
-        self.invalid.extend(other.invalid);
-        self.files += other.files;
-        self.warnings += other.warnings;
-        self.io_error |= other.io_error;
-        self.assumed += other.assumed;
-        if let Some(o) = other.first_assumed {
-            if self
-                .first_assumed
-                .as_ref()
-                .is_none_or(|f| o.index < f.index)
-            {
-                self.first_assumed = Some(o);
-            }
-        }
-        self.not_checked += other.not_checked;
-        self
-    }
-}
-
 /// Runs `trend`.
 pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
-    let fail = |message: String| {
-        print_stderr(&format!("error: {message}\n"));
-        Outcome::Failure
-    };
     let check = match args.input.options(ctx) {
         Ok(o) => o,
         Err(message) => return fail(message),
@@ -261,18 +136,44 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
     let (sources, discover_errors) = discover(&args.paths);
     report_discover_errors(&discover_errors);
     if sources.is_empty() {
-        return fail("no report files found (looked for *.csv, *.json, *.ndjson)".into());
+        return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
     }
     if let Err(message) = prepare_chart(args, &input_paths(&sources)) {
         return fail(message);
     }
+    let progress = Progress::files(ctx, sources.len());
+    let how = (args.group_by.series_by(), args.strict);
+    let pass = gather(&sources, &ctx.registry, &check, how, &|| progress.inc());
+    drop(progress);
+    let several_folders = sources
+        .iter()
+        .any(|s| Some(s.group.as_str()) != sources.first().map(|f| f.group.as_str()));
+    let failed = !discover_errors.is_empty();
+    match from_files(
+        pass,
+        (failed, several_folders),
+        (options, format),
+        args,
+        ctx,
+    ) {
+        Ok((merged, rendering)) => output(merged, rendering, args, ctx),
+        Err(outcome) => outcome,
+    }
+}
 
-    let pass = check_all(&sources, ctx, &check, args);
-    let mut invalid = pass.invalid;
-    invalid.sort_by_key(|r| r.index);
+/// The diagnostics and summary of the files gathered, and their merged records, or the
+/// outcome when `--strict` stops the run before any output.
+fn from_files(
+    pass: Gathered,
+    (discover_failed, several_folders): (bool, bool),
+    (options, format): (TrendOptions, TrendFormat),
+    args: &TrendArgs,
+    ctx: &Context,
+) -> Result<(Merged, Rendering), Outcome> {
+    let invalid = &pass.invalid;
     let mut text = String::new();
     if !ctx.quiet {
-        for r in &invalid {
+        for r in invalid {
             text.push_str(&render_file(r, ctx.color));
         }
         if let Some(first) = &pass.first_assumed {
@@ -295,7 +196,7 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
             }
         }
     }
-    let data_outcome = if !discover_errors.is_empty() || pass.io_error {
+    let outcome = if discover_failed || pass.io_error {
         Outcome::Failure
     } else if !invalid.is_empty() {
         Outcome::Invalid
@@ -321,27 +222,20 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
             if invalid.len() == 1 { "" } else { "s" }
         );
         print_stderr(&text);
-        return data_outcome;
+        return Err(outcome);
     }
-
     if !invalid.is_empty() {
         files_line.push_str(" (invalid files excluded)");
     }
-    output(
-        pass.merge.into_merged(),
-        Rendering {
-            options,
-            format,
-            text,
-            files_line,
-            outcome: data_outcome,
-            several_folders: sources
-                .iter()
-                .any(|s| Some(s.group.as_str()) != sources.first().map(|f| f.group.as_str())),
-        },
-        args,
-        ctx,
-    )
+    let rendering = Rendering {
+        options,
+        format,
+        text,
+        files_line,
+        outcome,
+        several_folders,
+    };
+    Ok((pass.merge.into_merged(), rendering))
 }
 
 /// `trend --db`: the archive's records, fed to the same computation and rendering as files.
@@ -355,10 +249,6 @@ fn from_archive(
     options: TrendOptions,
     format: TrendFormat,
 ) -> Outcome {
-    let fail = |message: String| {
-        print_stderr(&format!("error: {message}\n"));
-        Outcome::Failure
-    };
     // The dates are cut by `Trend::compute`, as for files, so that a series held but
     // outside --since/--until is still listed (with no points) exactly as files list it.
     let selection = Selection {
@@ -435,49 +325,13 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
     } = r;
     let trend = Trend::compute(merged, options);
     if !ctx.quiet {
-        for c in trend.conflicts.iter().take(CONFLICTS_SHOWN) {
-            let refresh = c.refresh.map(|d| d.to_string()).unwrap_or_default();
-            let _ = writeln!(
-                text,
-                "warning: conflict in {} on {}: {} and {} are both refreshed {refresh} but disagree; kept {}",
-                c.series, c.date, c.kept.name, c.other.name, c.kept.name
-            );
-        }
-        if trend.conflicts.len() > CONFLICTS_SHOWN {
-            let _ = writeln!(
-                text,
-                "warning: and {} more conflicts (see --format json)",
-                trend.conflicts.len() - CONFLICTS_SHOWN
-            );
-        }
-        // Downloads of several tenants in one series disagree on every shared day.
-        if args.group_by == GroupBy::None && !trend.conflicts.is_empty() && several_folders {
-            text.push_str(
-                "hint: the files come from several folders; --group-by dir gives one series per folder\n",
-            );
-        }
-    }
-    let points: usize = trend.series.iter().map(|s| s.points.len()).sum();
-    let _ = write!(
-        text,
-        "{files_line}; {} series, {points} points",
-        trend.series.len()
-    );
-    for s in &trend.skipped {
-        let _ = write!(
-            text,
-            "; skipped {} ({} file{}, no active ratio)",
-            short_name_of(ctx, &s.report),
-            s.files,
-            if s.files == 1 { "" } else { "s" }
+        conflict_warnings(
+            &trend,
+            several_folders && args.group_by == GroupBy::None,
+            &mut text,
         );
     }
-    let _ = writeln!(
-        text,
-        "; {} conflict{}",
-        trend.conflicts.len(),
-        if trend.conflicts.len() == 1 { "" } else { "s" }
-    );
+    summary(&trend, &files_line, ctx, &mut text);
 
     // The chart first: a reader closing standard output early must not lose it.
     let mut outcome = data_outcome;
@@ -520,40 +374,62 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
     }
 }
 
+/// The first conflicts, one line each, and a count of the rest; `folder_hint` adds a hint
+/// to group by folder (the inputs came from several folders into one series).
+fn conflict_warnings(trend: &Trend, folder_hint: bool, text: &mut String) {
+    for c in trend.conflicts.iter().take(CONFLICTS_SHOWN) {
+        let refresh = c.refresh.map(|d| d.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "warning: conflict in {} on {}: {} and {} are both refreshed {refresh} but disagree; kept {}",
+            c.series, c.date, c.kept.name, c.other.name, c.kept.name
+        );
+    }
+    if trend.conflicts.len() > CONFLICTS_SHOWN {
+        let _ = writeln!(
+            text,
+            "warning: and {} more conflicts (see --format json)",
+            trend.conflicts.len() - CONFLICTS_SHOWN
+        );
+    }
+    // Downloads of several tenants in one series disagree on every shared day.
+    if folder_hint && !trend.conflicts.is_empty() {
+        text.push_str(
+            "hint: the files come from several folders; --group-by dir gives one series per folder\n",
+        );
+    }
+}
+
+/// The summary line: `files_line`, then series, points, skipped reports and conflicts.
+fn summary(trend: &Trend, files_line: &str, ctx: &Context, text: &mut String) {
+    let points: usize = trend.series.iter().map(|s| s.points.len()).sum();
+    let _ = write!(
+        text,
+        "{files_line}; {} series, {points} points",
+        trend.series.len()
+    );
+    for s in &trend.skipped {
+        let _ = write!(
+            text,
+            "; skipped {} ({} file{}, no active ratio)",
+            short_name_of(ctx, &s.report),
+            s.files,
+            if s.files == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(
+        text,
+        "; {} conflict{}",
+        trend.conflicts.len(),
+        if trend.conflicts.len() == 1 { "" } else { "s" }
+    );
+}
+
 /// The report's short name for messages (`Storage`), or its type name if unknown.
 fn short_name_of(ctx: &Context, report: &str) -> String {
     ctx.registry
         .find(report)
         .map_or_else(|| report.to_string(), |r| short_name(r).to_string())
-}
-
-/// Checks every source in parallel, folding each file's records into a per-thread merge.
-fn check_all(sources: &[Source], ctx: &Context, check: &CheckOptions, args: &TrendArgs) -> Pass {
-    let progress = Progress::files(ctx, sources.len());
-    // Under --strict the first invalid file makes the rest pointless to read.
-    let stop = AtomicBool::new(false);
-    let pass = sources
-        .par_iter()
-        .fold(Pass::default, |mut pass, source| {
-            if args.strict && stop.load(Ordering::Relaxed) {
-                pass.not_checked += 1;
-                return pass;
-            }
-            let mut sink = FileSink {
-                source,
-                group_by: args.group_by,
-                merge: None,
-            };
-            let report = check_source(source, &ctx.registry, check, &mut sink);
-            if !report.is_valid() {
-                stop.store(true, Ordering::Relaxed);
-            }
-            progress.inc();
-            pass.add(report, sink)
-        })
-        .reduce(Pass::default, Pass::join);
-    drop(progress);
-    pass
 }
 
 /// Refuses, before any work, a --chart that is one of `inputs` (or the archive of `--db`,
@@ -565,8 +441,7 @@ fn prepare_chart(args: &TrendArgs, inputs: &[PathBuf]) -> Result<(), String> {
         return Ok(());
     };
     if let Some(db) = &args.db {
-        return super::archive::prepare_output(chart, db, args.force)
-            .map_err(|e| format!("--chart {e}"));
+        return prepare_output(chart, db, args.force).map_err(|e| format!("--chart {e}"));
     }
     check_target(chart, inputs, args.force).map_err(|e| format!("--chart {e}"))?;
     clean_up_on_interrupt();

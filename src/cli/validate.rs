@@ -5,12 +5,11 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use m365report::discover::{discover, DiscoverError, Source};
+use m365report::discover::{discover, DiscoverError};
 use m365report::record::Discard;
 use m365report::render::render_file;
-use m365report::validate::{check_source, CheckOptions, FileReport};
+use m365report::validate::{check_all, CheckOptions, FileReport};
 use m365report::{Code, InputFormat, Limits};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{print_stderr, print_stdout, Context, Outcome};
@@ -170,23 +169,6 @@ pub fn assumed_note(reports: &[FileReport]) -> Option<String> {
     ))
 }
 
-/// Checks `sources` in parallel with a sink per file made by `sink`; results in input order.
-pub fn check_all<S: m365report::RecordSink + Send>(
-    sources: &[Source],
-    ctx: &Context,
-    options: &CheckOptions,
-    sink: impl Fn(&Source) -> S + Sync,
-) -> Vec<(FileReport, S)> {
-    sources
-        .par_iter()
-        .map(|source| {
-            let mut s = sink(source);
-            let report = check_source(source, &ctx.registry, options, &mut s);
-            (report, s)
-        })
-        .collect()
-}
-
 #[derive(Serialize)]
 struct JsonFile<'a> {
     valid: bool,
@@ -217,37 +199,13 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Outcome {
         }
     };
     let (sources, discover_errors) = discover(&args.paths);
-    let reports: Vec<FileReport> = check_all(&sources, ctx, &options, |_| Discard)
+    let reports: Vec<FileReport> = check_all(&sources, &ctx.registry, &options, |_| Discard)
         .into_iter()
         .map(|(r, _)| r)
         .collect();
     let summary = Summary::of(&reports);
     match args.format {
-        OutputFormat::Json => {
-            let doc = JsonRun {
-                files: reports
-                    .iter()
-                    .map(|r| JsonFile {
-                        valid: r.is_valid(),
-                        report: r,
-                    })
-                    .collect(),
-                unreadable: discover_errors
-                    .iter()
-                    .map(|e| JsonUnreadable {
-                        path: &e.path,
-                        message: &e.message,
-                    })
-                    .collect(),
-                summary: &summary,
-            };
-            match serde_json::to_string_pretty(&doc) {
-                Ok(text) => {
-                    print_stdout(&(text + "\n"));
-                }
-                Err(e) => print_stderr(&format!("error: {e}\n")),
-            }
-        }
+        OutputFormat::Json => print_json(&reports, &discover_errors, &summary),
         OutputFormat::Human => {
             report_discover_errors(&discover_errors);
             let mut text = String::new();
@@ -272,5 +230,32 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Outcome {
         Outcome::Failure
     } else {
         Outcome::Success
+    }
+}
+
+/// `validate --format json`: one document on standard output.
+fn print_json(reports: &[FileReport], discover_errors: &[DiscoverError], summary: &Summary) {
+    let doc = JsonRun {
+        files: reports
+            .iter()
+            .map(|r| JsonFile {
+                valid: r.is_valid(),
+                report: r,
+            })
+            .collect(),
+        unreadable: discover_errors
+            .iter()
+            .map(|e| JsonUnreadable {
+                path: &e.path,
+                message: &e.message,
+            })
+            .collect(),
+        summary,
+    };
+    match serde_json::to_string_pretty(&doc) {
+        Ok(text) => {
+            print_stdout(&(text + "\n"));
+        }
+        Err(e) => print_stderr(&format!("error: {e}\n")),
     }
 }

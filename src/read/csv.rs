@@ -5,12 +5,12 @@ use std::io::Read;
 use super::locate::{csv_fields, locate};
 
 use super::records::{plain_lines, Lines, Records, RecordsError, Row, Stops};
-use super::steady::{Run, Steady};
+use super::steady::{same_bytes, Run, Steady};
+use crate::check::{Checker, Location, Piece, PieceRecords};
 use crate::diagnostic::{Code, Finding};
 use crate::record::Cell;
 use crate::rules::field::{check_text_cell, CellReader};
 use crate::schema::{loose_eq, Kind, Report};
-use crate::validate::{Checker, Location, Piece, PieceRecords};
 
 /// The UTF-8 byte-order mark as it reads after a Latin-1 round trip.
 const MOJIBAKE_BOM: &str = "\u{EF}\u{BB}\u{BF}";
@@ -619,23 +619,6 @@ impl<'t> Slot<'t, '_> {
         self.previous = cell;
         Some(())
     }
-}
-
-/// Whether two cells' texts are equal, compared in place: cells are a few bytes long, where
-/// a call to `memcmp` costs more than the comparison. Texts of 8 to 16 bytes (dates) are
-/// compared as two overlapping words, shorter ones (counts, periods) byte by byte.
-#[inline]
-pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if (8..=16).contains(&n) {
-        let word =
-            |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
-        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
-    }
-    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Where schema column `col` of a row is (the row itself for `None` or a column the file

@@ -10,14 +10,13 @@ use std::io::Read;
 
 use std::sync::Arc;
 
-use super::json_flat::{self, Property, Scalar};
+use super::json_flat::{self, valid_number, Property, Scalar};
 use super::locate::{chars, locate};
-use super::InputFormat;
+use crate::check::{Checker, InputFormat, Location};
 use crate::diagnostic::{Code, Finding};
 use crate::record::Cell;
 use crate::rules::field::{check_json_number, check_json_string, check_text_cell, wrong_type, check_json_bool, check_json_list};
 use crate::schema::{loose_eq, DetectionSource, Kind, Report};
-use crate::validate::{Checker, Location};
 
 /// Text kept before a record's start, for the snippet of its line.
 const KEEP_BEFORE_RECORD: u64 = 1024;
@@ -501,47 +500,6 @@ impl Stop {
         self.hint = Some(hint.into());
         self
     }
-}
-
-/// Whether `s` is a number as the JSON grammar writes it.
-pub(super) fn valid_number(b: &[u8]) -> bool {
-    let mut i = 0;
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-        }
-        _ => return false,
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let s = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == s {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let s = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == s {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 /// A detected report's columns as the short path finds them by property name.

@@ -136,7 +136,48 @@ fn number(text: &[u8], start: usize) -> Option<Range<usize>> {
         .iter()
         .take(MAX_NUMBER + 1)
         .position(|b| !(b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')))?;
-    super::json::valid_number(&text[start..start + len]).then_some(start..start + len)
+    valid_number(&text[start..start + len]).then_some(start..start + len)
+}
+
+/// Whether `s` is a number as the JSON grammar writes it.
+pub(super) fn valid_number(b: &[u8]) -> bool {
+    let mut i = 0;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let s = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == s {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let s = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == s {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 #[cfg(test)]

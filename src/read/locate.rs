@@ -1,7 +1,7 @@
 //! From byte offsets in raw text to what a person sees: line, character column, source line.
 
+use crate::check::Location;
 use crate::diagnostic::Snippet;
-use crate::validate::Location;
 
 /// Lines longer than this are not shown in snippets.
 const MAX_SNIPPET: usize = 400;

@@ -9,42 +9,9 @@ mod steady;
 
 use std::io::{self, Cursor, Read};
 
-use serde::Serialize;
-
 use crate::diagnostic::{Code, Finding};
 
-/// The format an input is read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InputFormat {
-    /// Comma-separated values, as Graph downloads them.
-    Csv,
-    /// One JSON document: Graph's envelope, or a bare array of records.
-    Json,
-    /// One JSON record per line.
-    Ndjson,
-}
-
-/// Resource limits that keep hostile input from exhausting memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest CSV record or JSON record, in bytes.
-    pub max_record_bytes: usize,
-    /// Deepest JSON nesting.
-    pub max_depth: usize,
-    /// Most CSV columns.
-    pub max_columns: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_record_bytes: 1 << 20,
-            max_depth: 64,
-            max_columns: 1000,
-        }
-    }
-}
+pub use crate::check::{InputFormat, Limits};
 
 /// What sniffing decided about an input.
 pub(crate) enum Sniffed<'r> {

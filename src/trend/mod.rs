@@ -18,6 +18,7 @@
 //!   ratio is `sum(active) / sum(total)`; null when no day has both (or a sum overflows).
 
 pub mod chart;
+pub mod gather;
 pub mod render;
 
 use std::collections::BTreeMap;

@@ -38,6 +38,7 @@ mod atomic;
 mod csv;
 mod json;
 mod paths;
+mod plan;
 mod template;
 
 pub(crate) use atomic::file_id;
@@ -46,6 +47,7 @@ pub use atomic::{
     Finished, WriteError,
 };
 pub use paths::{mirror, PathError};
+pub use plan::{Plan, PlanError, Planner, Targets};
 
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

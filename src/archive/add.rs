@@ -1,0 +1,162 @@
+//! What `archive add` does before it writes: every input hashed first (a file whose SHA-256
+//! the archive already holds is skipped without being parsed, so re-adding a folder daily is
+//! cheap), the rest checked in parallel into one order-independent [`Merge`] as a trend's
+//! files are, each valid file described by the [`FileEntry`] the archive records. Writing
+//! the result is [`Archive::ingest`](super::Archive::ingest), in one transaction.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use super::ingest::FileEntry;
+use super::sha256_file;
+use crate::check::{CheckOptions, FileReport};
+use crate::discover::{io_message, Input, Source};
+use crate::merge::Merge;
+use crate::record::{Record, RecordSink};
+use crate::schema::{Registry, Report};
+use crate::trend::gather::SeriesBy;
+use crate::trend::short_name;
+use crate::validate::check_source;
+
+/// What checking the inputs of `archive add` gathered.
+#[derive(Default)]
+pub struct Checked {
+    /// The valid files' records.
+    pub merge: Merge,
+    /// The valid files, in input order.
+    pub files: Vec<FileEntry>,
+    /// The reports of the invalid files, in input order.
+    pub invalid: Vec<FileReport>,
+    /// Inputs that could not be hashed (or standard input): name and why.
+    pub unreadable: Vec<(String, String)>,
+    /// Inputs skipped because the archive holds their bytes already.
+    pub skipped: usize,
+    /// Inputs checked.
+    pub checked: usize,
+}
+
+/// Hashes every source and checks those whose hash is not in `known`, in parallel; `done`
+/// is called once per source.
+pub fn check_new(
+    sources: &[Source],
+    known: &HashSet<String>,
+    registry: &Registry,
+    options: &CheckOptions,
+    series_by: SeriesBy,
+    done: &(dyn Fn() + Sync),
+) -> Checked {
+    let mut checked = sources
+        .par_iter()
+        .fold(Checked::default, |pass, source| {
+            let pass = pass.hash_and_check(source, known, registry, options, series_by);
+            done();
+            pass
+        })
+        .reduce(Checked::default, Checked::join);
+    checked.invalid.sort_by_key(|r| r.index);
+    checked.files.sort_by_key(|f| f.index);
+    checked
+}
+
+/// The sink for one file: a per-file [`Merge`] like a trend's, plus the newest refresh date.
+struct FileSink<'a> {
+    source: &'a Source,
+    series_by: SeriesBy,
+    merge: Option<Merge>,
+    series: String,
+    refresh: Option<NaiveDate>,
+}
+
+impl RecordSink for FileSink<'_> {
+    fn begin(&mut self, report: &Arc<Report>) {
+        self.series = match self.series_by {
+            SeriesBy::Folder => self.source.group.clone(),
+            SeriesBy::Report => short_name(report).to_string(),
+        };
+        let mut merge = Merge::for_file(&self.series, self.source.index, &self.source.name);
+        merge.begin(report);
+        self.merge = Some(merge);
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        self.refresh = self.refresh.max(record.refresh_date());
+        if let Some(merge) = &mut self.merge {
+            merge.record(record);
+        }
+    }
+
+    fn finish(&mut self, valid: bool) {
+        if let Some(merge) = &mut self.merge {
+            merge.finish(valid);
+        }
+    }
+}
+
+impl Checked {
+    /// Hashes one input and, unless the archive already holds it, checks it into `self`.
+    fn hash_and_check(
+        mut self,
+        source: &Source,
+        known: &HashSet<String>,
+        registry: &Registry,
+        options: &CheckOptions,
+        series_by: SeriesBy,
+    ) -> Checked {
+        let Input::Path(path) = &source.input else {
+            self.unreadable.push((
+                source.name.clone(),
+                "standard input cannot be archived (it has no file to name); save it first".into(),
+            ));
+            return self;
+        };
+        let sha256 = match sha256_file(path) {
+            Ok(h) => h,
+            Err(e) => {
+                self.unreadable.push((source.name.clone(), io_message(&e)));
+                return self;
+            }
+        };
+        if known.contains(&sha256) {
+            self.skipped += 1;
+            return self;
+        }
+        let mut sink = FileSink {
+            source,
+            series_by,
+            merge: None,
+            series: String::new(),
+            refresh: None,
+        };
+        let report = check_source(source, registry, options, &mut sink);
+        self.checked += 1;
+        if let Some(merge) = sink.merge {
+            self.merge.absorb(merge);
+        }
+        match (&report.report, report.is_valid()) {
+            (Some(kind), true) => self.files.push(FileEntry {
+                index: source.index,
+                path: source.name.clone(),
+                sha256,
+                report: kind.name.clone(),
+                series: sink.series,
+                refresh: sink.refresh,
+                rows: report.rows,
+            }),
+            _ => self.invalid.push(report),
+        }
+        self
+    }
+
+    fn join(mut self, other: Checked) -> Checked {
+        self.merge = self.merge.merge(other.merge);
+        self.files.extend(other.files);
+        self.invalid.extend(other.invalid);
+        self.unreadable.extend(other.unreadable);
+        self.skipped += other.skipped;
+        self.checked += other.checked;
+        self
+    }
+}

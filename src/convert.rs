@@ -1,0 +1,177 @@
+//! Converting exports to the normal form: each input checked with the rules of `validate`
+//! while its records stream into the output planned for it ([`crate::write::plan`]), or, when
+//! merging, the valid records of every input of one report merged into one output per report.
+//!
+//! It owns what becomes of each input (an output waiting to be committed, or why there is
+//! none) and how merged records are grouped; it knows nothing of flags or printing: the
+//! caller gets each input's fate in input order and decides what to say.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use crate::check::{CheckOptions, FileReport};
+use crate::discover::Source;
+use crate::merge::{Conflict, Merge, Merged, MergedSeries};
+use crate::schema::Registry;
+use crate::validate::{check_all, check_source};
+use crate::write::{
+    Destination, Durability, Format, Output, Plan, RecordWriter, WriteError, WriteOptions,
+};
+
+/// What became of one input of a conversion.
+#[derive(Debug)]
+pub enum Converted {
+    /// Valid: its output is complete, waiting to be committed.
+    Ready(Ready),
+    /// Invalid or unreadable: no output.
+    Invalid(FileReport),
+    /// Valid, but with no records and no report kind told (a JSON file with no records
+    /// names its report only in `@odata.context`, which is not read without a record):
+    /// nothing to write.
+    Kindless(FileReport),
+    /// The output could not be finished.
+    Failed(WriteError),
+}
+
+/// A complete output and what it holds.
+#[derive(Debug)]
+pub struct Ready {
+    /// The input (or the report, when merging) it comes from.
+    pub name: String,
+    /// Records written.
+    pub records: u64,
+    /// The output, not yet visible.
+    pub output: Output,
+}
+
+/// Checks every planned input in parallel, its good records streaming into a writer for its
+/// plan; what became of each, in input order.
+pub fn convert_each(
+    planned: &[(Source, Plan)],
+    registry: &Registry,
+    options: &CheckOptions,
+    bom: bool,
+    durability: Durability,
+) -> Vec<Converted> {
+    let sources: Vec<Source> = planned.iter().map(|(s, _)| s.clone()).collect();
+    let plans: HashMap<usize, &Plan> = planned.iter().map(|(s, p)| (s.index, p)).collect();
+    let results = check_all(&sources, registry, options, |source| {
+        let (format, destination) = plans
+            .get(&source.index)
+            // Every source has its plan: `sources` is made from `planned`.
+            .map_or((Format::Json, Destination::Stdout), |plan| {
+                (plan.format, plan.destination.clone())
+            });
+        RecordWriter::new(
+            WriteOptions {
+                format,
+                bom,
+                durability,
+            },
+            destination,
+        )
+    });
+    results
+        .into_iter()
+        .map(|(report, mut writer)| {
+            let output = writer.take_output(report.report.as_ref());
+            if !report.is_valid() {
+                return Converted::Invalid(report);
+            }
+            match output {
+                Ok(Some(output)) => Converted::Ready(Ready {
+                    name: report.name.clone(),
+                    records: report.rows,
+                    output,
+                }),
+                Ok(None) => Converted::Kindless(report),
+                Err(e) => Converted::Failed(e),
+            }
+        })
+        .collect()
+}
+
+/// Checks every input in parallel into one merge: one series per report kind, each file's
+/// records kept only if the file is valid. The merged records and every file's report, in
+/// input order.
+pub fn check_merged(
+    sources: &[Source],
+    registry: &Registry,
+    options: &CheckOptions,
+) -> (Merged, Vec<FileReport>) {
+    // Each file's records are merged in as soon as it is checked (a file collector adds
+    // nothing unless its file proved valid), so memory follows the distinct dates, not every
+    // row of every file.
+    let (merge, reports) = sources
+        .par_iter()
+        .fold(
+            || (Merge::default(), Vec::new()),
+            |(mut merge, mut reports), source| {
+                let mut collector = Merge::for_file("", source.index, &source.name);
+                let report = check_source(source, registry, options, &mut collector);
+                merge.absorb(collector);
+                reports.push(report);
+                (merge, reports)
+            },
+        )
+        .reduce(
+            || (Merge::default(), Vec::new()),
+            |(a, mut first), (b, second)| {
+                // Folds cover consecutive inputs and are reduced in order: input order.
+                first.extend(second);
+                (a.merge(b), first)
+            },
+        );
+    (merge.into_merged(), reports)
+}
+
+/// The valid files by report kind (`(unknown)` for a file whose kind was not told), kinds
+/// and files in input order.
+pub fn files_by_report(reports: &[FileReport]) -> Vec<(String, Vec<String>)> {
+    let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
+    for report in reports.iter().filter(|r| r.is_valid()) {
+        let kind = report
+            .report
+            .as_ref()
+            .map_or("(unknown)", |r| r.name.as_str());
+        match kinds.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, files)) => files.push(report.name.clone()),
+            None => kinds.push((kind.to_string(), vec![report.name.clone()])),
+        }
+    }
+    kinds
+}
+
+/// Conflicts grouped by the pair of files (and refresh date) that disagree, with the dates
+/// they disagree about, sorted: overlapping D30 files can disagree on every shared day, and
+/// one warning per pair says it better than one per date.
+pub fn conflicts_by_pair(conflicts: &[Conflict]) -> Vec<(&Conflict, Vec<NaiveDate>)> {
+    let mut pairs: Vec<(&Conflict, Vec<NaiveDate>)> = Vec::new();
+    for c in conflicts {
+        let same = |p: &&mut (&Conflict, Vec<NaiveDate>)| {
+            p.0.kept == c.kept && p.0.other == c.other && p.0.refresh == c.refresh
+        };
+        match pairs.iter_mut().find(same) {
+            Some((_, dates)) => dates.push(c.date),
+            None => pairs.push((c, vec![c.date])),
+        }
+    }
+    for (_, dates) in &mut pairs {
+        dates.sort();
+    }
+    pairs
+}
+
+/// Writes one merged series, newest report date first, into a complete output for
+/// `destination` (`None`: the series held no report to write).
+pub fn series_output(
+    series: &MergedSeries,
+    options: WriteOptions,
+    destination: Destination,
+) -> Result<Option<Output>, WriteError> {
+    let mut writer = RecordWriter::new(options, destination);
+    writer.write_series(series);
+    writer.take_output(Some(&series.report))
+}

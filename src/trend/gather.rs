@@ -1,0 +1,182 @@
+//! Gathering the records of many exports for a trend: every file checked in parallel, its
+//! records collected into a per-file [`Merge`] that keeps them only if the file proves
+//! valid, under the series its [`SeriesBy`] names; the invalid files' reports and the counts
+//! kept for the summary. It owns the series a file's records join; it knows nothing of flags
+//! or printing.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::short_name;
+use crate::check::{CheckOptions, FileReport};
+use crate::diagnostic::Code;
+use crate::discover::{Input, Source};
+use crate::merge::Merge;
+use crate::record::{Record, RecordSink};
+use crate::schema::{Registry, Report};
+use crate::validate::check_source;
+
+/// Which series a file's records join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesBy {
+    /// One series per report kind, named by the report's short name.
+    Report,
+    /// One series per folder holding the files (and report kind).
+    Folder,
+}
+
+/// What checking every file gathered: the merge, the invalid files' reports (for their
+/// diagnostics, in input order) and counts. Valid files leave only their records and a count.
+#[derive(Default)]
+pub struct Gathered {
+    /// The valid files' records.
+    pub merge: Merge,
+    /// The reports of the invalid files, in input order.
+    pub invalid: Vec<FileReport>,
+    /// Files checked.
+    pub files: usize,
+    /// Warnings in all files.
+    pub warnings: u64,
+    /// Whether some file could not be read.
+    pub io_error: bool,
+    /// Files whose report kind was assumed (I001).
+    pub assumed: usize,
+    /// The first of those, in input order.
+    pub first_assumed: Option<FileReport>,
+    /// Files not checked because `stop_at_invalid` found an invalid one first.
+    pub not_checked: usize,
+}
+
+/// Checks every source in parallel, folding each file's records into a per-thread merge;
+/// `done` is called once per file checked. With `stop_at_invalid` (`--strict`), the files
+/// not yet started when one proves invalid are not read: the run is pointless.
+pub fn gather(
+    sources: &[Source],
+    registry: &Registry,
+    options: &CheckOptions,
+    (series_by, stop_at_invalid): (SeriesBy, bool),
+    done: &(dyn Fn() + Sync),
+) -> Gathered {
+    let stop = AtomicBool::new(false);
+    let mut gathered = sources
+        .par_iter()
+        .fold(Gathered::default, |mut pass, source| {
+            if stop_at_invalid && stop.load(Ordering::Relaxed) {
+                pass.not_checked += 1;
+                return pass;
+            }
+            let mut sink = FileSink {
+                source,
+                series_by,
+                merge: None,
+            };
+            let report = check_source(source, registry, options, &mut sink);
+            if !report.is_valid() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            done();
+            pass.add(report, sink)
+        })
+        .reduce(Gathered::default, Gathered::join);
+    gathered.invalid.sort_by_key(|r| r.index);
+    gathered
+}
+
+/// The sink for one file: picks the series once the report kind is known, then collects
+/// the file's records into a per-file [`Merge`] that keeps them only if the file is valid.
+struct FileSink<'a> {
+    source: &'a Source,
+    series_by: SeriesBy,
+    merge: Option<Merge>,
+}
+
+impl RecordSink for FileSink<'_> {
+    fn begin(&mut self, report: &Arc<Report>) {
+        let series = match self.series_by {
+            SeriesBy::Folder => dir_series(self.source),
+            SeriesBy::Report => short_name(report).to_string(),
+        };
+        let mut merge = Merge::for_file(&series, self.source.index, &self.source.name);
+        merge.begin(report);
+        self.merge = Some(merge);
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        if let Some(merge) = &mut self.merge {
+            merge.record(record);
+        }
+    }
+
+    fn finish(&mut self, valid: bool) {
+        if let Some(merge) = &mut self.merge {
+            merge.finish(valid);
+        }
+    }
+}
+
+/// The series of a file under [`SeriesBy::Folder`]: its folder relative to the PATH given,
+/// or, for a file directly in that PATH or named on its own, the folder as given on the
+/// command line, so `trend tenants/* --group-by dir` still gives one series per tenant.
+fn dir_series(source: &Source) -> String {
+    if source.group != "." {
+        return source.group.clone();
+    }
+    match &source.input {
+        Input::Path(path) => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| ".".to_string(), |p| p.display().to_string()),
+        Input::Stdin => ".".to_string(),
+    }
+}
+
+impl Gathered {
+    fn add(mut self, report: FileReport, sink: FileSink<'_>) -> Gathered {
+        self.files += 1;
+        self.warnings += report.warnings;
+        self.io_error |= report.io_error;
+        if let Some(merge) = sink.merge {
+            self.merge.absorb(merge);
+        }
+        if report
+            .findings
+            .iter()
+            .any(|f| f.code == Code::ReportAssumed)
+        {
+            self.assumed += 1;
+            if self
+                .first_assumed
+                .as_ref()
+                .is_none_or(|f| report.index < f.index)
+            {
+                self.first_assumed = Some(report.clone());
+            }
+        }
+        if !report.is_valid() {
+            self.invalid.push(report);
+        }
+        self
+    }
+
+    fn join(mut self, other: Gathered) -> Gathered {
+        self.merge = self.merge.merge(other.merge);
+        self.invalid.extend(other.invalid);
+        self.files += other.files;
+        self.warnings += other.warnings;
+        self.io_error |= other.io_error;
+        self.assumed += other.assumed;
+        if let Some(o) = other.first_assumed {
+            if self
+                .first_assumed
+                .as_ref()
+                .is_none_or(|f| o.index < f.index)
+            {
+                self.first_assumed = Some(o);
+            }
+        }
+        self.not_checked += other.not_checked;
+        self
+    }
+}
