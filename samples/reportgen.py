@@ -146,7 +146,7 @@ class Tenant:
     each did in the days up to `refresh`. Same seed, same tenant."""
 
     def __init__(self, name, refresh, seed, people=None, sites=None, groups=None, teams=None,
-                 n_users=25):
+                 n_users=25, n_sites=4, n_groups=3, n_teams=2):
         rng = random.Random("%s/%s" % (name, seed))
         self.name = name
         self.domain = name.lower() + ".com"
@@ -177,7 +177,7 @@ class Tenant:
                              owner=active[i % len(active)], type=None,
                              template=SITE_TEMPLATES[i % len(SITE_TEMPLATES)],
                              deleted=None, activity=0.9)
-                      for i, s in enumerate(sites or ["Site%03d" % (i + 1) for i in range(4)])]
+                      for i, s in enumerate(sites or ["Site%03d" % (i + 1) for i in range(n_sites)])]
         self.personal = [Entity("personal", u.upn, display=u.display, id=guid(name, "od", u.upn),
                                 url="https://%s-my.sharepoint.com/personal/%s" % (
                                     name.lower(), re.sub(r"[@.]", "_", u.upn.lower())),
@@ -188,10 +188,10 @@ class Tenant:
                               owner=active[(3 * i + 1) % len(active)],
                               type=("Private", "Public")[i % 2], template=None,
                               deleted=None, activity=0.9)
-                       for i, g in enumerate(groups or ["Group %03d" % (i + 1) for i in range(3)])]
+                       for i, g in enumerate(groups or ["Group %03d" % (i + 1) for i in range(n_groups)])]
         by_name = {g.display: g for g in self.groups}
         self.teams = []
-        for i, t in enumerate(teams or [g.display for g in self.groups[:2]]):
+        for i, t in enumerate(teams or [g.display for g in self.groups[:n_teams]]):
             g = by_name.get(t)
             self.teams.append(Entity("team", t, display=t, id=g.id if g else guid(name, "team", t),
                                      owner=g.owner if g else active[0],
