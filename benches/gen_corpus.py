@@ -32,7 +32,7 @@ Two modes:
       reports one row per entity, snapshots a row (per dimension value).  About 1 file
       in 10 is Graph beta JSON (compact; nested where the schema says), the rest CSV with a
       UTF-8 BOM, mostly CRLF, about 15% LF.  Every file is valid.
-      Defaults: 12,000 files, ~0.95 M rows, ~120 MB.
+      Defaults: 12,000 files, ~1.0 M rows, ~94 MB.
 
 Output is deterministic for a given set of arguments.  Each mode prints a one-line
 summary (files, rows, bytes, seconds).
