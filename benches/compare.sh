@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # m365report against its peers on the same work (issue 6): validate, CSV -> JSON and trend on
-# the 12,000-file tenant corpus and on one 2,000,000-row CSV, with `cat` of the same files as
+# the 12,000-file tenant corpus and on one 2,000,000-row CSV (validate also on the 12,000-file
+# mixed corpus of all 91 reports, against the tenants corpus per byte), with `cat` of the same files as
 # the floor. MILLER_RUNS=1 times Miller once (about a minute a run here on validate). hyperfine, median of RUNS (3) runs after one warm-up run;
 # CPU = mean user + sys. Peak memory (max RSS) of m365report from /usr/bin/time -v.
 #
@@ -21,10 +22,11 @@ have_duck=0; python3 -c 'import duckdb' 2>/dev/null && have_duck=1
 have_mlr=0; [ -n "${NO_MILLER:-}" ] || { command -v mlr >/dev/null && have_mlr=1; }
 have_time=0; [ -x /usr/bin/time ] && have_time=1
 
-T=$dir/tenants S=$dir/GroupCounts_stress.csv
+T=$dir/tenants S=$dir/GroupCounts_stress.csv X=$dir/mixed
 [ -s "$dir/tenants.summary" ] || python3 benches/gen_corpus.py tenants "$T" --tenants 200 --days 60 > "$dir/tenants.summary"
 [ -s "$dir/stress.summary" ] || python3 benches/gen_corpus.py stress "$S" --rows 2000000 > "$dir/stress.summary"
-cat "$dir/tenants.summary" "$dir/stress.summary"
+[ -s "$dir/mixed.summary" ] || python3 benches/gen_corpus.py mixed "$X" --files 12000 > "$dir/mixed.summary"
+cat "$dir/tenants.summary" "$dir/stress.summary" "$dir/mixed.summary"
 echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ $have_duck = 1 ] || echo "DuckDB: not installed (pip install duckdb), skipped"
 [ $have_mlr = 1 ] || echo "Miller: not installed (apt-get install -y miller), skipped"
@@ -74,6 +76,27 @@ bench validate-tenants m365report "$bin validate --quiet $T"
 peak validate-tenants "$bin validate --quiet $T"
 [ $have_duck = 1 ] && bench validate-tenants duckdb "python3 benches/validate_duckdb.py $o/v.csv '$T/*/*.csv' '$T/*/*.json'"
 [ $have_mlr = 1 ] && bench validate-tenants miller-csv "mlr --icsv --ojson put -q -f benches/validate.mlr $F > $o/v.json"
+
+echo "== validate, mixed (12,000 files of all 91 reports)"
+bench validate-mixed cat "find $X -type f -print0 | xargs -0 cat > /dev/null"
+bench validate-mixed m365report "$bin validate --quiet $X"
+peak validate-mixed "$bin validate --quiet $X"
+# Per byte, all reports against GroupCounts alone (target: mixed within 1.5x).
+python3 - "$results" "$dir/tenants.summary" "$dir/mixed.summary" <<'PY'
+import re, sys
+wall = {}
+for line in open(sys.argv[1]):
+    w, t, s, _ = line.rstrip("\n").split("\t")
+    if t == "m365report":
+        wall[w] = float(s)
+size = {w: int(re.search(r"(\d+) bytes", open(p).read()).group(1))
+        for w, p in (("validate-tenants", sys.argv[2]), ("validate-mixed", sys.argv[3]))}
+if all(w in wall for w in size):
+    rate = {w: size[w] / wall[w] / 1e6 for w in size}
+    for w in size:
+        print("  %-22s %11d bytes %7.3f s %7.1f MB/s" % (w, size[w], wall[w], rate[w]))
+    print("  GroupCounts-only / mixed, per byte: %.2fx" % (rate["validate-tenants"] / rate["validate-mixed"]))
+PY
 
 echo "== validate, 2M-row CSV"
 bench validate-2M cat "cat $S > /dev/null"

@@ -23,6 +23,17 @@ Two modes:
       the row count differs from the period (W405).  37 bytes per row.  Name the
       file with "GroupCounts" in it if the tool should not have to guess the kind.
 
+  mixed OUT_DIR [--files 12000] [--seed 1]
+      Small downloads of every report under schemas/, generated from the schemas the way
+      samples/download/ is (samples/reportgen.py): file k is report k mod 91 of tenant
+      k div 91 (OUT_DIR/tenant-0001/<function>_D<period>.csv|json), each tenant with its
+      own refresh date in 2026 and 5-200 users (sites, groups, teams: 5-200 too).  Counts
+      reports hold D7, D30, D90 or D180 days (times the dimension's values), detail
+      reports one row per entity, snapshots a row (per dimension value).  About 1 file
+      in 10 is Graph beta JSON (compact; nested where the schema says), the rest CSV with a
+      UTF-8 BOM, mostly CRLF, about 15% LF.  Every file is valid.
+      Defaults: 12,000 files, ~1.0 M rows, ~94 MB.
+
 Output is deterministic for a given set of arguments.  Each mode prints a one-line
 summary (files, rows, bytes, seconds).
 """
@@ -164,14 +175,62 @@ def gen_stress(args):
 
 
 # --------------------------------------------------------------------------
+# mixed
+# --------------------------------------------------------------------------
+
+PERIODS = (7, 30, 90, 180)
+
+
+def gen_mixed(args):
+    t0 = time.perf_counter()
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples"))
+    import reportgen
+
+    reports = reportgen.load_reports()
+    files = csv_files = json_files = rows = nbytes = 0
+    tenant = None
+    for k in range(args.files):
+        report = reports[k % len(reports)]
+        t = k // len(reports) + 1
+        if tenant is None or tenant.seed != (args.seed, t):
+            trng = random.Random("mixed/%d/%d" % (args.seed, t))
+            refresh = dt.date(2026, 1, 1) + dt.timedelta(days=trng.randrange(365))
+            tenant = reportgen.Tenant("Tenant%04d" % t, refresh, (args.seed, t),
+                                      n_users=trng.randint(5, 200), n_sites=trng.randint(5, 200),
+                                      n_groups=trng.randint(5, 200), n_teams=trng.randint(5, 200))
+            folder = os.path.join(args.out_dir, "tenant-%04d" % t)
+            os.makedirs(folder, exist_ok=True)
+        rng = random.Random("mixed/%d/%d" % (args.seed, k))
+        period = rng.choice(PERIODS) if report.has_period else 7
+        fmt = "json" if rng.random() < 0.11 and "beta" in report.versions else "csv"
+        eol = "\n" if rng.random() < 0.15 else "\r\n"
+        name, data, n = reportgen.download(report, tenant, period, fmt, rng, pretty=False, eol=eol)
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+        files += 1
+        rows += n
+        nbytes += len(data)
+        if fmt == "json":
+            json_files += 1
+        else:
+            csv_files += 1
+    dt_s = time.perf_counter() - t0
+    print("mixed: %d files (%d CSV, %d JSON) of %d reports in %d folders, %d rows (%.1f per file), "
+          "%d bytes, %.2fs -> %s" % (files, csv_files, json_files, len(reports),
+                                     -(-args.files // len(reports)), rows, rows / max(files, 1),
+                                     nbytes, dt_s, args.out_dir))
+
+
+# --------------------------------------------------------------------------
 
 def main(argv=None):
     p = argparse.ArgumentParser(
         prog="gen_corpus.py",
-        description="Generate benchmark inputs for m365report (GroupCounts downloads).",
+        description="Generate benchmark inputs for m365report.",
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="mode", required=True, metavar="{tenants,stress}")
+    sub = p.add_subparsers(dest="mode", required=True, metavar="{tenants,stress,mixed}")
 
     t = sub.add_parser("tenants", help="one folder per tenant of overlapping daily downloads")
     t.add_argument("out_dir", metavar="OUT_DIR")
@@ -188,6 +247,12 @@ def main(argv=None):
     s.add_argument("--rows", type=int, default=2_000_000, help="data rows (default 2000000)")
     s.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     s.set_defaults(func=gen_stress)
+
+    m = sub.add_parser("mixed", help="small downloads of every report, from schemas/")
+    m.add_argument("out_dir", metavar="OUT_DIR")
+    m.add_argument("--files", type=int, default=12000, help="number of files (default 12000)")
+    m.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    m.set_defaults(func=gen_mixed)
 
     args = p.parse_args(argv)
     args.func(args)

@@ -22,6 +22,15 @@ Writes:
           files refreshed on 2026-11-08 and 2026-11-09 (the newest refresh wins);
         * fabrikam: the D30 file refreshed 2026-11-04 has an empty Active cell
           for 2026-10-08 (a date that no other file covers).
+  samples/download/<function>_D7.{csv,json} (<function>.csv for reports without a period)
+      A tenant admin's full download set: one file of every report under schemas/ for
+      one fictional tenant (contoso: 25 users, one deleted during the week, 4 sites, 3
+      groups, 2 teams), refreshed 2026-11-25, period D7 ("7", also for Copilot).  Built
+      from the schemas alone by samples/reportgen.py: CSV as Graph writes it (BOM, CRLF,
+      documented column order, True/False, `+`-joined lists, PT1H2M3S durations, empty
+      optional dates, newest day first, one row per day and dimension value), every
+      eighth report (in schema order, from the third, among those beta documents) as
+      Graph beta JSON, in Graph's nested shape where the schema names one.
   tests/fixtures/trend/expected_daily.csv
       series,report_date,total,active - the merged daily truth of both tenants
       (newest refresh wins; an empty cell stays empty), sorted by series, date.
@@ -31,6 +40,11 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
+import sys
+
+sys.dont_write_bytecode = True     # no __pycache__ among the samples
+import reportgen  # noqa: E402  (samples/reportgen.py, beside this script)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))          # .../samples
 REPO = os.path.dirname(ROOT)
@@ -253,9 +267,40 @@ def make_tenants():
                 ("\n".join(lines) + "\n").encode("utf-8"))
 
 
+# --------------------------------------------------------------------------
+# 3. A tenant admin's full download set, generated from schemas/
+# --------------------------------------------------------------------------
+
+DOWNLOAD_REFRESH = dt.date(2026, 11, 25)
+
+
+def download_format(index, report):
+    """Graph beta JSON for about one report in eight, CSV for the rest."""
+    return "json" if index % 8 == 2 and "beta" in report.versions else "csv"
+
+
+def make_download():
+    folder = os.path.join(ROOT, "download")
+    if os.path.isdir(folder):
+        shutil.rmtree(folder)
+    tenant = reportgen.Tenant("Contoso", DOWNLOAD_REFRESH, 1,
+                              people=reportgen.CONTOSO_PEOPLE, sites=reportgen.CONTOSO_SITES,
+                              groups=reportgen.CONTOSO_GROUPS, teams=reportgen.CONTOSO_TEAMS)
+    counts = {"csv": 0, "json": 0}
+    for index, report in enumerate(reportgen.load_reports()):
+        fmt = download_format(index, report)
+        rng = random.Random("download/" + report.function)
+        name, data, _ = reportgen.download(report, tenant, 7, fmt, rng)
+        write_bytes(os.path.join(folder, name), data)
+        counts[fmt] += 1
+    return counts
+
+
 def main():
     make_report_samples()
     make_tenants()
+    counts = make_download()
+    print("samples/download: %d CSV, %d JSON" % (counts["csv"], counts["json"]))
     print("wrote samples/ and tests/fixtures/trend/expected_daily.csv")
 
 
