@@ -979,8 +979,20 @@ def to_schema(report: dict) -> dict:
         if versions:
             c["versions"] = versions
         columns_out.append(c)
+        # A column a file may lack may also be empty where present (a conversion of a
+        # file without it writes it empty, or null): its values may be missing.
+        if optional and kind == "date" and role not in ("refreshDate", "reportDate"):
+            kind = "optionalDate"
         desc = describe(report, col, role, service, kind)
-        if kind == "period":
+        if kind == "period" and optional:
+            properties[col.property] = OrderedDict([
+                ("anyOf", [
+                    OrderedDict([("type", "string"), ("enum", period_enum(report, parameters))]),
+                    OrderedDict([("type", "null")]),
+                ]),
+                ("description", desc + " Empty or null where the export has no such column."),
+            ])
+        elif kind == "period":
             properties[col.property] = OrderedDict([
                 ("type", "string"),
                 ("enum", period_enum(report, parameters)),
@@ -1070,6 +1082,7 @@ def self_check(functions: list[str], outputs: dict[str, dict], paths: dict[str, 
         for c in cols:
             p = d["properties"][c["property"]]
             role = c.get("role", "value")
+            p = p.get("anyOf", [p])[0]
             if role == "period" and not (p.get("type") == "string" and p.get("enum")):
                 errors.append(f"{where} period column without an enum")
             if role in ("refreshDate", "reportDate") and p.get("$ref") != "#/$defs/date":

@@ -718,6 +718,13 @@ fn check_row(
             continue;
         };
         let raw_field = record.get(i).unwrap_or_default();
+        if raw_field.is_empty() && column.optional {
+            // A column some exports lack may be empty where present: no value.
+            cells[j] = Cell::Null;
+            ok[j] = true;
+            known[j] = false;
+            continue;
+        }
         // A file repeats its refresh date and period on every row: a cell whose text is the
         // previous row's is the previous row's value.
         if known[j] && same_text(&text[j], raw_field) {

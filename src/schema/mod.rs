@@ -753,8 +753,12 @@ fn kind_at(doc: &Value, prop: &Value, depth: usize) -> Result<Kind, String> {
                 .iter()
                 .map(|a| (!null(a)).then(|| kind_at(doc, a, depth + 1)).transpose())
                 .collect::<Result<_, _>>()?;
-            if kinds.len() == 2 && kinds.contains(&None) && kinds.contains(&Some(Kind::Date)) {
-                return Ok(Kind::OptionalDate);
+            if kinds.len() == 2 && kinds.contains(&None) {
+                // A column a file may lack (an optional period) may also be null.
+                return Ok(match kinds.into_iter().flatten().next() {
+                    Some(Kind::Date) | None => Kind::OptionalDate,
+                    Some(kind) => kind,
+                });
             }
         }
     }

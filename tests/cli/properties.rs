@@ -887,6 +887,33 @@ fn writers_in_pieces_write_what_one_pass_writes() {
     }
 }
 
+proptest! {
+    #![proptest_config(config(CASES))]
+
+    /// Every report's valid export round-trips through convert: its Graph JSON form
+    /// validates clean, holds the same records, and converts back to the canonical CSV of
+    /// the original, byte for byte.
+    #[test]
+    fn every_report_round_trips_through_convert(export in export(), style in style()) {
+        let report = &export.report;
+        let (header, cells) = table(&export);
+        let csv = render_csv(&header, &cells, &style);
+        let json = written(&csv, report, usize::MAX, Format::Json).expect("a valid export");
+        assert_clean("converted JSON", &json, &check(&json, report, None), export.rows.len());
+        let canonical = written(&csv, report, usize::MAX, Format::Csv).expect("valid");
+        let back = written(&json, report, usize::MAX, Format::Csv).expect("valid");
+        prop_assert_eq!(String::from_utf8_lossy(&canonical), String::from_utf8_lossy(&back));
+        let records = |bytes: &[u8]| {
+            let mut sink = Collect::default();
+            check_into(bytes, report, None, usize::MAX, &mut sink);
+            sink.records.into_iter().map(|r| r.1).collect::<Vec<_>>()
+        };
+        let original = records(&csv);
+        prop_assert_eq!(&original, &records(&json));
+        prop_assert_eq!(&original, &records(&canonical));
+    }
+}
+
 /// The catalogue covers every defect at least once even when the random picks miss one.
 #[test]
 fn every_csv_defect_is_caught_on_a_fixed_export() {
