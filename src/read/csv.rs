@@ -718,7 +718,7 @@ fn check_row(
             continue;
         };
         let raw_field = record.get(i).unwrap_or_default();
-        if raw_field.is_empty() && column.optional {
+        if raw_field.is_empty() && column.accepts_empty() {
             // A column some exports lack may be empty where present: no value.
             cells[j] = Cell::Null;
             ok[j] = true;

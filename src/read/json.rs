@@ -1289,11 +1289,11 @@ impl<R: Read> Reader<'_, '_, R> {
             let m = &members[i];
             let csv_shaped = csv_record;
             let result = match (&m.value, csv_shaped) {
-                (Value::Str(s), true) if s.is_empty() && column.optional => Ok(Cell::Null),
+                (Value::Str(s), true) if s.is_empty() && column.accepts_empty() => Ok(Cell::Null),
                 (Value::Str(s), true) => check_text_cell(&column.kind, s.as_bytes()),
                 (Value::Str(s), false) => check_json_string(&column.kind, s),
                 (Value::Num(n), _) => check_json_number(&column.kind, n),
-                (Value::Null, _) if column.kind.nullable() || column.optional => Ok(Cell::Null),
+                (Value::Null, _) if column.accepts_empty() => Ok(Cell::Null),
                 (Value::Null, _) => Err(wrong_type(&column.kind, "null")),
                 (Value::Bool(b), _) => check_json_bool(&column.kind, *b),
                 (Value::Strings(items), _) => check_json_list(&column.kind, items.clone()),

@@ -217,6 +217,14 @@ impl Column {
             || self.aliases.iter().any(|a| loose_eq(name, a))
     }
 
+    /// Whether an empty cell or `null` is no value here: the kind allows none, or the
+    /// column is one exports may lack (then where present it may be empty too), except the
+    /// dates every row is about.
+    pub fn accepts_empty(&self) -> bool {
+        self.kind.nullable()
+            || (self.optional && !matches!(self.role, Role::RefreshDate | Role::ReportDate))
+    }
+
     /// Whether `name` is exactly this column's CSV header or one of its aliases.
     pub fn is_spelled(&self, name: &str) -> bool {
         name == self.csv || self.aliases.iter().any(|a| a == name)
