@@ -6,6 +6,7 @@ mod archive;
 mod convert;
 mod hardening;
 mod properties;
+mod real;
 mod trend;
 mod validate;
 
