@@ -7,6 +7,7 @@ mod catalogue;
 mod convert;
 mod hardening;
 mod properties;
+mod real;
 mod trend;
 mod validate;
 
