@@ -38,6 +38,10 @@ class Column:
         self.optional = ann.get("optional", False)
         self.versions = ann.get("versions")
         self.service = ann.get("service")
+        # An optional column may also be null: `anyOf: [its kind, null]`.
+        alternatives = [a for a in prop_schema.get("anyOf", []) if a.get("type") != "null"]
+        if len(alternatives) == 1 and "$ref" not in prop_schema:
+            prop_schema = alternatives[0]
         ref = prop_schema.get("$ref", "")
         if ref:
             self.kind = ref.rsplit("/", 1)[1]

@@ -235,6 +235,10 @@ RATIOS = {
     "getOffice365ActivationsUserCounts": ("activated", "assigned"),
     "getMicrosoft365CopilotUserCountSummary": ("anyAppActiveUsers", "anyAppEnabledUsers"),
     "getMicrosoft365CopilotUserCountTrend": ("anyAppActiveUsers", "anyAppEnabledUsers"),
+    # Detail reports: a site's (group's) active files are some of its files.
+    "getSharePointSiteUsageDetail": ("activeFileCount", "fileCount"),
+    "getOneDriveUsageAccountDetail": ("activeFileCount", "fileCount"),
+    "getOffice365GroupsActivityDetail": ("sharePointActiveFileCount", "sharePointTotalFileCount"),
 }
 
 # What `Total`/`Active` count, per report.

@@ -408,14 +408,26 @@ fn summary(trend: &Trend, files_line: &str, ctx: &Context, text: &mut String) {
         "{files_line}; {} series, {points} points",
         trend.series.len()
     );
-    for s in &trend.skipped {
+    // A whole download set skips most of the catalogue: beyond a few, a count and where
+    // to see them.
+    if trend.skipped.len() > 3 {
+        let files: u64 = trend.skipped.iter().map(|s| s.files).sum();
         let _ = write!(
             text,
-            "; skipped {} ({} file{}, no active ratio)",
-            short_name_of(ctx, &s.report),
-            s.files,
-            if s.files == 1 { "" } else { "s" }
+            "; skipped {} reports ({files} files) without one active ratio a day (`--format json` lists them)",
+            trend.skipped.len()
         );
+    } else {
+        for s in &trend.skipped {
+            let _ = write!(
+                text,
+                "; skipped {} ({} file{}, {})",
+                short_name_of(ctx, &s.report),
+                s.files,
+                if s.files == 1 { "" } else { "s" },
+                s.reason.text()
+            );
+        }
     }
     let _ = writeln!(
         text,

@@ -639,6 +639,27 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         r.checker.io_failure(&e);
         return;
     }
+    let unknown = r
+        .checker
+        .report
+        .findings
+        .iter()
+        .any(|f| f.code == Code::UnknownReport);
+    if (outcome.is_err() || r.checker.stopped) && r.checker.kind().is_none() && !unknown {
+        // A file that cannot be read whole is still named by `--report`, its context or its
+        // file name, so that the report says which download is broken.
+        let forced = r.checker.options.report.clone();
+        let detection = r.checker.registry.detect(
+            forced.as_ref(),
+            r.context.as_deref(),
+            r.checker.file_name,
+            &[],
+            true,
+        );
+        if let Some(d) = detection {
+            r.checker.begin(&d.report, d.source, &[]);
+        }
+    }
     if let Err(stop) = outcome {
         r.checker.stopped = true;
         let loc = r.lex.location(stop.pos, 1);
@@ -1100,6 +1121,26 @@ impl<R: Read> Reader<'_, '_, R> {
         let Value::Rows(rows) = nested.value else {
             return;
         };
+        if self.members.is_empty() && self.checker.kind().is_none() {
+            // Graph's nested rows come with the outer object's dates; an object holding
+            // nothing but an array of objects is another tool's wrapper (Elastic's
+            // `{"events": [...]}`), not a report.
+            let loc = self.lex.location(nested.key_pos, nested.key.len() + 2);
+            self.checker.push_finding(
+                Finding::new(
+                    Code::NoValueArray,
+                    loc.line,
+                    loc.column,
+                    format!("`{}` holds objects, but the document has no `value` array of records", nested.key),
+                )
+                .found(format!("`{}`", nested.key))
+                .expected("Graph's `{\"value\": [records]}`, an array of records, or NDJSON")
+                .hint("this is another tool's wrapper around the report; export the report itself from Graph or the admin center")
+                .snippet(loc.snippet),
+            );
+            self.checker.stopped = true;
+            return;
+        }
         let outer = std::mem::take(&mut self.members);
         for (row_open, inner) in rows {
             self.members.clear();

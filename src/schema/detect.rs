@@ -163,9 +163,17 @@ impl Registry {
                 })
         };
         if let Some(context) = context {
-            // Reports can share a JSON type (`siteActivitySummary`): the names decide
-            // between them, else the first.
+            // Reports can share a JSON type (`siteActivitySummary`): the file name decides
+            // between them, then the names, else the first.
             let typed: Vec<usize> = self.by_context_all(context);
+            let named = file_name.and_then(|f| {
+                self.by_file_name(f, &|r| {
+                    typed.contains(&r) && (names.is_empty() || candidate(r))
+                })
+            });
+            if let Some(r) = named {
+                return Some(chosen(&self.reports[r], DetectionSource::FileName));
+            }
             if let Some(&r) = typed.iter().find(|&&r| candidate(r)).or(typed.first()) {
                 return Some(chosen(&self.reports[r], DetectionSource::Context));
             }
@@ -185,10 +193,17 @@ impl Registry {
             .map(|(r, _)| *r)
             .filter(|&r| candidate(r))
             .collect();
+        // A schema may say it is the one to assume; else a report of the stable API (v1.0)
+        // over a beta-only twin (`...TotalUserCounts`), else the first.
         let pick = pool
             .iter()
             .copied()
             .find(|&r| self.reports[r].default_for_header)
+            .or_else(|| {
+                pool.iter()
+                    .copied()
+                    .find(|&r| self.reports[r].versions.iter().any(|v| v == "v1.0"))
+            })
             .or(pool.first().copied())?;
         Some(Detection {
             report: self.reports[pick].clone(),

@@ -183,13 +183,60 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
-/// A report kind that was read but not trended, because its schema names no active ratio.
+/// A report kind that was read but not trended, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     /// The report's type name.
     pub report: String,
     /// How many valid files of it were read.
     pub files: u64,
+    /// Why it was not trended.
+    pub reason: SkipReason,
+}
+
+/// Why a report kind was not trended: the trend is one active ratio a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// Its schema names no active ratio.
+    NoRatio,
+    /// It has a row per dimension value a day (`Site Type`): one series would mix them.
+    Dimensions,
+    /// It has no report date: a row per entity, or one per download.
+    NoReportDate,
+}
+
+impl SkipReason {
+    /// The reason in a few words, for the summary line.
+    pub fn text(self) -> &'static str {
+        match self {
+            SkipReason::NoRatio => "no active ratio",
+            SkipReason::Dimensions => "a row per dimension value a day, not trended yet",
+            SkipReason::NoReportDate => {
+                "no report date (a row per entity or per download), not trended yet"
+            }
+        }
+    }
+
+    /// The reason in a sentence, for the table and JSON outputs.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            SkipReason::NoRatio => "the report's schema names no active ratio",
+            other => other.text(),
+        }
+    }
+
+    /// Why `report` cannot be trended, if it cannot.
+    pub fn of(report: &crate::Report) -> Option<SkipReason> {
+        if report.ratio.is_none() {
+            Some(SkipReason::NoRatio)
+        } else if report.report_date().is_none() {
+            Some(SkipReason::NoReportDate)
+        } else if !report.dimensions().is_empty() {
+            Some(SkipReason::Dimensions)
+        } else {
+            None
+        }
+    }
 }
 
 /// The result of a trend run.
@@ -230,7 +277,11 @@ impl Trend {
         // A folder holding several trended reports gets one series per report; the names
         // must then differ, since CSV output has no report column.
         let mut reports_per_name: BTreeMap<&str, usize> = BTreeMap::new();
-        for s in merged.series.iter().filter(|s| s.report.ratio.is_some()) {
+        for s in merged
+            .series
+            .iter()
+            .filter(|s| SkipReason::of(&s.report).is_none())
+        {
             *reports_per_name.entry(&s.name).or_default() += 1;
         }
         let display = |s: &MergedSeries| -> String {
@@ -240,12 +291,15 @@ impl Trend {
                 s.name.clone()
             }
         };
-        let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
+        let mut skipped: BTreeMap<(String, SkipReason), u64> = BTreeMap::new();
         let mut series = Vec::new();
         let mut renamed: BTreeMap<(String, String), String> = BTreeMap::new();
         for s in &merged.series {
+            if let Some(reason) = SkipReason::of(&s.report) {
+                *skipped.entry((s.report.name.clone(), reason)).or_default() += s.files;
+                continue;
+            }
             let Some(pair) = s.report.ratio else {
-                *skipped.entry(s.report.name.clone()).or_default() += s.files;
                 continue;
             };
             let name = display(s);
@@ -297,7 +351,11 @@ impl Trend {
             series,
             skipped: skipped
                 .into_iter()
-                .map(|(report, files)| Skipped { report, files })
+                .map(|((report, reason), files)| Skipped {
+                    report,
+                    files,
+                    reason,
+                })
                 .collect(),
             conflicts,
         }
@@ -708,7 +766,8 @@ mod tests {
             t.skipped,
             [Skipped {
                 report: "office365GroupsActivityStorage".into(),
-                files: 1
+                files: 1,
+                reason: SkipReason::NoRatio,
             }]
         );
     }

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::{By, DateRange, Extreme, Point, Series, Summary, Trend};
+use super::{By, DateRange, Extreme, Point, Series, SkipReason, Summary, Trend};
 use crate::record::DateText;
 
 /// The CSV header, fixed by the issue and the README.
@@ -102,7 +102,7 @@ pub fn to_json(trend: &Trend) -> Value {
         "skipped": trend.skipped.iter().map(|s| json!({
             "report": s.report,
             "files": s.files,
-            "reason": "the report's schema names no active ratio",
+            "reason": s.reason.sentence(),
         })).collect::<Vec<_>>(),
         "conflicts": trend.conflicts.iter().map(|c| json!({
             "series": c.series,
@@ -192,8 +192,13 @@ pub fn table(trend: &Trend) -> String {
     for sk in &trend.skipped {
         let _ = writeln!(
             out,
-            "skipped {} ({} files): no active ratio in its schema",
-            sk.report, sk.files
+            "skipped {} ({} files): {}",
+            sk.report,
+            sk.files,
+            match sk.reason {
+                SkipReason::NoRatio => "no active ratio in its schema",
+                other => other.text(),
+            }
         );
     }
     out
