@@ -514,9 +514,15 @@ struct ShortPath<'t, 'k> {
 
 impl<'t, 'k> ShortPath<'t, 'k> {
     /// The short path for a file's layout, if it can take it: every header cell holds a
-    /// column and every column has a cell.
+    /// column and every column the file lacks is optional (its cells stay null, as
+    /// [`check_row`] leaves them).
     fn new(layout: &Layout<'k>) -> Option<ShortPath<'t, 'k>> {
-        if long_path_only() || layout.cell_of.iter().any(Option::is_none) {
+        let lacks_required = layout
+            .cell_of
+            .iter()
+            .zip(&layout.report.columns)
+            .any(|(cell, column)| cell.is_none() && !column.optional);
+        if long_path_only() || lacks_required {
             return None;
         }
         let slots = layout
@@ -1076,6 +1082,7 @@ mod tests {
     use super::{distance, same_bytes};
     use crate::discover::{Input, Source};
     use crate::record::{Record, RecordSink};
+    use crate::schema::{Kind, Role};
     use crate::validate::{check_reader, CheckOptions};
     use crate::Registry;
 
@@ -1117,9 +1124,20 @@ mod tests {
         piece_bytes: usize,
         sink: &mut dyn RecordSink,
     ) -> crate::FileReport {
+        check_as("GroupCounts", text, long, piece_bytes, sink)
+    }
+
+    /// [`check_group_counts`] for any report.
+    fn check_as(
+        report: &str,
+        text: &[u8],
+        long: bool,
+        piece_bytes: usize,
+        sink: &mut dyn RecordSink,
+    ) -> crate::FileReport {
         let registry = Registry::builtin().unwrap();
         let options = CheckOptions {
-            report: registry.find("GroupCounts").cloned(),
+            report: registry.find(report).cloned(),
             piece_bytes,
             ..CheckOptions::default()
         };
@@ -1240,6 +1258,57 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Files that lack some optional columns (most real exports of the catalogue) take
+        /// the short path too, and it finds what `check_row` finds, with the same records,
+        /// on rows good and bad: counts, durations, dates and the period, refused or not.
+        #[test]
+        fn short_path_is_check_row_without_optional_columns(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(proptest::num::u8::ANY, 14), 0i64..3),
+                0..30,
+            ),
+            keep in proptest::num::u16::ANY,
+        ) {
+            let registry = Registry::builtin().unwrap();
+            let report = registry.find("getTeamsUserActivityCounts").unwrap();
+            let columns: Vec<usize> = (0..report.columns.len())
+                .filter(|&j| !report.columns[j].optional || keep & (1 << j) != 0)
+                .collect();
+            let header: Vec<&str> = columns.iter().map(|&j| report.columns[j].csv.as_str()).collect();
+            let mut text = header.join(",") + "\n";
+            let mut day = 0;
+            for (picks, step) in &rows {
+                day += step;
+                let cells: Vec<String> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &j)| {
+                        let pick = picks[i % picks.len()];
+                        let column = &report.columns[j];
+                        match (&column.kind, column.role) {
+                            (_, Role::RefreshDate) => cell(0, pick, 0),
+                            (_, Role::ReportDate) => cell(3, pick, day),
+                            (_, Role::Period) => cell(4, pick, 0),
+                            (Kind::Duration, _) if pick % 16 != 15 => {
+                                ["PT0S", "PT1H2M", "PT3.5S", ""][usize::from(pick) % 4].into()
+                            }
+                            _ => cell(1, pick, 0),
+                        }
+                    })
+                    .collect();
+                text.push_str(&cells.join(","));
+                text.push('\n');
+            }
+            let outcome = |long: bool| {
+                let mut kept = Kept(Vec::new(), true);
+                let r = check_as(&report.name, text.as_bytes(), long, usize::MAX, &mut kept);
+                (format!("{:?} rows {} errors {}", r.findings, r.rows, r.errors), kept.0)
+            };
+            let (short, long) = (outcome(false), outcome(true));
+            proptest::prop_assert_eq!(&short.0, &long.0, "{}", text);
+            proptest::prop_assert!(short.1 == long.1, "records differ\n{}", text);
+        }
 
         /// Steady runs (see `read::steady`) find and count exactly what `check_row` does, on
         /// files that are mostly newest first a day a row, with refused cells, repeated and

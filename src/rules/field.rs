@@ -200,16 +200,22 @@ pub fn check_text_cell(kind: &Kind, raw: &[u8]) -> Result<Cell, FieldProblem> {
         Kind::Duration if is_duration(raw) => Ok(text(raw)),
         Kind::Duration => Err(duration_problem(raw)),
         Kind::List => Ok(Cell::List(Box::new(
-            String::from_utf8_lossy(raw)
-                .split('+')
-                .map(str::to_string)
-                .collect(),
+            utf8(raw).split('+').map(str::to_string).collect(),
         ))),
     }
 }
 
 fn text(raw: &[u8]) -> Cell {
-    Cell::Text(Box::new(String::from_utf8_lossy(raw).into_owned()))
+    Cell::Text(Box::new(utf8(raw)))
+}
+
+/// The cell's text: rows reach the field rules checked as UTF-8, so the lossy conversion
+/// (which scans in chunks) is only for what slipped through.
+fn utf8(raw: &[u8]) -> String {
+    match std::str::from_utf8(raw) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(raw).into_owned(),
+    }
 }
 
 /// Reads a boolean as exports write it: `True`/`False` (Graph's CSV), `Yes`/`No` (some

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use super::{name_key, Registry, Report};
 use crate::diagnostic::{Code, Finding};
 
@@ -60,33 +62,27 @@ impl Registry {
     /// How `names` fit each report that shares at least one name with them, by index into
     /// [`Registry::reports`]. `json` also matches JSON property names.
     ///
-    /// Runs once per file, and a folder's files mostly share one header: the last answer is
-    /// kept per thread, so a folder of 12,000 downloads of one report computes it once a
+    /// Runs once per file, and a folder's files mostly share a few headers: the answers are
+    /// kept per thread, so a folder of 12,000 downloads computes each header's once a
     /// thread. Otherwise one lookup per name and a few bit operations per report.
     pub fn fits(&self, names: &[&str], json: bool) -> Vec<(usize, Fit)> {
-        type Memo = Option<(u64, bool, Vec<String>, Vec<(usize, Fit)>)>;
+        // Keyed by the registry, JSON or not, and the names joined by a separator no
+        // header holds; bounded, since a hostile folder may hold many headers.
+        type Memo = HashMap<(u64, bool, String), Vec<(usize, Fit)>>;
         thread_local! {
-            static LAST: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(None) };
+            static SEEN: std::cell::RefCell<Memo> = std::cell::RefCell::new(HashMap::new());
         }
-        let hit = LAST.with(|last| {
-            last.borrow().as_ref().and_then(|(id, j, kept, fits)| {
-                (*id == self.id
-                    && *j == json
-                    && kept.iter().map(String::as_str).eq(names.iter().copied()))
-                .then(|| fits.clone())
-            })
-        });
-        if let Some(fits) = hit {
+        let key = (self.id, json, names.join("\u{1f}"));
+        if let Some(fits) = SEEN.with(|seen| seen.borrow().get(&key).cloned()) {
             return fits;
         }
         let fits = self.fits_uncached(names, json);
-        LAST.with(|last| {
-            *last.borrow_mut() = Some((
-                self.id,
-                json,
-                names.iter().map(|n| n.to_string()).collect(),
-                fits.clone(),
-            ));
+        SEEN.with(|seen| {
+            let mut seen = seen.borrow_mut();
+            if seen.len() >= 512 {
+                seen.clear();
+            }
+            seen.insert(key, fits.clone());
         });
         fits
     }
@@ -223,8 +219,8 @@ impl Registry {
         let lower = file_name.to_ascii_lowercase();
         self.file_names
             .iter()
-            .filter(|(h, r)| lower.contains(h.as_str()) && fits(*r))
-            .max_by_key(|(h, _)| h.len())
+            .filter(|(h, r)| h.find(lower.as_bytes()).is_some() && fits(*r))
+            .max_by_key(|(h, _)| h.needle().len())
             .map(|&(_, r)| r)
     }
 

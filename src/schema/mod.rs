@@ -811,8 +811,9 @@ pub struct Registry {
     /// Per report, the bits of its required columns and of its value columns (the first
     /// 128 columns; a header is told apart by those).
     masks: Vec<(u128, u128)>,
-    /// Every report name and file-name hint, lower-cased, with its report.
-    file_names: Vec<(String, usize)>,
+    /// Every report name and file-name hint, lower-cased, as a ready searcher, with its
+    /// report: a file name is searched for each of them.
+    file_names: Vec<(memchr::memmem::Finder<'static>, usize)>,
     /// Tells registries apart for the per-thread memo of [`Registry::fits`]: a new id for
     /// every registry and every change to one.
     id: u64,
@@ -890,7 +891,11 @@ impl Registry {
             .push((bits(&|c| !c.optional), bits(&|c| c.role == Role::Value)));
         for hint in std::iter::once(&report.name).chain(&report.file_name_hints) {
             if !hint.is_empty() {
-                self.file_names.push((hint.to_ascii_lowercase(), r));
+                let needle = hint.to_ascii_lowercase();
+                self.file_names.push((
+                    memchr::memmem::Finder::new(needle.as_bytes()).into_owned(),
+                    r,
+                ));
             }
         }
         for (c, column) in report.columns.iter().enumerate() {
