@@ -621,7 +621,12 @@ impl<'t> Slot<'t, '_> {
         if valid && same_bytes(self.previous, cell) {
             return Some(());
         }
-        cells[self.column] = self.reader.read(self.kind, cell)?;
+        if !self
+            .reader
+            .read_into(self.kind, cell, &mut cells[self.column])
+        {
+            return None;
+        }
         self.previous = cell;
         Some(())
     }

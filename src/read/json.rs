@@ -1209,7 +1209,7 @@ impl<R: Read> Reader<'_, '_, R> {
         else {
             return false;
         };
-        if self.props.len() != columns.len() {
+        if self.props.len() > columns.len() {
             return false;
         }
         // Outside strings the scan takes ASCII only: this checks every string at once.
@@ -1236,10 +1236,9 @@ impl<R: Read> Reader<'_, '_, R> {
                 }
                 Scalar::Str => check_json_string(kind, &raw[1..raw.len() - 1]),
                 Scalar::Num => check_json_number(kind, raw),
-                Scalar::Null => match kind {
-                    Kind::Integer { nullable: true, .. } => Ok(Cell::Null),
-                    _ => return false,
-                },
+                Scalar::Null if columns[j].accepts_empty() => Ok(Cell::Null),
+                Scalar::Null => return false,
+                Scalar::Bool(b) => check_json_bool(kind, b),
             };
             let Ok(cell) = result else {
                 return false;
@@ -1248,15 +1247,26 @@ impl<R: Read> Reader<'_, '_, R> {
             self.ok[j] = true;
             self.which[j] = i;
         }
+        // Columns some exports lack may be missing from the record: no value, as on the
+        // token reader's path; a required one missing is for that path to report.
+        for (j, column) in columns.iter().enumerate() {
+            if seen & (1 << j) == 0 {
+                if !column.optional {
+                    return false;
+                }
+                self.cells[j] = Cell::Null;
+                self.ok[j] = true;
+                self.which[j] = usize::MAX;
+            }
+        }
         self.lex.skip_held(end);
         let lex = &self.lex;
         let (props, which) = (&self.props, &self.which);
         self.checker
-            .row(open.line, &self.cells, &self.ok, &|col| match col {
-                Some(j) => {
-                    let value = &props[which[j]].value;
-                    lex.location(lex.pos_of(open, from + value.start), value.len())
-                }
+            .row(open.line, &self.cells, &self.ok, &|col| match col
+                .and_then(|j| props.get(which[j]))
+            {
+                Some(p) => lex.location(lex.pos_of(open, from + p.value.start), p.value.len()),
                 None => lex.location(open, 1),
             });
         true
@@ -1441,6 +1451,7 @@ mod tests {
     use super::*;
     use crate::discover::{Input, Source};
     use crate::record::{Record, RecordSink};
+    use crate::schema::Role;
     use proptest::strategy::Strategy;
 
     thread_local! {
@@ -1481,6 +1492,16 @@ mod tests {
     /// Findings, counts and good records of checking `text` (report detected), read `chunk`
     /// bytes at a time, with or without the short path.
     fn outcome(text: &[u8], chunk: usize, long: bool) -> (String, Vec<(u64, Vec<Cell>)>) {
+        outcome_named("GroupCounts.json", text, chunk, long)
+    }
+
+    /// [`outcome`] for a file named `name` (which tells the report).
+    fn outcome_named(
+        name: &str,
+        text: &[u8],
+        chunk: usize,
+        long: bool,
+    ) -> (String, Vec<(u64, Vec<Cell>)>) {
         let registry = crate::Registry::builtin().unwrap();
         let options = crate::CheckOptions {
             limits: crate::Limits {
@@ -1492,10 +1513,10 @@ mod tests {
         };
         let source = Source {
             input: Input::Stdin,
-            name: "GroupCounts.json".into(),
+            name: name.into(),
             index: 0,
             group: ".".into(),
-            relative: "GroupCounts.json".into(),
+            relative: name.into(),
         };
         let mut kept = Kept::default();
         LONG_PATH_ONLY.with(|c| c.set(long));
@@ -1670,6 +1691,52 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// On a detail report, booleans, nulls and properties a record lacks (optional or
+        /// not) take the short path or the token reader with the same findings and records.
+        #[test]
+        fn short_path_is_the_token_reader_on_detail_reports(
+            records in proptest::collection::vec(
+                proptest::collection::vec((0u8..8, proptest::num::u8::ANY), 14),
+                0..12,
+            ),
+        ) {
+            let registry = crate::Registry::builtin().unwrap();
+            let report = registry.find("getTeamsDeviceUsageUserDetail").unwrap();
+            let mut text = String::from("{\"value\":[");
+            for (n, picks) in records.iter().enumerate() {
+                let mut fields = Vec::new();
+                for (j, column) in report.columns.iter().enumerate() {
+                    let (choice, pick) = picks[j % picks.len()];
+                    let value = match (choice, &column.kind) {
+                        (0, _) => continue,
+                        (1, _) => "null".to_string(),
+                        (2, _) => "\"\"".to_string(),
+                        (_, Kind::Boolean) if pick % 5 == 0 => "\"Yes\"".into(),
+                        (_, Kind::Boolean) => (pick % 2 == 0).to_string(),
+                        (_, Kind::Date | Kind::OptionalDate) => "\"2026-11-25\"".into(),
+                        (_, Kind::Enum(_)) => ["\"7\"", "7", "\"D7\""][usize::from(pick) % 3].into(),
+                        (_, Kind::Guid) => format!("\"{pick:08x}-0000-4000-8000-00000000000{}\"", pick % 10),
+                        (_, Kind::Text) if column.role == Role::Entity => format!("\"u{n}@x.com\""),
+                        (_, Kind::Text) => format!("\"t{pick}\""),
+                        _ => pick.to_string(),
+                    };
+                    fields.push(format!("\"{}\":{value}", column.property));
+                }
+                if n > 0 {
+                    text.push(',');
+                }
+                text.push('{');
+                text.push_str(&fields.join(","));
+                text.push('}');
+            }
+            text.push_str("]}");
+            let name = "getTeamsDeviceUsageUserDetail.json";
+            let short = outcome_named(name, text.as_bytes(), 1 << 16, false);
+            let long = outcome_named(name, text.as_bytes(), 1 << 16, true);
+            proptest::prop_assert_eq!(&short.0, &long.0, "{}", text);
+            proptest::prop_assert!(short.1 == long.1, "records differ\n{}", text);
+        }
 
         /// The short path for plain records finds, counts and hands on exactly what the token
         /// reader does, on documents good and bad: wrong types, nulls, missing, extra,

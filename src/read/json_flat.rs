@@ -17,6 +17,8 @@ pub(crate) enum Scalar {
     Num,
     /// `null`.
     Null,
+    /// `true` or `false`.
+    Bool(bool),
 }
 
 /// One property of a record, as offsets into the text scanned.
@@ -64,6 +66,8 @@ pub(crate) fn scan(
             b'"' => (string(text, i, limit)?, Scalar::Str),
             b'-' | b'0'..=b'9' => (number(text, i)?, Scalar::Num),
             b'n' if text.get(i..i + 4)? == b"null" => (i..i + 4, Scalar::Null),
+            b't' if text.get(i..i + 4)? == b"true" => (i..i + 4, Scalar::Bool(true)),
+            b'f' if text.get(i..i + 5)? == b"false" => (i..i + 5, Scalar::Bool(false)),
             _ => return None,
         };
         i = skip_space(text, value.end);
@@ -225,7 +229,7 @@ mod tests {
             r#""a":"x\"y"}"#,
             r#""a":[1]}"#,
             r#""a":{}}"#,
-            r#""a":true}"#,
+            r#""a":tru}"#,
             r#""a":01}"#,
             r#""a":1,}"#,
             r#""a":1"#,
@@ -244,6 +248,8 @@ mod tests {
         assert_eq!(scan(b"\"a\":1,\"b\":2}", 100, 1, &mut out), None);
         assert!(scan(b"\"a\":1,\"b\":2}", 100, 2, &mut out).is_some());
         assert!(scan("\"a\":\"é\"}".as_bytes(), 100, 8, &mut out).is_some());
+        assert!(scan(b"\"a\":true,\"b\":false}", 100, 2, &mut out).is_some());
+        assert_eq!(out[1].scalar, Scalar::Bool(false));
     }
 
     proptest::proptest! {

@@ -136,6 +136,34 @@ impl CellReader {
         }
     }
 
+    /// [`CellReader::read`] into `cell`, which holds the column's value of the row before:
+    /// a text (a name, a GUID, a duration) is copied into the text already there, so a
+    /// file's rows allocate once per text column, not once per cell. False, with `cell`
+    /// unchanged or emptied, where the field rule refuses `raw`.
+    #[inline(always)]
+    pub fn read_into(&mut self, kind: &Kind, raw: &[u8], cell: &mut Cell) -> bool {
+        if let (Kind::Text | Kind::Guid | Kind::Duration, Cell::Text(text)) = (kind, &mut *cell) {
+            let fits = !raw.is_empty()
+                && match kind {
+                    Kind::Guid => is_guid(raw),
+                    Kind::Duration => is_duration(raw),
+                    _ => true,
+                };
+            if let (true, Ok(raw)) = (fits, std::str::from_utf8(raw)) {
+                text.clear();
+                text.push_str(raw);
+                return true;
+            }
+        }
+        match self.read(kind, raw) {
+            Some(value) => {
+                *cell = value;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// [`parse_iso_date`], remembering the month.
     #[inline(always)]
     fn date(&mut self, raw: &[u8]) -> Option<NaiveDate> {

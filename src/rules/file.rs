@@ -180,7 +180,9 @@ pub struct FileRules {
     /// Detail reports: each entity seen (lower-cased), with its line. Counts reports with
     /// dimensions: each (day, dimension values) seen. Bounded by the entities (or days times
     /// values) of the file, as the rule needs.
-    keys: std::collections::HashMap<Box<str>, u64>,
+    keys: std::collections::HashMap<Box<str>, u64, foldhash::fast::RandomState>,
+    /// The key being built for the row at hand, kept to spare an allocation a row.
+    key: String,
     /// The first row and text column holding a concealed name (32 upper-case hex digits).
     concealed: Option<(u64, usize)>,
 }
@@ -277,12 +279,19 @@ impl FileRules {
         self.first.get_or_insert(date);
         let day = day_number(date);
         if !report.dimensions().is_empty() {
-            let mut key = day.to_string();
+            let mut key = std::mem::take(&mut self.key);
+            key.clear();
+            key.push_str(itoa::Buffer::new().format(day));
             for &d in report.dimensions() {
                 key.push('\u{1f}');
                 cells[d].write_text(&report.columns[d].kind, &mut key);
             }
-            if let Some(&first) = self.keys.get(key.as_str()) {
+            let seen = self.keys.get(key.as_str()).copied();
+            if seen.is_none() {
+                self.keys.insert(key.as_str().into(), line);
+            }
+            self.key = key;
+            if let Some(first) = seen {
                 let values: Vec<String> = report
                     .dimensions()
                     .iter()
@@ -304,7 +313,6 @@ impl FileRules {
                 });
                 return;
             }
-            self.keys.insert(key.into_boxed_str(), line);
             if self.days.contains(day) {
                 // Another value of the same day: the day's order and gaps were judged on
                 // its first row.
@@ -369,9 +377,11 @@ impl FileRules {
         cells: &[Cell],
         emit: &mut impl FnMut(FileProblem),
     ) {
-        let mut key = String::new();
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
         cells[e].write_text(&report.columns[e].kind, &mut key);
         if key.is_empty() {
+            self.key = key;
             return;
         }
         key.make_ascii_lowercase();
@@ -381,8 +391,13 @@ impl FileRules {
             key.push('\u{1f}');
             cells[d].write_text(&report.columns[d].kind, &mut key);
         }
-        match self.keys.get(key.as_str()) {
-            Some(&first) => {
+        let seen = self.keys.get(key.as_str()).copied();
+        if seen.is_none() {
+            self.keys.insert(key.as_str().into(), line);
+        }
+        self.key = key;
+        if let Some(first) = seen {
+            {
                 let column = &report.columns[e].csv;
                 let mut shown = String::new();
                 cells[e].write_text(&report.columns[e].kind, &mut shown);
@@ -393,9 +408,6 @@ impl FileRules {
                     message: format!("`{column}` {shown} already appeared on line {first}"),
                     hint: Some("a detail report holds one row per entity; files were probably concatenated, or pages of a download joined twice".into()),
                 });
-            }
-            None => {
-                self.keys.insert(key.into_boxed_str(), line);
             }
         }
     }
