@@ -164,14 +164,35 @@ pub fn conflicts_by_pair(conflicts: &[Conflict]) -> Vec<(&Conflict, Vec<NaiveDat
     pairs
 }
 
-/// Writes one merged series, newest report date first, into a complete output for
-/// `destination` (`None`: the series held no report to write).
+/// Writes merged series of one report, newest report date first (within a date, series in
+/// order), into a complete output for `destination` (`None`: no series, or no report to
+/// write). A report with a dimension is merged into one series per value
+/// (`SERIES/Site Type=Team`); its output holds them all again, as a download does.
 pub fn series_output(
-    series: &MergedSeries,
+    series: &[&MergedSeries],
     options: WriteOptions,
     destination: Destination,
 ) -> Result<Option<Output>, WriteError> {
+    let Some(first) = series.first() else {
+        return Ok(None);
+    };
     let mut writer = RecordWriter::new(options, destination);
     writer.write_series(series);
-    writer.take_output(Some(&series.report))
+    writer.take_output(Some(&first.report))
+}
+
+/// The merged series by report, reports and series in the merge's order: what one output
+/// of `convert --merge` holds.
+pub fn series_by_report(merged: &Merged) -> Vec<Vec<&MergedSeries>> {
+    let mut groups: Vec<Vec<&MergedSeries>> = Vec::new();
+    for series in &merged.series {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].report.name == series.report.name)
+        {
+            Some(group) => group.push(series),
+            None => groups.push(vec![series]),
+        }
+    }
+    groups
 }

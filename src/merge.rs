@@ -424,11 +424,46 @@ impl Merge {
 
     /// Offers a finished, valid file's rows, copying only those that are kept.
     fn absorb_file(&mut self, file: FileCollector) {
-        let (FileState::Valid, Some(report)) = (file.state, file.report) else {
+        let (FileState::Valid, Some(report)) = (file.state, file.report.clone()) else {
             return;
         };
         self.files += 1;
         self.records += file.dates.len() as u64;
+        if report.dimensions().is_empty() {
+            self.absorb_rows(file, report);
+            return;
+        }
+        // A report with a row per dimension value a day (`Site Type`) is one series per
+        // value, `SERIES/Site Type=Team`: merging on the date alone would make the values
+        // of one day conflict and keep one of them.
+        let width = report.columns.len();
+        let mut parts: BTreeMap<String, FileCollector> = BTreeMap::new();
+        for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width.max(1))) {
+            let mut name = file.series.clone();
+            for (k, &d) in report.dimensions().iter().enumerate() {
+                name.push(if k == 0 { '/' } else { ',' });
+                name.push_str(&report.columns[d].csv);
+                name.push('=');
+                cells[d].write_text(&report.columns[d].kind, &mut name);
+            }
+            let part = parts.entry(name.clone()).or_insert_with(|| FileCollector {
+                series: name,
+                origin: file.origin.clone(),
+                report: file.report.clone(),
+                dates: Vec::new(),
+                cells: Vec::new(),
+                state: FileState::Valid,
+            });
+            part.dates.push((date, refresh));
+            part.cells.extend_from_slice(cells);
+        }
+        for part in parts.into_values() {
+            self.absorb_rows(part, report.clone());
+        }
+    }
+
+    /// Merges the rows of one valid file (or of one dimension value of it) into its series.
+    fn absorb_rows(&mut self, file: FileCollector, report: Arc<Report>) {
         // Lookups by &str: no key is allocated unless the series or report is new.
         if !self.series.contains_key(&file.series) {
             self.series.insert(file.series.clone(), BTreeMap::new());

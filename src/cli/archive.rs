@@ -423,7 +423,7 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             bom: args.bom,
             durability: durability(args.no_sync),
         };
-        let committed = convert::series_output(s, options, destination)
+        let committed = convert::series_output(&[s], options, destination)
             .and_then(|o| o.map_or(Ok(None), |o| o.commit(args.force)));
         if let Err(e) = committed {
             super::exit_if_closed_pipe(&e);

@@ -283,18 +283,19 @@ fn merged_outputs(
     outcome: &mut Outcome,
 ) -> Vec<Ready> {
     let mut outputs = Vec::new();
-    for series in &merged.series {
+    for series in convert::series_by_report(merged) {
+        let report = &series[0].report;
         let destination = match single {
             Some(d) => Ok(d.clone()),
-            None => planner.report_target(&series.report.name, write.format),
+            None => planner.report_target(&report.name, write.format),
         };
         match destination
             .map_err(|e| e.to_string())
-            .and_then(|d| convert::series_output(series, write, d).map_err(|e| e.to_string()))
+            .and_then(|d| convert::series_output(&series, write, d).map_err(|e| e.to_string()))
         {
             Ok(Some(output)) => outputs.push(Ready {
-                name: series.report.name.clone(),
-                records: series.records.len() as u64,
+                name: report.name.clone(),
+                records: series.iter().map(|s| s.records.len() as u64).sum(),
                 output,
             }),
             Ok(None) => {}

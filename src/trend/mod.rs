@@ -199,8 +199,6 @@ pub struct Skipped {
 pub enum SkipReason {
     /// Its schema names no active ratio.
     NoRatio,
-    /// It has a row per dimension value a day (`Site Type`): one series would mix them.
-    Dimensions,
     /// It has no report date: a row per entity, or one per download.
     NoReportDate,
 }
@@ -210,7 +208,6 @@ impl SkipReason {
     pub fn text(self) -> &'static str {
         match self {
             SkipReason::NoRatio => "no active ratio",
-            SkipReason::Dimensions => "a row per dimension value a day, not trended yet",
             SkipReason::NoReportDate => {
                 "no report date (a row per entity or per download), not trended yet"
             }
@@ -231,9 +228,8 @@ impl SkipReason {
             Some(SkipReason::NoRatio)
         } else if report.report_date().is_none() {
             Some(SkipReason::NoReportDate)
-        } else if !report.dimensions().is_empty() {
-            Some(SkipReason::Dimensions)
         } else {
+            // A report with a dimension is merged into one series per value.
             None
         }
     }

@@ -362,17 +362,37 @@ pub struct RecordWriter {
 }
 
 impl RecordWriter {
-    /// Writes a merged series in Graph's order (newest report date first) and finishes it as
-    /// valid: what `convert --merge` and `archive export` both produce.
-    pub fn write_series(&mut self, series: &crate::merge::MergedSeries) {
-        self.begin(&series.report);
-        // Merged records are oldest first.
-        for (_, cells) in series.rows().rev() {
-            self.record(&Record {
-                report: &series.report,
-                line: 0,
-                cells,
-            });
+    /// Writes merged series of one report in Graph's order (newest report date first; within
+    /// a date, the series in the order given) and finishes as valid: what `convert --merge`
+    /// and `archive export` produce. Nothing is written for no series.
+    pub fn write_series(&mut self, series: &[&crate::merge::MergedSeries]) {
+        let Some(first) = series.first() else {
+            return;
+        };
+        self.begin(&first.report);
+        if let [one] = series {
+            // Merged records are oldest first.
+            for (_, cells) in one.rows().rev() {
+                self.record(&Record {
+                    report: &one.report,
+                    line: 0,
+                    cells,
+                });
+            }
+        } else {
+            let mut rows: Vec<(chrono::NaiveDate, usize, &[Cell])> = series
+                .iter()
+                .enumerate()
+                .flat_map(|(k, s)| s.rows().map(move |(r, cells)| (r.date, k, cells)))
+                .collect();
+            rows.sort_by_key(|&(date, k, _)| (std::cmp::Reverse(date), k));
+            for (_, _, cells) in rows {
+                self.record(&Record {
+                    report: &first.report,
+                    line: 0,
+                    cells,
+                });
+            }
         }
         self.finish(true);
     }

@@ -250,3 +250,43 @@ fn schemas_lists_every_report_by_workload_and_as_json() {
         assert!(text.contains(workload), "{workload}");
     }
 }
+
+#[test]
+fn a_dimension_is_one_series_per_value_in_merges_and_trends() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = catalogue("getSharePointSiteUsageFileCounts(period='D7').csv");
+    // The same download twice (overlapping exports): every site type of every day is kept,
+    // none conflicts with another.
+    let out = dir.path().join("merged.csv");
+    let run = m365report()
+        .args(["convert", "--merge", "--to", "csv", "-o"])
+        .arg(&out)
+        .arg(&file)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 14, "{text}");
+    assert_eq!(rows.iter().filter(|r| r.contains(",Team,")).count(), 7);
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("conflict"));
+
+    let run = m365report()
+        .args(["trend", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        crate::series_names(&doc),
+        [
+            "sharePointSiteUsageFileCounts/Site Type=All",
+            "sharePointSiteUsageFileCounts/Site Type=Team"
+        ]
+    );
+}
