@@ -90,6 +90,9 @@ pub struct FileReport {
     pub report: Option<Arc<Report>>,
     /// The Graph function of the report, when it could be told.
     pub function: Option<String>,
+    /// The API version the file comes from (`v1.0`, `beta`), told by its `@odata.context`
+    /// or by the columns it has, when the report could be told.
+    pub version: Option<String>,
     /// What decided the report kind.
     pub detected_by: Option<DetectionSource>,
     /// The format the input was read as.
@@ -132,6 +135,7 @@ impl FileReport {
             index,
             report: None,
             function: None,
+            version: None,
             detected_by: None,
             input_format: None,
             rows: 0,

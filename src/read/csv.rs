@@ -889,7 +889,12 @@ fn check_header(
         return None;
     };
     checker.begin(&detection.report, detection.source, &detection.alternatives);
-    Some(map_header(&detection.report, &names, &at, checker))
+    let map = map_header(&detection.report, &names, &at, checker);
+    checker.report.version = detection
+        .report
+        .version_of(map.iter().flatten().copied())
+        .map(str::to_string);
+    Some(map)
 }
 
 /// Matches header cells to schema columns, reporting every mismatch.

@@ -1173,6 +1173,17 @@ impl<R: Read> Reader<'_, '_, R> {
                     Vec::new()
                 };
                 self.checker.begin(&d.report, d.source, &alternatives);
+                // Graph's context names the endpoint; else the properties tell.
+                let endpoint = self.context.as_deref().and_then(|c| {
+                    ["beta", "v1.0"]
+                        .into_iter()
+                        .find(|v| c.contains(&format!("graph.microsoft.com/{v}/")))
+                });
+                let present = (0..d.report.columns.len())
+                    .filter(|&j| names.iter().any(|n| d.report.columns[j].is_named(n, true)));
+                self.checker.report.version = endpoint
+                    .or_else(|| d.report.version_of(present))
+                    .map(str::to_string);
                 self.flat = FlatColumns::new(&d.report);
                 let n = d.report.columns.len();
                 self.cells = vec![Cell::Null; n];

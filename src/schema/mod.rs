@@ -654,6 +654,27 @@ impl Report {
         }
     }
 
+    /// The API version a file of this report comes from, told by the columns it has
+    /// (`present`): a column only the beta API documents makes it `beta`; otherwise `v1.0`
+    /// where that version documents the report, else the report's one version.
+    pub fn version_of(&self, present: impl IntoIterator<Item = usize>) -> Option<&str> {
+        let beta_only = |c: &Column| {
+            c.versions.iter().any(|v| v == "beta")
+                && !c.versions.iter().any(|v| v == "v1.0" || v == "observed")
+        };
+        if present
+            .into_iter()
+            .any(|j| self.columns.get(j).is_some_and(beta_only))
+        {
+            return Some("beta");
+        }
+        self.versions
+            .iter()
+            .find(|v| *v == "v1.0")
+            .or(self.versions.first())
+            .map(String::as_str)
+    }
+
     /// How many columns a file must have (those not optional).
     pub fn required_columns(&self) -> usize {
         self.required
@@ -1071,6 +1092,25 @@ mod tests {
             );
         }
         assert!(registry.find("Nothing").is_none());
+    }
+
+    #[test]
+    fn a_column_only_beta_documents_makes_a_file_beta() {
+        let registry = Registry::builtin().unwrap();
+        let report = registry.find("getOffice365GroupsActivityCounts").unwrap();
+        let documented: Vec<usize> = (0..report.columns.len())
+            .filter(|&j| report.columns[j].versions.is_empty())
+            .collect();
+        assert_eq!(report.version_of(documented.iter().copied()), Some("v1.0"));
+        let teams = report
+            .columns
+            .iter()
+            .position(|c| c.versions == ["beta"])
+            .expect("a beta-only column");
+        assert_eq!(
+            report.version_of(documented.into_iter().chain([teams])),
+            Some("beta")
+        );
     }
 
     #[test]

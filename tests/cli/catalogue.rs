@@ -23,6 +23,7 @@ fn teams_user_detail_in_real_export_order_is_valid_and_clean() {
     let file = &doc["files"][0];
     assert_eq!(file["report"], "teamsUserActivityUserDetail");
     assert_eq!(file["function"], "getTeamsUserActivityUserDetail");
+    assert_eq!(file["version"], "v1.0");
     assert_eq!(file["detected_by"], "file-name");
     assert_eq!(file["valid"], true);
     assert_eq!(codes(file), Vec::<&str>::new(), "{file:#}");
@@ -56,6 +57,7 @@ fn nested_graph_json_is_read_as_the_rows_it_holds() {
     let doc = validate_json(&catalogue("copilot_trend_beta.json"));
     let file = &doc["files"][0];
     assert_eq!(file["function"], "getMicrosoft365CopilotUserCountTrend");
+    assert_eq!(file["version"], "beta");
     assert_eq!(file["rows"], 3);
     assert_eq!(file["valid"], true, "{file:#}");
     let out = m365report()
