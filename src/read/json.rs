@@ -620,21 +620,6 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         context: None,
     };
     let outcome = r.document(ndjson);
-    if outcome.is_ok() && r.checker.kind().is_none() && !r.checker.stopped {
-        // No record to read property names from (`"value": []`): the context, the file name
-        // or `--report` may still tell the kind, so an empty report is still a report.
-        let forced = r.checker.options.report.clone();
-        let detection = r.checker.registry.detect(
-            forced.as_ref(),
-            r.context.as_deref(),
-            r.checker.file_name,
-            &[],
-            true,
-        );
-        if let Some(d) = detection {
-            r.checker.begin(&d.report, d.source, &[]);
-        }
-    }
     if let Some(e) = r.lex.io_error.take() {
         r.checker.io_failure(&e);
         return;
@@ -645,9 +630,10 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         .findings
         .iter()
         .any(|f| f.code == Code::UnknownReport);
-    if (outcome.is_err() || r.checker.stopped) && r.checker.kind().is_none() && !unknown {
-        // A file that cannot be read whole is still named by `--report`, its context or its
-        // file name, so that the report says which download is broken.
+    if r.checker.kind().is_none() && !unknown {
+        // No record to read property names from (`"value": []`), or a file that cannot be
+        // read whole: `--report`, the context or the file name may still tell the kind, so
+        // an empty report is still a report and a broken one says which download it is.
         let forced = r.checker.options.report.clone();
         let detection = r.checker.registry.detect(
             forced.as_ref(),

@@ -197,6 +197,14 @@ pub fn is_concealed(text: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
 }
 
+/// Appends the row's dimension values to `key`, each after a separator no value holds.
+fn push_dimensions(report: &Report, cells: &[Cell], key: &mut String) {
+    for &d in report.dimensions() {
+        key.push('\u{1f}');
+        cells[d].write_text(&report.columns[d].kind, key);
+    }
+}
+
 fn day_number(d: NaiveDate) -> i64 {
     i64::from(d.num_days_from_ce())
 }
@@ -279,19 +287,10 @@ impl FileRules {
         self.first.get_or_insert(date);
         let day = day_number(date);
         if !report.dimensions().is_empty() {
-            let mut key = std::mem::take(&mut self.key);
-            key.clear();
-            key.push_str(itoa::Buffer::new().format(day));
-            for &d in report.dimensions() {
-                key.push('\u{1f}');
-                cells[d].write_text(&report.columns[d].kind, &mut key);
-            }
-            let seen = self.keys.get(key.as_str()).copied();
-            if seen.is_none() {
-                self.keys.insert(key.as_str().into(), line);
-            }
-            self.key = key;
-            if let Some(first) = seen {
+            self.key.clear();
+            self.key.push_str(itoa::Buffer::new().format(day));
+            push_dimensions(report, cells, &mut self.key);
+            if let Some(first) = self.seen_before(line) {
                 let values: Vec<String> = report
                     .dimensions()
                     .iter()
@@ -367,6 +366,16 @@ impl FileRules {
         self.previous_day = day;
     }
 
+    /// Notes the key built in `self.key` as seen on `line`; the line it was first seen
+    /// on, if it was seen before.
+    fn seen_before(&mut self, line: u64) -> Option<u64> {
+        let seen = self.keys.get(self.key.as_str()).copied();
+        if seen.is_none() {
+            self.keys.insert(self.key.as_str().into(), line);
+        }
+        seen
+    }
+
     /// E403: the entity of a detail report's row (with its dimension values, where the
     /// report has some) was seen before in the file.
     fn observe_entity(
@@ -377,38 +386,26 @@ impl FileRules {
         cells: &[Cell],
         emit: &mut impl FnMut(FileProblem),
     ) {
-        let mut key = std::mem::take(&mut self.key);
-        key.clear();
-        cells[e].write_text(&report.columns[e].kind, &mut key);
-        if key.is_empty() {
-            self.key = key;
+        self.key.clear();
+        cells[e].write_text(&report.columns[e].kind, &mut self.key);
+        if self.key.is_empty() {
             return;
         }
-        key.make_ascii_lowercase();
+        self.key.make_ascii_lowercase();
         // A detail report with a dimension (activations: a row per user and product) holds
         // one row per entity and value.
-        for &d in report.dimensions() {
-            key.push('\u{1f}');
-            cells[d].write_text(&report.columns[d].kind, &mut key);
-        }
-        let seen = self.keys.get(key.as_str()).copied();
-        if seen.is_none() {
-            self.keys.insert(key.as_str().into(), line);
-        }
-        self.key = key;
-        if let Some(first) = seen {
-            {
-                let column = &report.columns[e].csv;
-                let mut shown = String::new();
-                cells[e].write_text(&report.columns[e].kind, &mut shown);
-                emit(FileProblem {
-                    code: Code::DuplicateEntity,
-                    line,
-                    column: Some(e),
-                    message: format!("`{column}` {shown} already appeared on line {first}"),
-                    hint: Some("a detail report holds one row per entity; files were probably concatenated, or pages of a download joined twice".into()),
-                });
-            }
+        push_dimensions(report, cells, &mut self.key);
+        if let Some(first) = self.seen_before(line) {
+            let column = &report.columns[e].csv;
+            let mut shown = String::new();
+            cells[e].write_text(&report.columns[e].kind, &mut shown);
+            emit(FileProblem {
+                code: Code::DuplicateEntity,
+                line,
+                column: Some(e),
+                message: format!("`{column}` {shown} already appeared on line {first}"),
+                hint: Some("a detail report holds one row per entity; files were probably concatenated, or pages of a download joined twice".into()),
+            });
         }
     }
 
