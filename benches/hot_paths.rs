@@ -384,5 +384,159 @@ fn trend(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fields, files, writers, trend);
+criterion_group!(benches, fields, files, writers, trend, json_readers);
 criterion_main!(benches);
+
+/// Levels of arrays around a value in [`deep_record`]: deep, within serde_json's (128) and
+/// struson's (128) default depth limits.
+const DEEP_LEVELS: usize = 60;
+
+/// A GroupCounts record with one more property whose value is a number inside
+/// [`DEEP_LEVELS`] arrays: m365report warns once (W501) and reads on.
+fn deep_record(date: &str, total: u64, active: u64) -> serde_json::Value {
+    let mut extra = serde_json::json!(total);
+    for _ in 0..DEEP_LEVELS {
+        extra = serde_json::Value::Array(vec![extra]);
+    }
+    serde_json::json!({
+        "reportRefreshDate": "9999-12-31",
+        "total": total,
+        "active": active,
+        "reportDate": date,
+        "reportPeriod": "180",
+        "extra": extra,
+    })
+}
+
+/// The deep records in an envelope one compact record a line, as [`json_lines_file`]
+/// writes the flat ones (pretty-printed, 60 levels would be mostly indentation).
+fn deep_json_file(report: &Report, n: usize) -> Vec<u8> {
+    let mut out = format!(
+        "{{\n  \"@odata.context\": \"{}\",\n  \"value\": [\n",
+        report.odata_context()
+    );
+    for (i, (date, total, active)) in rows(n).enumerate() {
+        let comma = if i + 1 < n { "," } else { "" };
+        out.push_str(&format!(
+            "    {}{comma}\n",
+            deep_record(&date, total, active)
+        ));
+    }
+    out.push_str("  ]\n}\n");
+    out.into_bytes()
+}
+
+/// The records of an envelope one compact JSON value a line (NDJSON).
+fn ndjson_of(envelope: &[u8]) -> Vec<u8> {
+    let doc: serde_json::Value = serde_json::from_slice(envelope).expect("a JSON document");
+    let mut out = Vec::new();
+    for record in doc["value"].as_array().expect("an envelope") {
+        serde_json::to_writer(&mut out, record).expect("serialisable");
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Walks one value with struson, reading every name and scalar and taking the line and
+/// column of every object, as a reader keeping positions per record would. Values read.
+fn struson_walk<R: std::io::Read>(
+    r: &mut struson::reader::JsonStreamReader<R>,
+) -> Result<u64, struson::reader::ReaderError> {
+    use struson::reader::{JsonReader, ValueType};
+    Ok(match r.peek()? {
+        ValueType::Array => {
+            r.begin_array()?;
+            let mut n = 1;
+            while r.has_next()? {
+                n += struson_walk(r)?;
+            }
+            r.end_array()?;
+            n
+        }
+        ValueType::Object => {
+            let at = r.current_position(false).line_pos;
+            black_box(at.map(|p| (p.line, p.column)));
+            r.begin_object()?;
+            let mut n = 1;
+            while r.has_next()? {
+                black_box(r.next_name()?.len());
+                n += struson_walk(r)?;
+            }
+            r.end_object()?;
+            n
+        }
+        ValueType::String => black_box(r.next_str()?.len()) as u64 & 1 | 1,
+        ValueType::Number => black_box(r.next_number_as_str()?.len()) as u64 & 1 | 1,
+        ValueType::Boolean => u64::from(r.next_bool()?) | 1,
+        ValueType::Null => {
+            r.next_null()?;
+            1
+        }
+    })
+}
+
+/// m365report's own JSON reader (check path into `Discard`) against serde_json, whole
+/// document and streaming over NDJSON (no positions per value either way), and struson
+/// (streaming, line and column on demand), on the flat and the deeply nested documents.
+fn json_readers(c: &mut Criterion) {
+    let registry = Registry::builtin().expect("built-in schemas compile");
+    let report = group_counts(&registry);
+    let options = CheckOptions {
+        report: Some(report.clone()),
+        input_format: Some(InputFormat::Json),
+        ..CheckOptions::default()
+    };
+    let source = source();
+    let mut g = c.benchmark_group("json_readers");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+
+    const RECORDS: usize = 200_000;
+    const DEEP_RECORDS: usize = 20_000;
+    let flat = json_file(&report, RECORDS);
+    let deep = deep_json_file(&report, DEEP_RECORDS);
+    for (shape, doc, records) in [("flat", &flat, RECORDS), ("deep", &deep, DEEP_RECORDS)] {
+        let ndjson = ndjson_of(doc);
+        g.throughput(Throughput::Bytes(doc.len() as u64));
+        g.bench_function(format!("{shape}/m365report_check"), |b| {
+            b.iter(|| {
+                let r = check_reader(doc.as_slice(), &source, &registry, &options, &mut Discard);
+                assert_eq!((r.rows, r.errors), (records as u64, 0));
+                r
+            })
+        });
+        g.bench_function(format!("{shape}/serde_json_value"), |b| {
+            b.iter(|| {
+                let v: serde_json::Value = serde_json::from_slice(doc).expect("valid JSON");
+                assert_eq!(v["value"].as_array().map(Vec::len), Some(records));
+                v
+            })
+        });
+        g.bench_function(format!("{shape}/struson_positions"), |b| {
+            b.iter(|| {
+                let settings = struson::reader::ReaderSettings {
+                    track_path: false,
+                    ..Default::default()
+                };
+                let mut r = struson::reader::JsonStreamReader::new_custom(doc.as_slice(), settings);
+                struson_walk(&mut r).expect("valid JSON")
+            })
+        });
+        g.throughput(Throughput::Bytes(ndjson.len() as u64));
+        g.bench_function(format!("{shape}/serde_json_ndjson_stream"), |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for v in
+                    serde_json::Deserializer::from_slice(&ndjson).into_iter::<serde_json::Value>()
+                {
+                    black_box(v.expect("valid JSON"));
+                    n += 1;
+                }
+                assert_eq!(n, records);
+                n
+            })
+        });
+    }
+    g.finish();
+}

@@ -144,6 +144,24 @@ pub fn files_by_report(reports: &[FileReport]) -> Vec<(String, Vec<String>)> {
     kinds
 }
 
+/// Valid inputs of several reports, asked to be merged into one output (`-o FILE` or
+/// standard output): the reports and their files, as [`files_by_report`] gives them.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot merge different reports into one output; use --out-dir for one file per report:{}",
+    .0.iter().map(|(kind, files)| format!("\n  {kind}: {}", files.join(", "))).collect::<String>()
+)]
+pub struct DifferentReports(pub Vec<(String, Vec<String>)>);
+
+/// Refuses to merge the valid files of several reports (`kinds`, from [`files_by_report`])
+/// into one output: a merged output holds one report, as a download does.
+pub fn one_report(kinds: &[(String, Vec<String>)]) -> Result<(), DifferentReports> {
+    if kinds.len() > 1 {
+        return Err(DifferentReports(kinds.to_vec()));
+    }
+    Ok(())
+}
+
 /// Conflicts grouped by the pair of files (and refresh date) that disagree, with the dates
 /// they disagree about, sorted: overlapping D30 files can disagree on every shared day, and
 /// one warning per pair says it better than one per date.

@@ -5,13 +5,14 @@
 //! the result is [`Archive::ingest`](super::Archive::ingest), in one transaction.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
-use super::ingest::FileEntry;
-use super::sha256_file;
+use super::ingest::{FileEntry, Ingested};
+use super::{archive_file_test, sha256_file, Archive, ArchiveError};
 use crate::check::{CheckOptions, FileReport};
 use crate::discover::{io_message, Input, Source};
 use crate::merge::Merge;
@@ -61,6 +62,17 @@ pub fn check_new(
     checked
 }
 
+/// Removes from `sources` the archive at `db` and the files SQLite keeps beside it: under a
+/// folder being added, with a report's extension (`--db downloads/archive.json`), it is not
+/// an export, and reading it would report a binary file and make the run fail.
+pub fn drop_archive_files(sources: &mut Vec<Source>, db: &Path) {
+    let is_archive = archive_file_test(db);
+    sources.retain(|s| match &s.input {
+        Input::Path(p) => !is_archive(p),
+        Input::Stdin => true,
+    });
+}
+
 /// The sink for one file: a per-file [`Merge`] like a trend's, plus the newest refresh date.
 struct FileSink<'a> {
     source: &'a Source,
@@ -96,6 +108,25 @@ impl RecordSink for FileSink<'_> {
 }
 
 impl Checked {
+    /// Whether some input was invalid or could not be read: `--strict` stores nothing then.
+    pub fn any_refused(&self) -> bool {
+        !self.invalid.is_empty() || !self.unreadable.is_empty()
+    }
+
+    /// Stores the valid files' records in one transaction; with `strict`, nothing (`None`)
+    /// when [`any_refused`](Checked::any_refused). Fails as [`Archive::ingest`] does.
+    pub fn store(
+        self,
+        archive: &mut Archive,
+        strict: bool,
+    ) -> Result<Option<Ingested>, ArchiveError> {
+        if strict && self.any_refused() {
+            return Ok(None);
+        }
+        let merged = self.merge.into_merged();
+        archive.ingest(&self.files, &merged).map(Some)
+    }
+
     /// Hashes one input and, unless the archive already holds it, checks it into `self`.
     fn hash_and_check(
         mut self,

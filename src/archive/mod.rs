@@ -31,6 +31,7 @@
 //! retried, and an existing file is inspected in one read transaction.
 
 pub mod add;
+pub mod export;
 pub mod ingest;
 pub mod query;
 
@@ -389,6 +390,37 @@ pub fn is_archive_file(db: &Path, target: &Path) -> bool {
             companion == target || crate::write::same_file(&companion, &target)
         })
     })
+}
+
+/// Why an output file was refused before any work.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The target is the archive, or a file SQLite keeps beside it.
+    #[error("{}: is the archive {} or a file SQLite keeps beside it; the archive is never written over", .target.display(), .db.display())]
+    Archive {
+        /// The output file asked for.
+        target: PathBuf,
+        /// The archive.
+        db: PathBuf,
+    },
+    /// The target exists (without `force`), or is not a file.
+    #[error(transparent)]
+    Target(#[from] crate::write::WriteError),
+}
+
+/// Refuses, before any work, an output file that would write over the archive `db` (under
+/// any name, or SQLite's `-wal`/`-shm`/`-journal` beside it; `force` or not, see
+/// [`is_archive_file`]) or, without `force`, an existing file, as `convert` refuses its
+/// outputs. The rename checks for an existing file again when the output is done.
+pub fn check_output(target: &Path, db: &Path, force: bool) -> Result<(), TargetError> {
+    if is_archive_file(db, target) {
+        return Err(TargetError::Archive {
+            target: target.to_path_buf(),
+            db: db.to_path_buf(),
+        });
+    }
+    crate::write::check_target(target, &[], force)?;
+    Ok(())
 }
 
 /// [`is_archive_file`] for many paths (the inputs of `archive add`), at one `stat` a path:

@@ -11,18 +11,20 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use m365report::archive::add::{check_new, Checked};
+use m365report::archive::add::{check_new, drop_archive_files, Checked};
+use m365report::archive::export::{self, Export, ExportError, Exported};
+use m365report::archive::ingest::StoredConflict;
 use m365report::archive::query::{Selection, SeriesStatus};
-use m365report::archive::{archive_file_test, Access, Archive};
-use m365report::convert;
-use m365report::discover::{discover, Input};
+use m365report::archive::{check_output, Access, Archive};
+use m365report::discover::discover;
 use m365report::render::render_file;
-use m365report::trend::short_name;
 use m365report::write::{Destination, Format, WriteOptions};
 use m365report::Code;
 
 use super::validate::{report_discover_errors, InputArgs};
-use super::{durability, fail, prepare_output, print_stderr, Context, GroupBy, Outcome, Progress};
+use super::{
+    clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome, Progress,
+};
 
 /// The database used when neither `--db` nor `M365REPORT_DB` names one.
 const DEFAULT_DB: &str = "m365report.sqlite";
@@ -169,14 +171,7 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     };
     let (mut sources, discover_errors) = discover(&args.paths);
     report_discover_errors(&discover_errors);
-    // The archive (or its -wal/-journal) under a folder being added, with a report's
-    // extension (`--db downloads/archive.json`), is not an export: reading it would report
-    // a binary file and make the run fail.
-    let is_archive = archive_file_test(&db);
-    sources.retain(|s| match &s.input {
-        Input::Path(p) => !is_archive(p),
-        Input::Stdin => true,
-    });
+    drop_archive_files(&mut sources, &db);
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
     }
@@ -233,39 +228,24 @@ fn store(
         pass.invalid.len() + pass.unreadable.len(),
         pass.skipped
     );
-    if args.strict && (!pass.invalid.is_empty() || !pass.unreadable.is_empty()) {
-        let _ = writeln!(
-            text,
-            "{files_line}\nerror: --strict: invalid input; nothing stored in {}",
-            db.display()
-        );
-        print_stderr(&text);
-        return outcome;
-    }
-    let merged = pass.merge.into_merged();
-    let ingested = match archive.ingest(&pass.files, &merged) {
-        Ok(i) => i,
+    let ingested = match pass.store(archive, args.strict) {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            let _ = writeln!(
+                text,
+                "{files_line}\nerror: --strict: invalid input; nothing stored in {}",
+                db.display()
+            );
+            print_stderr(&text);
+            return outcome;
+        }
         Err(e) => {
             print_stderr(&text);
             return fail(e);
         }
     };
     if !ctx.quiet {
-        for c in ingested.conflicts.iter().take(CONFLICTS_SHOWN) {
-            let refresh = c.refresh.map(|d| d.to_string()).unwrap_or_default();
-            let _ = writeln!(
-                text,
-                "warning: conflict in {} on {}: {} and {} are both refreshed {refresh} but disagree; kept {}",
-                c.series, c.date, c.kept, c.other, c.kept
-            );
-        }
-        if ingested.conflicts.len() > CONFLICTS_SHOWN {
-            let _ = writeln!(
-                text,
-                "warning: and {} more conflicts (see the conflicts table)",
-                ingested.conflicts.len() - CONFLICTS_SHOWN
-            );
-        }
+        conflict_warnings(&ingested.conflicts, &mut text);
     }
     let _ =
         writeln!(
@@ -281,6 +261,25 @@ fn store(
     );
     print_stderr(&text);
     outcome
+}
+
+/// The first conflicts an `add` recorded, one line each, and a count of the rest.
+fn conflict_warnings(conflicts: &[StoredConflict], text: &mut String) {
+    for c in conflicts.iter().take(CONFLICTS_SHOWN) {
+        let refresh = c.refresh.map(|d| d.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "warning: conflict in {} on {}: {} and {} are both refreshed {refresh} but disagree; kept {}",
+            c.series, c.date, c.kept, c.other, c.kept
+        );
+    }
+    if conflicts.len() > CONFLICTS_SHOWN {
+        let _ = writeln!(
+            text,
+            "warning: and {} more conflicts (see the conflicts table)",
+            conflicts.len() - CONFLICTS_SHOWN
+        );
+    }
 }
 
 fn status(args: &StatusArgs) -> Outcome {
@@ -356,6 +355,8 @@ fn status_table(rows: &[SeriesStatus]) -> String {
     t
 }
 
+/// `archive export`: the selection checked, then one series written (see
+/// [`m365report::archive::export`]).
 fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
     if let (Some(since), Some(until)) = (args.since, args.until) {
         if since > until {
@@ -366,75 +367,40 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
     // `-o -` is standard output, as for `convert`.
     let output = args.output.as_ref().filter(|o| o.as_os_str() != "-");
     if let Some(output) = output {
-        if let Err(message) = prepare_output(output, &db, args.force) {
-            return fail(format!("-o {message}"));
+        if let Err(e) = check_output(output, &db, args.force) {
+            return fail(format!("-o {e}"));
         }
+        clean_up_on_interrupt();
     }
-    let report = match &args.report {
-        None => None,
-        Some(name) => match ctx.registry.find(name) {
-            Some(r) => Some(r.name.clone()),
-            None => {
-                return fail(format!(
-                    "no report named `{name}`; `m365report schemas` lists them"
-                ))
-            }
+    let request = Export {
+        selection: Selection {
+            report: args.report.clone(),
+            series: args.series.clone(),
+            since: args.since,
+            until: args.until,
         },
-    };
-    let selection = Selection {
-        report,
-        series: args.series.clone(),
-        since: args.since,
-        until: args.until,
-    };
-    let merged =
-        match Archive::open(&db, Access::Read).and_then(|a| a.merged(&ctx.registry, &selection)) {
-            Ok(m) => m,
-            Err(e) => return fail(e),
-        };
-    // A Graph-form file has no series column: one file holds one series of one report, so
-    // the export stays a valid input for validate, trend and archive add.
-    let series = match merged.series.as_slice() {
-        [] => {
-            print_stderr("0 records exported (nothing held matches)\n");
-            None
-        }
-        [one] => Some(one),
-        many => {
-            let names: Vec<String> = many
-                .iter()
-                .map(|s| format!("--report {} --series {}", short_name(&s.report), s.name))
-                .collect();
-            return fail(format!(
-                "the selection holds {} series; export one at a time: {}",
-                many.len(),
-                names.join(", ")
-            ));
-        }
-    };
-    if let Some(s) = series {
-        // The writers of `convert`, fed as `convert --merge` feeds them: newest first.
-        let destination = match output {
-            Some(path) => Destination::File(path.clone()),
-            None => Destination::Stdout,
-        };
-        let options = WriteOptions {
+        options: WriteOptions {
             format: args.to,
             bom: args.bom,
             durability: durability(args.no_sync),
-        };
-        let committed = convert::series_output(&[s], options, destination)
-            .and_then(|o| o.map_or(Ok(None), |o| o.commit(args.force)));
-        if let Err(e) = committed {
+        },
+        destination: output.map_or(Destination::Stdout, |path| Destination::File(path.clone())),
+        force: args.force,
+    };
+    match export::export(&db, &ctx.registry, &request) {
+        Ok(Exported::Nothing) => print_stderr("0 records exported (nothing held matches)\n"),
+        Ok(Exported::Series {
+            report,
+            series,
+            records,
+        }) => print_stderr(&format!(
+            "{records} records of {report} {series} exported\n"
+        )),
+        Err(ExportError::Write(e)) => {
             super::exit_if_closed_pipe(&e);
             return fail(e);
         }
-        print_stderr(&format!(
-            "{} records of {} {} exported\n",
-            s.records.len(),
-            s.report.name,
-            s.name
-        ));
+        Err(e) => return fail(e),
     }
     Outcome::Success
 }

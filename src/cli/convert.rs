@@ -231,31 +231,12 @@ fn run_merge(
         ));
         return outcome;
     }
-    if single.is_some() && kinds.len() > 1 {
-        let which: Vec<String> = kinds
-            .iter()
-            .map(|(kind, files)| format!("  {kind}: {}\n", files.join(", ")))
-            .collect();
-        print_stderr(&format!(
-            "error: cannot merge different reports into one output; use --out-dir for one file per report:\n{}",
-            which.concat()
-        ));
-        return Outcome::Failure;
+    if single.is_some() {
+        if let Err(e) = convert::one_report(&kinds) {
+            return fail(e);
+        }
     }
-    for (c, dates) in convert::conflicts_by_pair(&merged.conflicts) {
-        let refresh = c
-            .refresh
-            .map_or_else(String::new, |d| format!(", both refreshed {d},"));
-        let which = match dates.as_slice() {
-            [one] => one.to_string(),
-            [first, .., last] => format!("{} dates from {first} to {last}", dates.len()),
-            [] => String::new(),
-        };
-        print_stderr(&format!(
-            "warning: {} and {}{refresh} disagree about {which}; kept the values of {}\n",
-            c.kept.name, c.other.name, c.kept.name
-        ));
-    }
+    conflict_warnings(&merged);
     let write = WriteOptions {
         format: planner.format(&sources[0]),
         bom: args.bom,
@@ -271,6 +252,24 @@ fn run_merge(
         &invalid,
     ));
     outcome
+}
+
+/// One warning per pair of files that disagree, with the dates they disagree about.
+fn conflict_warnings(merged: &Merged) {
+    for (c, dates) in convert::conflicts_by_pair(&merged.conflicts) {
+        let refresh = c
+            .refresh
+            .map_or_else(String::new, |d| format!(", both refreshed {d},"));
+        let which = match dates.as_slice() {
+            [one] => one.to_string(),
+            [first, .., last] => format!("{} dates from {first} to {last}", dates.len()),
+            [] => String::new(),
+        };
+        print_stderr(&format!(
+            "warning: {} and {}{refresh} disagree about {which}; kept the values of {}\n",
+            c.kept.name, c.other.name, c.kept.name
+        ));
+    }
 }
 
 /// The merged records of each report written into a complete output: `single` for all, or

@@ -8,13 +8,11 @@ pub mod trend;
 pub mod validate;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use m365report::archive::is_archive_file;
 use m365report::trend::gather::SeriesBy;
-use m365report::write::check_target;
 use m365report::Registry;
 
 /// Flags every subcommand takes.
@@ -192,23 +190,6 @@ pub fn clean_up_on_interrupt() {
             "warning: temporary files may survive Ctrl-C: {e}\n"
         ));
     }
-}
-
-/// Refuses, before any work, an output file that would write over the archive `db` (under
-/// any name, or SQLite's `-wal`/`-shm`/`-journal` beside it; `--force` or not) or, without
-/// `force`, an existing file, as `convert` refuses its outputs; then makes Ctrl-C remove an
-/// output left half-written. The rename checks for an existing file again when it is done.
-pub fn prepare_output(target: &Path, db: &Path, force: bool) -> Result<(), String> {
-    if is_archive_file(db, target) {
-        return Err(format!(
-            "{}: is the archive {} or a file SQLite keeps beside it; the archive is never written over",
-            target.display(),
-            db.display()
-        ));
-    }
-    check_target(target, &[], force).map_err(|e| e.to_string())?;
-    clean_up_on_interrupt();
-    Ok(())
 }
 
 /// Prints `error: {message}` on standard error; the outcome of a usage or I/O error.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use m365report::archive::query::Selection;
-use m365report::archive::{Access, Archive};
+use m365report::archive::{check_output, Access, Archive};
 use m365report::discover::{discover, input_paths};
 use m365report::merge::Merged;
 use m365report::render::render_file;
@@ -19,8 +19,7 @@ use m365report::{Code, Report};
 
 use super::validate::{report_discover_errors, InputArgs};
 use super::{
-    clean_up_on_interrupt, durability, fail, prepare_output, print_stderr, Context, GroupBy,
-    Outcome, Progress,
+    clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome, Progress,
 };
 
 /// Arguments of `trend`.
@@ -171,31 +170,7 @@ fn from_files(
     ctx: &Context,
 ) -> Result<(Merged, Rendering), Outcome> {
     let invalid = &pass.invalid;
-    let mut text = String::new();
-    if !ctx.quiet {
-        for r in invalid {
-            text.push_str(&render_file(r, ctx.color));
-        }
-        if let Some(first) = &pass.first_assumed {
-            if let Some(f) = first
-                .findings
-                .iter()
-                .find(|f| f.code == Code::ReportAssumed)
-            {
-                let which = if pass.assumed == 1 {
-                    first.name.clone()
-                } else {
-                    format!("{} files", pass.assumed)
-                };
-                let _ = writeln!(
-                    text,
-                    "note[{}]: {which}: {}; pass --report, or keep the report's name in the file name",
-                    Code::ReportAssumed,
-                    f.message
-                );
-            }
-        }
-    }
+    let mut text = diagnostics(&pass, ctx);
     let outcome = if discover_failed || pass.io_error {
         Outcome::Failure
     } else if !invalid.is_empty() {
@@ -236,6 +211,26 @@ fn from_files(
         several_folders,
     };
     Ok((pass.merge.into_merged(), rendering))
+}
+
+/// The invalid files' diagnostics and one note for the files whose report was assumed;
+/// nothing under `--quiet`.
+fn diagnostics(pass: &Gathered, ctx: &Context) -> String {
+    let mut text = String::new();
+    if ctx.quiet {
+        return text;
+    }
+    for r in &pass.invalid {
+        text.push_str(&render_file(r, ctx.color));
+    }
+    if let Some((which, message)) = pass.assumed_note() {
+        let _ = writeln!(
+            text,
+            "note[{}]: {which}: {message}; pass --report, or keep the report's name in the file name",
+            Code::ReportAssumed
+        );
+    }
+    text
 }
 
 /// `trend --db`: the archive's records, fed to the same computation and rendering as files.
@@ -453,9 +448,10 @@ fn prepare_chart(args: &TrendArgs, inputs: &[PathBuf]) -> Result<(), String> {
         return Ok(());
     };
     if let Some(db) = &args.db {
-        return prepare_output(chart, db, args.force).map_err(|e| format!("--chart {e}"));
+        check_output(chart, db, args.force).map_err(|e| format!("--chart {e}"))?;
+    } else {
+        check_target(chart, inputs, args.force).map_err(|e| format!("--chart {e}"))?;
     }
-    check_target(chart, inputs, args.force).map_err(|e| format!("--chart {e}"))?;
     clean_up_on_interrupt();
     Ok(())
 }

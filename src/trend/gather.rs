@@ -133,6 +133,22 @@ fn dir_series(source: &Source) -> String {
 }
 
 impl Gathered {
+    /// When some file's report kind was assumed (I001): which files (the first one's name,
+    /// or `N files`) and the first one's message, for one note instead of one per file.
+    pub fn assumed_note(&self) -> Option<(String, &str)> {
+        let first = self.first_assumed.as_ref()?;
+        let finding = first
+            .findings
+            .iter()
+            .find(|f| f.code == Code::ReportAssumed)?;
+        let which = if self.assumed == 1 {
+            first.name.clone()
+        } else {
+            format!("{} files", self.assumed)
+        };
+        Some((which, &finding.message))
+    }
+
     fn add(mut self, report: FileReport, sink: FileSink<'_>) -> Gathered {
         self.files += 1;
         self.warnings += report.warnings;
