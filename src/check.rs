@@ -186,11 +186,28 @@ impl<'a> Checker<'a> {
         source: &'a Source,
         sink: &'a mut dyn RecordSink,
     ) -> Checker<'a> {
+        Checker::starting(
+            registry,
+            options,
+            source.file_name(),
+            FileReport::new(source),
+            sink,
+        )
+    }
+
+    /// A checker with fresh file rules and no finding yet, for `report`.
+    fn starting<'c>(
+        registry: &'c Registry,
+        options: &'c CheckOptions,
+        file_name: Option<&'c str>,
+        report: FileReport,
+        sink: &'c mut dyn RecordSink,
+    ) -> Checker<'c> {
         Checker {
             registry,
             options,
-            file_name: source.file_name(),
-            report: FileReport::new(source),
+            file_name,
+            report,
             rules: FileRules::default(),
             records: sink.wants_records(),
             sink,
@@ -551,18 +568,7 @@ impl<'a> Checker<'a> {
     ) -> Checker<'p> {
         let mut checked = FileReport::named(String::new(), 0);
         checked.report = Some(report.clone());
-        Checker {
-            registry,
-            options,
-            file_name,
-            report: checked,
-            rules: FileRules::default(),
-            records: sink.wants_records(),
-            sink,
-            header_errors: false,
-            gap: None,
-            stopped: false,
-        }
+        Checker::starting(registry, options, file_name, checked, sink)
     }
 
     /// What a piece's checker found, to hand to [`Checker::absorb`].
