@@ -926,6 +926,43 @@ def json_type_of(function: str, rows: list[dict]) -> str:
     return "microsoft.graph." + schema_name(function)
 
 
+def metrics_of(f: str, hand: dict, columns: list, kinds: dict, has_period: bool) -> list:
+    """The metrics `trend` follows by default (README, trend): a detail report's share of
+    entities active in the period, per last-activity column (30 days where the export has no
+    period); a counts report's natural ratios (the ratio above, each service's active over
+    active plus inactive, each app's active over enabled users); else every count."""
+    counts = [c["property"] for c in columns
+              if c.get("role", "value") == "value" and kinds[c["property"]] == "count"]
+    out = []
+    ratio = hand.get("ratio") or RATIOS.get(f)
+    if any(c.get("role") == "entity" for c in columns):
+        for c in columns:
+            if c.get("role") == "lastActivity":
+                m = OrderedDict([("activeIn", c["property"])])
+                if not has_period:
+                    m["days"] = 30
+                out.append(m)
+        if ratio:
+            out.append(OrderedDict([("numerator", [ratio[0]]), ("denominator", [ratio[1]])]))
+        return out
+    if ratio:
+        out.append(OrderedDict([("numerator", [ratio[0]]), ("denominator", [ratio[1]])]))
+    for p in counts:
+        for active, other in (("Active", "Inactive"), ("ActiveUsers", "EnabledUsers")):
+            if not p.endswith(active):
+                continue
+            q = p[: -len(active)] + other
+            if q not in counts:
+                continue
+            den = [p, q] if other == "Inactive" else [q]
+            m = OrderedDict([("numerator", [p]), ("denominator", den)])
+            if m not in out:
+                out.append(m)
+    if not out:
+        out = [OrderedDict([("numerator", [p])]) for p in counts]
+    return out
+
+
 def to_schema(report: dict) -> dict:
     f = report["function"]
     name = schema_name(f)
@@ -966,6 +1003,8 @@ def to_schema(report: dict) -> dict:
             c["role"] = role
         if service:
             c["service"] = service
+        if kind == "count" and (col.property.endswith("InBytes") or col.csv.endswith("(Byte)")):
+            c["unit"] = "bytes"
         optional = key not in report["required"]
         if optional:
             c["optional"] = True
@@ -1008,6 +1047,8 @@ def to_schema(report: dict) -> dict:
         if not optional:
             required.append(col.property)
     ann["columns"] = columns_out
+    kinds = {c["property"]: kind_of(report, col, c.get("role", "value")) for c, col in zip(columns_out, cols)}
+    ann["metrics"] = metrics_of(f, hand, columns_out, kinds, has_period)
     if "optionalDate" in used:
         used.add("date")
 

@@ -7,6 +7,7 @@
 //! types, bounds, allowed periods) is read from here, so adding a report is adding a file.
 
 mod detect;
+pub mod metric;
 
 pub use detect::{Detection, DetectionSource, Fit};
 
@@ -200,6 +201,8 @@ pub struct Column {
     /// The API versions (or `observed`, `v2`) that document the column, where not every
     /// version of the report does.
     pub versions: Vec<String>,
+    /// What a count column counts in: things, or bytes (`"unit": "bytes"`).
+    pub unit: metric::Unit,
 }
 
 impl Column {
@@ -333,6 +336,8 @@ pub struct Report {
     pub columns: Vec<Column>,
     /// The active-ratio pair, where the report has one.
     pub ratio: Option<Ratio>,
+    /// The metrics `trend` follows when none is asked for (`x-m365report.metrics`).
+    pub metrics: Vec<metric::Metric>,
     /// Substrings of a file name that identify this report.
     pub file_name_hints: Vec<String>,
     /// Chosen when a CSV header fits several reports and nothing else decides.
@@ -461,6 +466,10 @@ impl Report {
                 optional: col.get("optional").and_then(Value::as_bool) == Some(true),
                 aliases: strings(col.get("aliases")),
                 versions: strings(col.get("versions")),
+                unit: match col.get("unit").and_then(Value::as_str) {
+                    Some("bytes") => metric::Unit::Bytes,
+                    _ => metric::Unit::Count,
+                },
             });
         }
         if columns.is_empty() {
@@ -518,7 +527,7 @@ impl Report {
         }
         let file_name_hints = strings(ann.get("fileNameHints"));
         let columns_required = columns.iter().filter(|c| !c.optional).count();
-        Ok(Report {
+        let mut report = Report {
             name: report_name,
             function,
             odata_type,
@@ -554,7 +563,11 @@ impl Report {
             entity,
             dimensions,
             required: columns_required,
-        })
+            metrics: Vec::new(),
+        };
+        report.metrics =
+            metric::Metric::from_schema(ann.get("metrics"), &report).map_err(invalid)?;
+        Ok(report)
     }
 
     /// The compiled JSON Schema of one record: native rules cover what the built-in schemas
