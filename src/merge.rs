@@ -322,6 +322,23 @@ struct FileCollector {
     state: FileState,
 }
 
+/// Whether a report's rows are placed on a timeline by their refresh date: a snapshot
+/// report (a row per download, no report date and no entity) is; a detail report's rows
+/// are entities, merged by nobody (`trend` sums them per download first).
+fn dated_by_refresh(report: &Report) -> bool {
+    report.report_date().is_none() && report.entity().is_none()
+}
+
+/// The columns whose values split a file's rows into series: the dimensions, and for a
+/// snapshot report its period (a D7 and a D30 download of one day hold different counts).
+fn series_columns(report: &Report) -> Vec<usize> {
+    let mut columns = report.dimensions().to_vec();
+    if dated_by_refresh(report) {
+        columns.extend(report.period());
+    }
+    columns
+}
+
 /// The rows a [`FileCollector`] would take from a record: its report date and refresh
 /// date, and its cells appended to `cells`; `None` for a record it does not take (not of
 /// the report's width, or without a report date).
@@ -335,7 +352,7 @@ fn collected(
     if record.cells.len() != report.columns.len() {
         return None;
     }
-    let date = record.report_date()?;
+    let date = record.report_date().or_else(|| dated_by_refresh(report).then(|| record.refresh_date()).flatten())?;
     cells.extend_from_slice(record.cells);
     Some((date, record.refresh_date()))
 }
@@ -429,7 +446,8 @@ impl Merge {
         };
         self.files += 1;
         self.records += file.dates.len() as u64;
-        if report.dimensions().is_empty() {
+        let split = series_columns(&report);
+        if split.is_empty() {
             self.absorb_rows(file, report);
             return;
         }
@@ -440,7 +458,7 @@ impl Merge {
         let mut parts: BTreeMap<String, FileCollector> = BTreeMap::new();
         for (&(date, refresh), cells) in file.dates.iter().zip(file.cells.chunks(width.max(1))) {
             let mut name = file.series.clone();
-            for (k, &d) in report.dimensions().iter().enumerate() {
+            for (k, &d) in split.iter().enumerate() {
                 name.push(if k == 0 { '/' } else { ',' });
                 name.push_str(&report.columns[d].csv);
                 name.push('=');

@@ -13,7 +13,9 @@ use m365report::discover::{discover, input_paths};
 use m365report::merge::Merged;
 use m365report::render::render_file;
 use m365report::trend::gather::{gather, Gathered};
-use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
+use m365report::trend::{
+    chart, check_metrics, check_metrics_used, render, short_name, By, Trend, TrendOptions,
+};
 use m365report::write::{check_target, AtomicFile};
 use m365report::{Code, Report};
 
@@ -51,6 +53,15 @@ pub struct TrendArgs {
     /// Last report date to keep (YYYY-MM-DD, inclusive).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub until: Option<NaiveDate>,
+    /// What to follow (repeatable): a column (CSV name or JSON property, any case), a sum
+    /// `A + B`, or a ratio `A / (A + B)`; in detail reports also `active(LAST ACTIVITY
+    /// COLUMN)` and `entities`. Applies to every report having the columns it names;
+    /// without it, each report follows its schema's metrics (README, trend).
+    #[arg(long = "metric", value_name = "EXPR")]
+    pub metrics: Vec<String>,
+    /// Of a report with a dimension (`Site Type`), keep the series of this value only.
+    #[arg(long, value_name = "VALUE")]
+    pub dimension: Option<String>,
     /// Output format [default: table on a terminal, csv otherwise].
     #[arg(long, value_enum)]
     pub format: Option<TrendFormat>,
@@ -86,7 +97,8 @@ pub enum ByArg {
 pub enum TrendFormat {
     /// A summary, a sparkline and the last points per series, for people.
     Table,
-    /// `series,report_date,total,active,active_ratio,rolling_mean`, one row per point.
+    /// `series,report,metric,date,numerator,denominator,value,rolling_mean`, one row per
+    /// point.
     Csv,
     /// One JSON document with series, summaries, points, skipped reports and conflicts.
     Json,
@@ -119,7 +131,13 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
         },
         since: args.since,
         until: args.until,
+        metrics: args.metrics.clone(),
+        dimension: args.dimension.clone(),
     };
+    if let Err(message) = check_metrics(&options.metrics, check.report.as_deref(), &ctx.registry)
+    {
+        return fail(message);
+    }
     let format = args.format.unwrap_or(if io::stdout().is_terminal() {
         TrendFormat::Table
     } else {
@@ -142,7 +160,13 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
     }
     let progress = Progress::files(ctx, sources.len());
     let how = (args.group_by.series_by(), args.strict);
-    let pass = gather(&sources, &ctx.registry, &check, how, &|| progress.inc());
+    let pass = gather(
+        &sources,
+        &ctx.registry,
+        (&check, &options),
+        how,
+        &|| progress.inc(),
+    );
     drop(progress);
     let several_folders = sources
         .iter()
@@ -318,6 +342,11 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
         outcome: data_outcome,
         several_folders,
     } = r;
+    let reports: Vec<&Report> = merged.series.iter().map(|s| &*s.report).collect();
+    if let Err(message) = check_metrics_used(&options.metrics, &reports, &ctx.registry) {
+        print_stderr(&text);
+        return fail(message);
+    }
     let trend = Trend::compute(merged, options);
     if !ctx.quiet {
         conflict_warnings(

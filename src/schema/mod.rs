@@ -344,6 +344,9 @@ pub struct Report {
     pub default_for_header: bool,
     /// Whether the schema was supplied by the user (`--schema`) rather than built in.
     pub user_supplied: bool,
+    /// Whether this is no schema's report but a detail report summarised by `trend`: one
+    /// row per download of sums over its entities (see [`Report::summarised`]).
+    pub summary: bool,
     /// The schema document as written.
     pub source: String,
     /// The compiled JSON Schema of one record (see [`Report::validator`]).
@@ -564,6 +567,7 @@ impl Report {
             dimensions,
             required: columns_required,
             metrics: Vec::new(),
+            summary: false,
         };
         report.metrics =
             metric::Metric::from_schema(ann.get("metrics"), &report).map_err(invalid)?;
@@ -691,6 +695,90 @@ impl Report {
     /// How many columns a file must have (those not optional).
     pub fn required_columns(&self) -> usize {
         self.required
+    }
+
+    /// The report of one row per download that stands for this detail report in a trend of
+    /// `metrics`: its refresh date, its period (where it has one), then one count column per
+    /// distinct term of the metrics, named by the term's text; the metrics are bound to those
+    /// columns. Also returns the terms, in that column order, for whoever sums the rows.
+    pub fn summarised(&self, metrics: &[metric::Metric]) -> (Report, Vec<metric::Term>) {
+        let mut columns = Vec::new();
+        let refresh_date = self.refresh_date.map(|i| {
+            columns.push(self.columns[i].clone());
+            columns.len() - 1
+        });
+        let period = self.period.map(|i| {
+            columns.push(self.columns[i].clone());
+            columns.len() - 1
+        });
+        let mut terms: Vec<metric::Term> = Vec::new();
+        let mut index_of = |term: &metric::Term, columns: &mut Vec<Column>| -> usize {
+            if let Some(k) = terms.iter().position(|t| t == term) {
+                return refresh_date.iter().chain(&period).count() + k;
+            }
+            let text = term.text(self);
+            let bytes = matches!(term, metric::Term::Sum(c)
+                if c.iter().all(|&i| self.columns[i].unit == metric::Unit::Bytes));
+            columns.push(Column {
+                csv: text.clone(),
+                property: text,
+                kind: Kind::Integer {
+                    min: i64::MIN,
+                    max: i64::MAX,
+                    nullable: true,
+                },
+                role: Role::Value,
+                service: None,
+                optional: false,
+                aliases: Vec::new(),
+                versions: Vec::new(),
+                unit: if bytes {
+                    metric::Unit::Bytes
+                } else {
+                    metric::Unit::Count
+                },
+            });
+            terms.push(term.clone());
+            columns.len() - 1
+        };
+        let mut bound = Vec::with_capacity(metrics.len());
+        for m in metrics {
+            let n = index_of(&m.numerator, &mut columns);
+            let d = m.denominator.as_ref().map(|d| index_of(d, &mut columns));
+            bound.push(metric::Metric {
+                name: m.name.clone(),
+                numerator: metric::Term::Sum(vec![n]),
+                denominator: d.map(|d| metric::Term::Sum(vec![d])),
+                unit: m.unit,
+            });
+        }
+        let required = columns.len();
+        let report = Report {
+            name: self.name.clone(),
+            function: self.function.clone(),
+            odata_type: self.odata_type.clone(),
+            description: self.description.clone(),
+            workload: self.workload.clone(),
+            versions: self.versions.clone(),
+            parameters: self.parameters.clone(),
+            nested: None,
+            columns,
+            ratio: None,
+            metrics: bound,
+            file_name_hints: self.file_name_hints.clone(),
+            default_for_header: false,
+            user_supplied: self.user_supplied,
+            summary: true,
+            source: String::new(),
+            validator: std::sync::OnceLock::new(),
+            refresh_date,
+            report_date: None,
+            period,
+            entity: None,
+            dimensions: Vec::new(),
+            required,
+        };
+        (report, terms)
     }
 
     /// The period values (e.g. `7`, `30`) as the schema lists them.

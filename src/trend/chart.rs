@@ -1,85 +1,101 @@
-//! The SVG line chart of a [`Trend`].
+//! The SVG chart of a [`Trend`]: one panel per report and metric.
 //!
-//! Written by hand rather than with a plotting crate: the chart is a few lines, axes and
-//! labels, so a small writer gives full control of the markup (one `<path>` per line, with
-//! classes a test can count), needs no fonts at build time and adds nothing to the build.
+//! Written by hand rather than with a plotting crate: the chart is lines, axes and labels,
+//! so a small writer gives full control of the markup (one `<path>` per line, with classes
+//! a test can count), needs no fonts at build time and adds nothing to the build.
 //!
-//! Each series is a `<g class="series" data-name="...">` holding exactly two paths: the daily
-//! (or bucket) ratio, thin, `class="ratio"`, and the rolling mean, bold, `class="rolling"`.
-//! A null ratio or a missing day starts a new subpath, so gaps show as gaps; NaN is never
-//! written. Colours repeat after ten series; the legend lists the first twelve and says how
-//! many more there are.
+//! Each panel (`<g class="panel" data-report=".." data-metric="..">`) has its own y axis in
+//! the metric's unit (percent, count, bytes as KB..TB) and at most [`PER_PANEL`] series,
+//! each in a colour of its own with its full name in the legend; a metric followed by more
+//! series is drawn as several panels ("1 of 3"), every series drawn, none dropped. All
+//! panels share one dated x axis. Each series is a `<g class="series" data-name="...">`
+//! holding exactly two paths: the daily (or bucket) value, thin, `class="value"`, and the
+//! rolling mean, bold, `class="rolling"`. A null value or a missing day starts a new
+//! subpath, so gaps show as gaps; NaN is never written.
 
 use std::fmt::Write as _;
 
 use chrono::{Datelike, Duration, NaiveDate};
 
-use super::{By, Point, Trend};
+use super::render::value_text;
+use super::{By, Point, Series, Trend};
 use crate::record::DateText;
+use crate::schema::metric::Unit;
 
-const WIDTH: f64 = 960.0;
-const HEIGHT: f64 = 540.0;
-const LEFT: f64 = 72.0;
-const RIGHT: f64 = WIDTH - 210.0;
-const TOP: f64 = 64.0;
-const BOTTOM: f64 = HEIGHT - 56.0;
-const LEGEND_ENTRIES: usize = 12;
+const PLOT_WIDTH: f64 = 720.0;
+const PANEL_HEIGHT: f64 = 300.0;
+const LEFT: f64 = 84.0;
+const TOP: f64 = 56.0;
+const PANEL_TOP: f64 = 40.0;
+const PANEL_BOTTOM: f64 = 44.0;
+/// Series in one panel: more than eight colours stop being told apart.
+pub const PER_PANEL: usize = 8;
 
-/// Tableau 10: distinct for the usual handful of tenants and readable on white.
-const PALETTE: [&str; 10] = [
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#bab0ac",
+/// Tableau 10 without its grey: eight colours distinct on white and on each other.
+const PALETTE: [&str; PER_PANEL] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#9c755f",
 ];
+
+/// The panels: (report, metric) groups of series in the trend's order, cut into groups of
+/// at most [`PER_PANEL`]; each with its number and the count of its group's panels.
+fn panels(trend: &Trend) -> Vec<(Vec<&Series>, usize, usize)> {
+    let mut groups: Vec<((&str, &str), Vec<&Series>)> = Vec::new();
+    for s in &trend.series {
+        let key = (s.report.as_str(), s.metric.name.as_str());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(s),
+            None => groups.push((key, vec![s])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, list) in groups {
+        let n = list.len().div_ceil(PER_PANEL);
+        for (i, chunk) in list.chunks(PER_PANEL).enumerate() {
+            out.push((chunk.to_vec(), i + 1, n));
+        }
+    }
+    out
+}
 
 /// The chart as an SVG document.
 pub fn svg(trend: &Trend) -> String {
     let by = trend.options.by;
+    let panels = panels(trend);
+    let longest = trend
+        .series
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    // The legend holds full names: the picture widens for long ones rather than cut them.
+    let legend = (7.0 * longest as f64 + 60.0).max(200.0);
+    let right = LEFT + PLOT_WIDTH;
+    let width = right + legend;
+    let height = TOP + PANEL_HEIGHT * panels.len().max(1) as f64 + 24.0;
     let mut out = String::with_capacity(16 * 1024);
     let _ = writeln!(
         out,
         r##"<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">
+<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>"##
     );
-    let reports: std::collections::BTreeSet<&str> = trend
-        .series
-        .iter()
-        .map(|s| {
-            s.report
-                .strip_prefix("office365GroupsActivity")
-                .unwrap_or(&s.report)
-        })
-        .collect();
-    let what = reports.into_iter().collect::<Vec<_>>().join(", ");
-    let title = if what.is_empty() {
-        "Active ratio".to_string()
-    } else {
-        format!("Active ratio: {what}")
-    };
-    let unit = match by {
-        By::Day => "day",
-        By::Week => "week",
-        By::Month => "month",
-    };
+    let unit = by.as_str();
     let _ = writeln!(
         out,
-        r##"<text class="title" x="{}" y="26" text-anchor="middle" font-size="18" font-weight="bold">{}</text>
-<text x="{}" y="46" text-anchor="middle" fill="#555">thin: ratio per {unit}; bold: rolling mean over {} {unit}s</text>"##,
-        (LEFT + RIGHT) / 2.0,
-        escape(&title),
-        (LEFT + RIGHT) / 2.0,
+        r##"<text class="title" x="{}" y="24" text-anchor="middle" font-size="18" font-weight="bold">Trend</text>
+<text x="{}" y="44" text-anchor="middle" fill="#555">thin: value per {unit}; bold: rolling mean over {} {unit}s</text>"##,
+        (LEFT + right) / 2.0,
+        (LEFT + right) / 2.0,
         trend.options.window,
     );
-
-    let all = || trend.series.iter().flat_map(|s| s.points.iter());
-    let dates = all().map(|p| p.date);
+    let dates = trend.series.iter().flat_map(|s| s.points.iter().map(|p| p.date));
     let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
         let _ = writeln!(
             out,
             r##"<text x="{}" y="{}" text-anchor="middle" fill="#555">no data</text>
 </svg>"##,
-            (LEFT + RIGHT) / 2.0,
-            (TOP + BOTTOM) / 2.0
+            (LEFT + right) / 2.0,
+            TOP + PANEL_HEIGHT / 2.0
         );
         return out;
     };
@@ -89,20 +105,62 @@ pub fn svg(trend: &Trend) -> String {
     } else {
         (first, last)
     };
-    let values = all().flat_map(|p| [p.ratio, p.rolling_mean]).flatten();
+    let span = (x_hi - x_lo).num_days() as f64;
+    let x = |d: NaiveDate| LEFT + (d - x_lo).num_days() as f64 / span * (right - LEFT);
+    for (k, (series, part, parts)) in panels.iter().enumerate() {
+        let top = TOP + PANEL_HEIGHT * k as f64 + PANEL_TOP;
+        let bottom = TOP + PANEL_HEIGHT * (k + 1) as f64 - PANEL_BOTTOM;
+        panel(
+            &mut out,
+            series,
+            (*part, *parts),
+            (top, bottom, right),
+            (by, &x, (x_lo, x_hi)),
+        );
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// One panel: its title, y axis in its unit, the shared x axis, lines and legend.
+fn panel(
+    out: &mut String,
+    series: &[&Series],
+    (part, parts): (usize, usize),
+    (top, bottom, right): (f64, f64, f64),
+    (by, x, (x_lo, x_hi)): (By, &dyn Fn(NaiveDate) -> f64, (NaiveDate, NaiveDate)),
+) {
+    let Some(head) = series.first() else {
+        return;
+    };
+    let unit = head.metric.unit;
+    let mut title = format!("{}: {}", head.report, head.metric.name);
+    if parts > 1 {
+        let _ = write!(title, " ({part} of {parts})");
+    }
+    let _ = writeln!(
+        out,
+        r##"<g class="panel" data-report="{}" data-metric="{}" data-unit="{}">
+<text class="panel-title" x="{LEFT}" y="{}" font-size="14" font-weight="bold">{}</text>"##,
+        escape(&head.report),
+        escape(&head.metric.name),
+        unit.name(),
+        top - 10.0,
+        escape(&title),
+    );
+    let values = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .flat_map(|p| [p.value, p.rolling_mean])
+        .flatten()
+        .filter(|v| v.is_finite());
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let (y_lo, y_hi, y_step) = nice_range(lo, hi);
-
-    let span = (x_hi - x_lo).num_days() as f64;
-    let x = |d: NaiveDate| LEFT + (d - x_lo).num_days() as f64 / span * (RIGHT - LEFT);
-    let y = |r: f64| BOTTOM - (r - y_lo) / (y_hi - y_lo) * (BOTTOM - TOP);
-
-    // Grid and y axis labels.
+    let y = |r: f64| bottom - (r - y_lo) / (y_hi - y_lo) * (bottom - top);
     out.push_str("<g class=\"y-axis\" stroke=\"#ddd\">\n");
-    let decimals = if y_step < 0.01 { 1 } else { 0 };
     let mut k = 0;
     loop {
         let v = y_lo + f64::from(k) * y_step;
@@ -112,84 +170,76 @@ pub fn svg(trend: &Trend) -> String {
         let yy = y(v);
         let _ = writeln!(
             out,
-            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{RIGHT}" y2="{yy:.1}"/><text x="{}" y="{:.1}" text-anchor="end" stroke="none" fill="#333">{:.*}%</text>"##,
+            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{right}" y2="{yy:.1}"/><text x="{}" y="{:.1}" text-anchor="end" stroke="none" fill="#333">{}</text>"##,
             LEFT - 6.0,
             yy + 4.0,
-            decimals,
-            v * 100.0
+            axis_label(v, y_step, unit)
         );
         k += 1;
     }
-    out.push_str("</g>\n");
-    // X axis ticks.
-    out.push_str("<g class=\"x-axis\" stroke=\"#ddd\">\n");
+    out.push_str("</g>\n<g class=\"x-axis\" stroke=\"#ddd\">\n");
     for (tick, label) in x_ticks(x_lo, x_hi) {
         let xx = x(tick);
         let _ = writeln!(
             out,
-            r##"<line x1="{xx:.1}" y1="{TOP}" x2="{xx:.1}" y2="{BOTTOM}"/><text x="{xx:.1}" y="{}" text-anchor="middle" stroke="none" fill="#333">{label}</text>"##,
-            BOTTOM + 18.0
+            r##"<line x1="{xx:.1}" y1="{top}" x2="{xx:.1}" y2="{bottom}"/><text x="{xx:.1}" y="{}" text-anchor="middle" stroke="none" fill="#333">{label}</text>"##,
+            bottom + 16.0
         );
     }
-    out.push_str("</g>\n");
     let _ = writeln!(
         out,
-        r##"<rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="none" stroke="#888"/>
-<text x="{}" y="{}" text-anchor="middle" fill="#333">report date</text>
-<text x="16" y="{}" text-anchor="middle" fill="#333" transform="rotate(-90 16 {})">active ratio</text>"##,
-        RIGHT - LEFT,
-        BOTTOM - TOP,
-        (LEFT + RIGHT) / 2.0,
-        HEIGHT - 14.0,
-        (TOP + BOTTOM) / 2.0,
-        (TOP + BOTTOM) / 2.0,
+        r##"</g>
+<rect x="{LEFT}" y="{top}" width="{}" height="{}" fill="none" stroke="#888"/>"##,
+        right - LEFT,
+        bottom - top,
     );
-
-    // Lines, then the legend on top. With many series the daily lines fade further, so
-    // the rolling means stay readable.
-    let faint = if trend.series.len() > PALETTE.len() {
-        0.25
-    } else {
-        0.6
-    };
-    for (i, s) in trend.series.iter().enumerate() {
+    for (i, s) in series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
         let _ = writeln!(
             out,
             r##"<g class="series" data-name="{}" fill="none" stroke="{colour}" stroke-linejoin="round" stroke-linecap="round">
-<path class="ratio" stroke-width="1.2" stroke-opacity="{faint}" d="{}"/>
+<path class="value" stroke-width="1.2" stroke-opacity="0.6" d="{}"/>
 <path class="rolling" stroke-width="2.8" d="{}"/>
 </g>"##,
             escape(&s.name),
-            path(&s.points, by, |p| p.ratio, &x, &y),
-            path(&s.points, by, |p| p.rolling_mean, &x, &y),
+            path(&s.points, by, |p| p.value, x, &y),
+            path(&s.points, by, |p| p.rolling_mean, x, &y),
         );
-    }
-    out.push_str("<g class=\"legend\">\n");
-    for (i, s) in trend.series.iter().take(LEGEND_ENTRIES).enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
-        let yy = TOP + 8.0 + 20.0 * i as f64;
+        let yy = top + 8.0 + 18.0 * i as f64;
         let _ = writeln!(
             out,
-            r##"<line x1="{}" y1="{yy}" x2="{}" y2="{yy}" stroke="{colour}" stroke-width="2.8"/><text x="{}" y="{}" fill="#333">{}</text>"##,
-            RIGHT + 14.0,
-            RIGHT + 38.0,
-            RIGHT + 44.0,
+            r##"<g class="legend"><line x1="{}" y1="{yy}" x2="{}" y2="{yy}" stroke="{colour}" stroke-width="2.8"/><text x="{}" y="{}" fill="#333">{}</text></g>"##,
+            right + 14.0,
+            right + 38.0,
+            right + 44.0,
             yy + 4.0,
-            escape(&ellipsis(&s.name, 24)),
+            escape(&s.name),
         );
     }
-    if trend.series.len() > LEGEND_ENTRIES {
-        let _ = writeln!(
-            out,
-            r##"<text x="{}" y="{}" fill="#555">and {} more</text>"##,
-            RIGHT + 14.0,
-            TOP + 12.0 + 20.0 * LEGEND_ENTRIES as f64,
-            trend.series.len() - LEGEND_ENTRIES
-        );
+    out.push_str("</g>\n");
+}
+
+/// A y-axis label in the panel's unit, with as many decimals as the step needs.
+fn axis_label(v: f64, step: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Percent => {
+            let decimals = if step * 100.0 >= 1.0 { 0 } else { 1 };
+            format!("{:.*}%", decimals, v * 100.0)
+        }
+        Unit::Bytes => value_text(Some(v), unit),
+        Unit::Count => {
+            let a = v.abs();
+            if a >= 1e6 {
+                format!("{:.1}M", v / 1e6)
+            } else if a >= 1e4 {
+                format!("{:.0}k", v / 1e3)
+            } else if step < 1.0 {
+                format!("{v:.1}")
+            } else {
+                format!("{v:.0}")
+            }
+        }
     }
-    out.push_str("</g>\n</svg>\n");
-    out
 }
 
 /// Path data for one line; a null value or a skipped position ends the subpath.
@@ -197,8 +247,8 @@ fn path(
     points: &[Point],
     by: By,
     value: impl Fn(&Point) -> Option<f64>,
-    x: &impl Fn(NaiveDate) -> f64,
-    y: &impl Fn(f64) -> f64,
+    x: &dyn Fn(NaiveDate) -> f64,
+    y: &dyn Fn(f64) -> f64,
 ) -> String {
     let mut d = String::new();
     let mut previous: Option<i64> = None;
@@ -220,10 +270,13 @@ fn path(
     d
 }
 
-/// A y range covering `lo..=hi` on a round step, with at most about eight steps.
+/// A y range covering `lo..=hi` on a round step (1, 2, 2.5 or 5 times a power of ten),
+/// with at most about eight steps.
 fn nice_range(lo: f64, hi: f64) -> (f64, f64, f64) {
-    const STEPS: [f64; 10] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25];
-    for step in STEPS {
+    let raw = ((hi - lo) / 8.0).max(hi.abs().max(lo.abs()) * 1e-6).max(1e-9);
+    let power = 10f64.powf(raw.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        let step = m * power;
         let a = (lo / step).floor() * step;
         let mut b = (hi / step).ceil() * step;
         if b <= a {
@@ -233,7 +286,8 @@ fn nice_range(lo: f64, hi: f64) -> (f64, f64, f64) {
             return (a, b, step);
         }
     }
-    (0.0, 1.0, 0.25)
+    let step = 10.0 * power;
+    ((lo / step).floor() * step, (hi / step).ceil() * step + step, step)
 }
 
 /// Date ticks: every day, 2 days, week or 2 weeks (Mondays), then month starts.
@@ -280,16 +334,6 @@ fn x_ticks(lo: NaiveDate, hi: NaiveDate) -> Vec<(NaiveDate, String)> {
     ticks
 }
 
-fn ellipsis(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
 /// Escapes text for XML content and attribute values.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -316,7 +360,7 @@ mod tests {
     use crate::trend::TrendOptions;
 
     #[test]
-    fn one_ratio_and_one_rolling_path_per_series_with_gaps_as_new_subpaths() {
+    fn one_value_and_one_rolling_path_per_series_with_gaps_as_new_subpaths() {
         let gc = group_counts();
         let mut m = Merge::new();
         for (i, name) in ["a<&>", "b"].iter().enumerate() {
@@ -330,11 +374,11 @@ mod tests {
         }
         let t = crate::trend::Trend::compute(m.into_merged(), TrendOptions::default());
         let svg = svg(&t);
-        assert_eq!(svg.matches("class=\"ratio\"").count(), 2);
+        assert_eq!(svg.matches("class=\"value\"").count(), 2);
         assert_eq!(svg.matches("class=\"rolling\"").count(), 2);
         assert!(svg.contains("data-name=\"a&lt;&amp;&gt;\""));
         assert!(!svg.contains("NaN"));
-        let ratio_d = svg.lines().find(|l| l.contains("class=\"ratio\"")).unwrap();
+        let ratio_d = svg.lines().find(|l| l.contains("class=\"value\"")).unwrap();
         // Day 1 has a zero total: the line breaks, so two subpaths.
         assert_eq!(ratio_d.matches('M').count(), 2, "{ratio_d}");
     }

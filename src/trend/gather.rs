@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::short_name;
+use super::snapshot::{self, Summing};
+use super::{short_name, TrendOptions};
 use crate::check::{CheckOptions, FileReport};
 use crate::diagnostic::Code;
 use crate::discover::{Input, Source};
@@ -55,7 +56,7 @@ pub struct Gathered {
 pub fn gather(
     sources: &[Source],
     registry: &Registry,
-    options: &CheckOptions,
+    (options, trend): (&CheckOptions, &TrendOptions),
     (series_by, stop_at_invalid): (SeriesBy, bool),
     done: &(dyn Fn() + Sync),
 ) -> Gathered {
@@ -70,7 +71,9 @@ pub fn gather(
             let mut sink = FileSink {
                 source,
                 series_by,
+                trend,
                 merge: None,
+                summing: None,
             };
             let report = check_source(source, registry, options, &mut sink);
             if !report.is_valid() {
@@ -89,7 +92,10 @@ pub fn gather(
 struct FileSink<'a> {
     source: &'a Source,
     series_by: SeriesBy,
+    trend: &'a TrendOptions,
     merge: Option<Merge>,
+    /// For a detail report: its rows summed into one record for `merge`.
+    summing: Option<Summing>,
 }
 
 impl RecordSink for FileSink<'_> {
@@ -99,18 +105,28 @@ impl RecordSink for FileSink<'_> {
             SeriesBy::Report => short_name(report).to_string(),
         };
         let mut merge = Merge::for_file(&series, self.source.index, &self.source.name);
+        let metrics = self.trend.metrics_of(report);
+        if snapshot::sums(report, &metrics) {
+            self.summing = Some(Summing::new(report.clone(), &metrics, merge));
+            return;
+        }
         merge.begin(report);
         self.merge = Some(merge);
     }
 
     fn record(&mut self, record: &Record<'_>) {
-        if let Some(merge) = &mut self.merge {
+        if let Some(summing) = &mut self.summing {
+            summing.record(record);
+        } else if let Some(merge) = &mut self.merge {
             merge.record(record);
         }
     }
 
     fn finish(&mut self, valid: bool) {
-        if let Some(merge) = &mut self.merge {
+        if let Some(mut summing) = self.summing.take() {
+            summing.finish(valid);
+            self.merge = Some(summing.into_merge());
+        } else if let Some(merge) = &mut self.merge {
             merge.finish(valid);
         }
     }

@@ -20,6 +20,7 @@
 pub mod chart;
 pub mod gather;
 pub mod render;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::merge::{Conflict, Merged, MergedSeries};
 use crate::record::Cell;
+use crate::schema::metric::{metric_columns, Metric, MetricError, Term, Unit};
 use crate::schema::Report;
 
 /// How points are bucketed.
@@ -74,7 +76,7 @@ impl By {
 }
 
 /// What to compute, resolved from the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrendOptions {
     /// Rolling-mean window in points (days, weeks or months); at least 1.
     pub window: u32,
@@ -84,6 +86,10 @@ pub struct TrendOptions {
     pub since: Option<NaiveDate>,
     /// Last report date kept, inclusive.
     pub until: Option<NaiveDate>,
+    /// `--metric` expressions; none: each report's own metrics (its schema's).
+    pub metrics: Vec<String>,
+    /// `--dimension`: of a report with a dimension, the series of this value only.
+    pub dimension: Option<String>,
 }
 
 impl Default for TrendOptions {
@@ -93,7 +99,23 @@ impl Default for TrendOptions {
             by: By::Day,
             since: None,
             until: None,
+            metrics: Vec::new(),
+            dimension: None,
         }
+    }
+}
+
+impl TrendOptions {
+    /// The metrics followed in `report`: those of `--metric` that fit it, or its schema's.
+    /// A report summarised from a detail report (see [`snapshot`]) carries the run's own.
+    pub fn metrics_of(&self, report: &Report) -> Vec<Metric> {
+        if self.metrics.is_empty() || report.summary {
+            return report.metrics.clone();
+        }
+        self.metrics
+            .iter()
+            .filter_map(|m| Metric::parse(m, report).ok())
+            .collect()
     }
 }
 
@@ -102,13 +124,15 @@ impl Default for TrendOptions {
 pub struct Point {
     /// The report date (the bucket's first day when bucketed).
     pub date: NaiveDate,
-    /// The total count, if known.
-    pub total: Option<i64>,
-    /// The active count, if known.
-    pub active: Option<i64>,
-    /// `active / total`, if both are known and `total` is not 0.
-    pub ratio: Option<f64>,
-    /// The mean of the non-null ratios over the window ending here.
+    /// The numerator's value (a plain count's value), if known.
+    pub numerator: Option<i64>,
+    /// The denominator's value, if the metric is a ratio and it is known; in a bucket of a
+    /// plain count, the number of days that had a value.
+    pub denominator: Option<i64>,
+    /// The metric: `numerator / denominator` for a ratio (null for a zero denominator), the
+    /// count itself, or a bucket's mean count per day.
+    pub value: Option<f64>,
+    /// The mean of the non-null values over the window ending here.
     pub rolling_mean: Option<f64>,
 }
 
@@ -128,11 +152,11 @@ impl DateRange {
     }
 }
 
-/// A ratio and the day it was seen.
+/// A value and the day it was seen.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Extreme {
-    /// The ratio (0 to 1).
-    pub ratio: f64,
+    /// The metric's value (a ratio from 0 to 1, or a count).
+    pub value: f64,
     /// The report date.
     pub date: NaiveDate,
 }
@@ -148,16 +172,17 @@ pub struct Summary {
     pub days_present: usize,
     /// Calendar days between the first and last date that no file covered.
     pub missing: Vec<DateRange>,
-    /// The newest non-null daily ratio.
-    pub latest_ratio: Option<f64>,
-    /// The lowest daily ratio (the earliest day on ties).
+    /// The newest non-null daily value.
+    pub latest: Option<f64>,
+    /// The lowest daily value (the earliest day on ties).
     pub min: Option<Extreme>,
-    /// The highest daily ratio (the earliest day on ties).
+    /// The highest daily value (the earliest day on ties).
     pub max: Option<Extreme>,
-    /// Last full window's mean minus the first's, in percentage points.
-    pub change_pp: Option<f64>,
-    /// Least-squares slope of the daily ratio, in percentage points per 30 days.
-    pub slope_pp_per_30d: Option<f64>,
+    /// Last full window's mean minus the first's: percentage points for a ratio, the
+    /// metric's unit for a count.
+    pub change: Option<f64>,
+    /// Least-squares slope of the daily values per 30 days, in the same unit as `change`.
+    pub slope_per_30d: Option<f64>,
 }
 
 impl Summary {
@@ -167,14 +192,30 @@ impl Summary {
     }
 }
 
-/// One trended series: one report kind, one group of files.
+/// What a series follows, as outputs describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricInfo {
+    /// The metric's name, its expression (`Active / Total`).
+    pub name: String,
+    /// The numerator's expression.
+    pub numerator: String,
+    /// The denominator's expression, for a ratio.
+    pub denominator: Option<String>,
+    /// What the values are measured in.
+    pub unit: Unit,
+}
+
+/// One trended series: one metric of one report kind, for one group of files.
 #[derive(Debug, Clone)]
 pub struct Series {
     /// The series name: the folder (`tenant-0001`), or the report's short name when not
-    /// grouping; suffixed with `:<report>` when a folder holds several trended reports.
+    /// grouping; suffixed with `:<report>` when a folder holds several trended reports, and
+    /// with `/Column=value` per dimension value (and the period of a snapshot report).
     pub name: String,
     /// The report's type name.
     pub report: String,
+    /// The metric followed.
+    pub metric: MetricInfo,
     /// The number of valid files that fed the series.
     pub files: u64,
     /// Figures over the daily points.
@@ -194,43 +235,29 @@ pub struct Skipped {
     pub reason: SkipReason,
 }
 
-/// Why a report kind was not trended: the trend is one active ratio a day.
+/// Why a report kind was not trended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SkipReason {
-    /// Its schema names no active ratio.
-    NoRatio,
-    /// It has no report date: a row per entity, or one per download.
-    NoReportDate,
+    /// Its schema declares no metric.
+    NoMetric,
+    /// None of the `--metric` expressions names its columns.
+    NoMetricFits,
 }
 
 impl SkipReason {
     /// The reason in a few words, for the summary line.
     pub fn text(self) -> &'static str {
         match self {
-            SkipReason::NoRatio => "no active ratio",
-            SkipReason::NoReportDate => {
-                "no report date (a row per entity or per download), not trended yet"
-            }
+            SkipReason::NoMetric => "no metric in its schema",
+            SkipReason::NoMetricFits => "no --metric fits it",
         }
     }
 
     /// The reason in a sentence, for the table and JSON outputs.
     pub fn sentence(self) -> &'static str {
         match self {
-            SkipReason::NoRatio => "the report's schema names no active ratio",
-            other => other.text(),
-        }
-    }
-
-    /// Why `report` cannot be trended, if it cannot.
-    pub fn of(report: &crate::Report) -> Option<SkipReason> {
-        if report.ratio.is_none() {
-            Some(SkipReason::NoRatio)
-        } else if report.report_date().is_none() {
-            Some(SkipReason::NoReportDate)
-        } else {
-            // A report with a dimension is merged into one series per value.
-            None
+            SkipReason::NoMetric => "the report's schema declares no metric",
+            SkipReason::NoMetricFits => "none of the --metric expressions names its columns",
         }
     }
 }
@@ -240,9 +267,9 @@ impl SkipReason {
 pub struct Trend {
     /// The options used.
     pub options: TrendOptions,
-    /// Trended series, sorted by name then report.
+    /// Trended series, sorted by name, report, then the report's order of metrics.
     pub series: Vec<Series>,
-    /// Reports without an active ratio, sorted by name.
+    /// Reports without a metric, sorted by name.
     pub skipped: Vec<Skipped>,
     /// Files that disagreed with the same refresh date (the series named as in `series`).
     pub conflicts: Vec<Conflict>,
@@ -257,28 +284,83 @@ pub fn short_name(report: &Report) -> &str {
         .unwrap_or(&report.name)
 }
 
-/// `active / total` as a fraction; `None` for a null count or a zero total, never NaN.
-pub fn ratio(total: Option<i64>, active: Option<i64>) -> Option<f64> {
-    match (total, active) {
-        (Some(t), Some(a)) if t > 0 => Some(a as f64 / t as f64),
+/// `numerator / denominator` as a fraction; `None` for a null term or a zero denominator,
+/// never NaN.
+pub fn ratio(denominator: Option<i64>, numerator: Option<i64>) -> Option<f64> {
+    match (denominator, numerator) {
+        (Some(t), Some(a)) if t != 0 => Some(a as f64 / t as f64),
         _ => None,
     }
 }
 
+/// The value of a sum of columns in one row: null when any term is (sums skip nothing),
+/// or when it overflows.
+fn sum_of(columns: &[usize], cells: &[Cell]) -> Option<i64> {
+    columns.iter().try_fold(0i64, |acc, &i| {
+        cells.get(i).and_then(Cell::as_int).and_then(|v| acc.checked_add(v))
+    })
+}
+
+/// A term's value in one row of a counts or snapshot report; entity terms have none here
+/// (a detail report's are summed per download, see [`snapshot`]).
+fn term_value(term: &Term, cells: &[Cell]) -> Option<i64> {
+    match term {
+        Term::Sum(columns) => sum_of(columns, cells),
+        Term::Active { .. } | Term::Entities => None,
+    }
+}
+
+/// The daily point of `metric` for one row.
+pub fn point_of(metric: &Metric, date: NaiveDate, cells: &[Cell]) -> Point {
+    let numerator = term_value(&metric.numerator, cells);
+    let (denominator, value) = match &metric.denominator {
+        Some(d) => {
+            let denominator = term_value(d, cells);
+            (denominator, ratio(denominator, numerator))
+        }
+        None => (None, numerator.map(|n| n as f64)),
+    };
+    Point {
+        date,
+        numerator,
+        denominator,
+        value,
+        rolling_mean: None,
+    }
+}
+
+/// Whether series `s` is kept by `--dimension`: reports without a dimension always are.
+fn dimension_kept(s: &MergedSeries, wanted: Option<&str>) -> bool {
+    let (Some(wanted), false) = (wanted, s.report.dimensions().is_empty()) else {
+        return true;
+    };
+    let Some((_, cells)) = s.rows().next() else {
+        return false;
+    };
+    s.report.dimensions().iter().any(|&d| {
+        let mut text = String::new();
+        cells[d].write_text(&s.report.columns[d].kind, &mut text);
+        text.eq_ignore_ascii_case(wanted)
+    })
+}
+
 impl Trend {
-    /// Computes points and summaries for every series whose report has an active ratio;
-    /// the others are listed in [`Trend::skipped`].
+    /// Computes points and summaries for every metric of every series (see
+    /// [`TrendOptions::metrics_of`]); reports with none are listed in [`Trend::skipped`].
     pub fn compute(merged: Merged, options: TrendOptions) -> Trend {
         let window = i64::from(options.window.max(1));
-        // A folder holding several trended reports gets one series per report; the names
-        // must then differ, since CSV output has no report column.
-        let mut reports_per_name: BTreeMap<&str, usize> = BTreeMap::new();
-        for s in merged
+        let metrics: Vec<Vec<Metric>> = merged
             .series
             .iter()
-            .filter(|s| SkipReason::of(&s.report).is_none())
-        {
-            *reports_per_name.entry(&s.name).or_default() += 1;
+            .map(|s| options.metrics_of(&s.report))
+            .collect();
+        // A folder holding several trended reports gets one series per report; the names
+        // must then differ.
+        let mut reports_per_name: BTreeMap<&str, usize> = BTreeMap::new();
+        for (s, m) in merged.series.iter().zip(&metrics) {
+            if !m.is_empty() {
+                *reports_per_name.entry(&s.name).or_default() += 1;
+            }
         }
         let display = |s: &MergedSeries| -> String {
             if reports_per_name.get(s.name.as_str()).copied().unwrap_or(0) > 1 {
@@ -290,47 +372,61 @@ impl Trend {
         let mut skipped: BTreeMap<(String, SkipReason), u64> = BTreeMap::new();
         let mut series = Vec::new();
         let mut renamed: BTreeMap<(String, String), String> = BTreeMap::new();
-        for s in &merged.series {
-            if let Some(reason) = SkipReason::of(&s.report) {
+        let wanted = options.dimension.as_deref();
+        for (s, chosen) in merged.series.iter().zip(&metrics) {
+            if chosen.is_empty() {
+                let reason = if options.metrics.is_empty() || s.report.summary {
+                    SkipReason::NoMetric
+                } else {
+                    SkipReason::NoMetricFits
+                };
                 *skipped.entry((s.report.name.clone(), reason)).or_default() += s.files;
                 continue;
             }
-            let Some(pair) = s.report.ratio else {
+            if !dimension_kept(s, wanted) {
                 continue;
-            };
+            }
             let name = display(s);
             renamed.insert((s.name.clone(), s.report.name.clone()), name.clone());
-            let daily: Vec<Point> = s
-                .rows()
-                .filter(|(r, _)| options.since.is_none_or(|d| r.date >= d))
-                .filter(|(r, _)| options.until.is_none_or(|d| r.date <= d))
-                .map(|(r, cells)| {
-                    let total = cells.get(pair.denominator).and_then(Cell::as_int);
-                    let active = cells.get(pair.numerator).and_then(Cell::as_int);
-                    Point {
-                        date: r.date,
-                        total,
-                        active,
-                        ratio: ratio(total, active),
-                        rolling_mean: None,
-                    }
-                })
-                .collect();
-            let summary = summarize(&daily, window);
-            let mut points = match options.by {
-                By::Day => daily,
-                by => bucket(&daily, by),
-            };
-            rolling(&mut points, options.by, window);
-            series.push(Series {
-                name,
-                report: s.report.name.clone(),
-                files: s.files,
-                summary,
-                points,
-            });
+            for (order, metric) in chosen.iter().enumerate() {
+                let daily: Vec<Point> = s
+                    .rows()
+                    .filter(|(r, _)| options.since.is_none_or(|d| r.date >= d))
+                    .filter(|(r, _)| options.until.is_none_or(|d| r.date <= d))
+                    .map(|(r, cells)| point_of(metric, r.date, cells))
+                    .collect();
+                let scale = if metric.unit == Unit::Percent {
+                    100.0
+                } else {
+                    1.0
+                };
+                let summary = summarize(&daily, window, scale);
+                let mut points = match options.by {
+                    By::Day => daily,
+                    by => bucket(&daily, by, metric.denominator.is_some()),
+                };
+                rolling(&mut points, options.by, window);
+                let (numerator, denominator) = metric.terms(&s.report);
+                series.push((
+                    order,
+                    Series {
+                        name: name.clone(),
+                        report: s.report.name.clone(),
+                        metric: MetricInfo {
+                            name: metric.name.clone(),
+                            numerator,
+                            denominator,
+                            unit: metric.unit,
+                        },
+                        files: s.files,
+                        summary,
+                        points,
+                    },
+                ));
+            }
         }
-        series.sort_by(|a, b| (&a.name, &a.report).cmp(&(&b.name, &b.report)));
+        series.sort_by(|(oa, a), (ob, b)| (&a.name, &a.report, oa).cmp(&(&b.name, &b.report, ob)));
+        let series: Vec<Series> = series.into_iter().map(|(_, s)| s).collect();
         // A conflict on a day the cut removed says nothing about the points shown.
         let conflicts = merged
             .conflicts
@@ -358,6 +454,99 @@ impl Trend {
     }
 }
 
+/// Checks `--metric` expressions before any file is read: with `report` (`--report`), each
+/// must be a metric of it; without, each must be a metric of some report the registry
+/// knows. The error names the expression, what is wrong and the columns it may use.
+pub fn check_metrics(
+    exprs: &[String],
+    report: Option<&Report>,
+    registry: &crate::Registry,
+) -> Result<(), String> {
+    for expr in exprs {
+        if let Some(report) = report {
+            Metric::parse(expr, report).map_err(|e| unfit(expr, &e, report))?;
+            continue;
+        }
+        let mut nearest: Option<(MetricError, &Report)> = None;
+        let mut fits = false;
+        for r in registry.reports() {
+            match Metric::parse(expr, r) {
+                Ok(_) => {
+                    fits = true;
+                    break;
+                }
+                Err(e) => {
+                    // A wrong kind or a detail-only term found the names: the nearest miss.
+                    let unknown = |e: &MetricError| matches!(e, MetricError::UnknownColumn { .. });
+                    if nearest.as_ref().is_none_or(|(n, _)| unknown(n) && !unknown(&e)) {
+                        nearest = Some((e, r));
+                    }
+                }
+            }
+        }
+        if fits {
+            continue;
+        }
+        if let Some((e, r)) = nearest {
+            if matches!(e, MetricError::UnknownColumn { .. }) {
+                return Err(format!(
+                    "--metric `{expr}` fits no report: {}; `m365report schemas --format json` lists every report's columns",
+                    e.to_string().replace(&format!(" of {}", r.name), " of any report")
+                ));
+            }
+            return Err(unfit(expr, &e, r));
+        }
+    }
+    Ok(())
+}
+
+/// After the files are read: the `--metric` expressions that fit none of `reports` (the
+/// reports of the run, detail reports under their own name), as a usage error naming them
+/// and the columns of the run's reports.
+pub fn check_metrics_used(
+    exprs: &[String],
+    reports: &[&Report],
+    registry: &crate::Registry,
+) -> Result<(), String> {
+    let originals: Vec<&Report> = reports
+        .iter()
+        .filter_map(|r| {
+            if r.summary {
+                registry.find(&r.name).map(|a| &**a)
+            } else {
+                Some(*r)
+            }
+        })
+        .collect();
+    for expr in exprs {
+        if originals.iter().any(|r| Metric::parse(expr, r).is_ok()) {
+            continue;
+        }
+        let names: Vec<String> = originals
+            .iter()
+            .take(3)
+            .map(|r| format!("{}: {}", r.name, metric_columns(r).join(", ")))
+            .collect();
+        return Err(format!(
+            "--metric `{expr}` fits none of the reports read{}",
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!("; their columns are {}", names.join("; "))
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// The usage error of an expression that is no metric of `report`.
+fn unfit(expr: &str, error: &MetricError, report: &Report) -> String {
+    format!(
+        "--metric `{expr}`: {error}; its columns for metrics are {}",
+        metric_columns(report).join(", ")
+    )
+}
+
 /// Sets each point's rolling mean: the mean of the non-null ratios whose ordinal lies in
 /// `[ordinal - (window - 1), ordinal]`. Each mean is summed afresh over its window rather
 /// than slid, so no rounding error builds up along a long series.
@@ -370,23 +559,26 @@ fn rolling(points: &mut [Point], by: By, window: i64) {
         }
         let (sum, n) = points[start..=i]
             .iter()
-            .filter_map(|p| p.ratio)
+            .filter_map(|p| p.value)
             .fold((0.0, 0u32), |(s, n), r| (s + r, n + 1));
         points[i].rolling_mean = (n > 0).then(|| sum / f64::from(n));
     }
 }
 
-/// Groups daily points into buckets; totals and actives are summed over the days having both.
-fn bucket(daily: &[Point], by: By) -> Vec<Point> {
+/// Groups daily points into buckets. A ratio's numerators and denominators are summed
+/// over the days having both, so a bucket's value is `sum(numerator) / sum(denominator)`; a
+/// plain count's bucket is its mean per day: the sum over the days having a value, divided
+/// by their number (the bucket's denominator).
+fn bucket(daily: &[Point], by: By, is_ratio: bool) -> Vec<Point> {
     let mut out: Vec<Point> = Vec::new();
     let mut sums: Option<(i64, i64)> = None;
     let mut overflow = false;
     let close = |out: &mut Vec<Point>, sums: Option<(i64, i64)>, overflow: bool| {
         if let Some(last) = out.last_mut() {
             let sums = sums.filter(|_| !overflow);
-            last.total = sums.map(|s| s.0);
-            last.active = sums.map(|s| s.1);
-            last.ratio = ratio(last.total, last.active);
+            last.numerator = sums.map(|s| s.0);
+            last.denominator = sums.map(|s| s.1);
+            last.value = ratio(last.denominator, last.numerator);
         }
     };
     for p in daily {
@@ -395,18 +587,23 @@ fn bucket(daily: &[Point], by: By) -> Vec<Point> {
             close(&mut out, sums, overflow);
             out.push(Point {
                 date: start,
-                total: None,
-                active: None,
-                ratio: None,
+                numerator: None,
+                denominator: None,
+                value: None,
                 rolling_mean: None,
             });
             sums = None;
             overflow = false;
         }
-        if let (Some(t), Some(a)) = (p.total, p.active) {
-            let (st, sa) = sums.unwrap_or((0, 0));
-            match (st.checked_add(t), sa.checked_add(a)) {
-                (Some(st), Some(sa)) => sums = Some((st, sa)),
+        let day = if is_ratio {
+            p.numerator.zip(p.denominator)
+        } else {
+            p.numerator.map(|n| (n, 1))
+        };
+        if let Some((n, d)) = day {
+            let (sn, sd) = sums.unwrap_or((0, 0));
+            match (sn.checked_add(n), sd.checked_add(d)) {
+                (Some(sn), Some(sd)) => sums = Some((sn, sd)),
                 _ => overflow = true,
             }
         }
@@ -415,8 +612,9 @@ fn bucket(daily: &[Point], by: By) -> Vec<Point> {
     out
 }
 
-/// The summary of daily points (sorted by date, one per date).
-fn summarize(daily: &[Point], window: i64) -> Summary {
+/// The summary of daily points (sorted by date, one per date); `scale` turns a change of
+/// value into the summary's unit (100: a ratio's percentage points).
+fn summarize(daily: &[Point], window: i64, scale: f64) -> Summary {
     let mut s = Summary {
         first_date: daily.first().map(|p| p.date),
         last_date: daily.last().map(|p| p.date),
@@ -438,31 +636,31 @@ fn summarize(daily: &[Point], window: i64) -> Summary {
             }
         }
         previous = Some((p.date, day));
-        if let Some(ratio) = p.ratio {
-            if s.min.is_none_or(|m| ratio < m.ratio) {
+        if let Some(value) = p.value {
+            if s.min.is_none_or(|m| value < m.value) {
                 s.min = Some(Extreme {
-                    ratio,
+                    value,
                     date: p.date,
                 });
             }
-            if s.max.is_none_or(|m| ratio > m.ratio) {
+            if s.max.is_none_or(|m| value > m.value) {
                 s.max = Some(Extreme {
-                    ratio,
+                    value,
                     date: p.date,
                 });
             }
-            ratios.push((day, ratio));
+            ratios.push((day, value));
         }
     }
-    s.latest_ratio = ratios.last().map(|&(_, r)| r);
-    s.change_pp = change_pp(&ratios, window);
-    s.slope_pp_per_30d = slope_pp_per_30d(&ratios);
+    s.latest = ratios.last().map(|&(_, r)| r);
+    s.change = change(&ratios, window).map(|c| c * scale);
+    s.slope_per_30d = slope_per_30d(&ratios).map(|c| c * scale);
     s
 }
 
-/// Last full window's mean minus the first's, in percentage points (see the module docs).
-/// `ratios` are (day number, ratio), ascending.
-fn change_pp(ratios: &[(i64, f64)], window: i64) -> Option<f64> {
+/// Last full window's mean minus the first's, in the values' unit (see the module docs).
+/// `ratios` are (day number, value), ascending.
+fn change(ratios: &[(i64, f64)], window: i64) -> Option<f64> {
     let window_len = usize::try_from(window).ok()?;
     // The indexes of the last ratio of the first and of the last full window: a full window
     // is `window` consecutive calendar days, all with a ratio.
@@ -484,12 +682,12 @@ fn change_pp(ratios: &[(i64, f64)], window: i64) -> Option<f64> {
         let w = &ratios[end + 1 - window_len..=end];
         w.iter().map(|&(_, r)| r).sum::<f64>() / w.len() as f64
     };
-    Some((mean(last) - mean(first)) * 100.0)
+    Some(mean(last) - mean(first))
 }
 
-/// Least-squares slope of ratio over day number, in percentage points per 30 days.
-/// `ratios` are (day number, ratio), ascending.
-fn slope_pp_per_30d(ratios: &[(i64, f64)]) -> Option<f64> {
+/// Least-squares slope of value over day number, per 30 days.
+/// `ratios` are (day number, value), ascending.
+fn slope_per_30d(ratios: &[(i64, f64)]) -> Option<f64> {
     if ratios.len() < 2 {
         return None;
     }
@@ -503,7 +701,7 @@ fn slope_pp_per_30d(ratios: &[(i64, f64)]) -> Option<f64> {
         sxy += (x - x_mean) * (y - y_mean);
         sxx += (x - x_mean) * (x - x_mean);
     }
-    (sxx > 0.0).then(|| sxy / sxx * 30.0 * 100.0)
+    (sxx > 0.0).then(|| sxy / sxx * 30.0)
 }
 
 #[cfg(test)]
@@ -556,7 +754,7 @@ mod tests {
         let means: Vec<_> = p.iter().map(|p| p.rolling_mean).collect();
         assert!(close(means[0], 0.1) && close(means[1], 0.1) && close(means[2], 0.2));
         assert!(close(means[3], 0.4) && close(means[4], 0.35), "{means:?}");
-        assert_eq!(p[1].ratio, None);
+        assert_eq!(p[1].value, None);
         let s = &t.series[0].summary;
         assert_eq!(
             s.missing,
@@ -566,23 +764,23 @@ mod tests {
             }]
         );
         assert_eq!(s.days_present, 5);
-        assert_eq!(s.latest_ratio, Some(0.2));
+        assert_eq!(s.latest, Some(0.2));
         assert_eq!(
             s.min,
             Some(Extreme {
-                ratio: 0.1,
+                value: 0.1,
                 date: day(0)
             })
         );
         assert_eq!(
             s.max,
             Some(Extreme {
-                ratio: 0.5,
+                value: 0.5,
                 date: day(3)
             })
         );
         // Only d2..d3 is a run of consecutive ratios, shorter than 3: no full window.
-        assert_eq!(s.change_pp, None);
+        assert_eq!(s.change, None);
     }
 
     /// Hand-checked: ratios 0.40, 0.42, 0.44, 0.46 on days 0..=3, window 2.
@@ -603,11 +801,11 @@ mod tests {
             },
         );
         let s = &t.series[0].summary;
-        assert!(close(s.change_pp, 4.0), "{:?}", s.change_pp);
+        assert!(close(s.change, 4.0), "{:?}", s.change);
         assert!(
-            s.slope_pp_per_30d.is_some_and(|v| (v - 60.0).abs() < 1e-9),
+            s.slope_per_30d.is_some_and(|v| (v - 60.0).abs() < 1e-9),
             "{:?}",
-            s.slope_pp_per_30d
+            s.slope_per_30d
         );
     }
 
@@ -646,9 +844,9 @@ mod tests {
                 ..TrendOptions::default()
             },
         );
-        assert_eq!(t.series[0].summary.change_pp, None);
+        assert_eq!(t.series[0].summary.change, None);
         let t = trend_of(&[(0, Some(100), Some(40))], TrendOptions::default());
-        assert_eq!(t.series[0].summary.slope_pp_per_30d, None);
+        assert_eq!(t.series[0].summary.slope_per_30d, None);
     }
 
     /// 2026-01-01 is a Thursday: days 0..=3 are Thu..Sun of the week of Mon 2025-12-29,
@@ -674,10 +872,10 @@ mod tests {
         let p = &t.series[0].points;
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].date, NaiveDate::from_ymd_opt(2025, 12, 29).unwrap());
-        assert_eq!((p[0].total, p[0].active), (Some(40), Some(6)));
-        assert!(close(p[0].ratio, 0.15));
+        assert_eq!((p[0].denominator, p[0].numerator), (Some(40), Some(6)));
+        assert!(close(p[0].value, 0.15));
         assert_eq!(p[1].date, day(4));
-        assert!(close(p[1].ratio, 0.5));
+        assert!(close(p[1].value, 0.5));
         assert!(close(p[1].rolling_mean, 0.325));
         // The summary stays daily.
         assert_eq!(t.series[0].summary.days_present, 6);
@@ -702,9 +900,9 @@ mod tests {
         let p = &t.series[0].points;
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].date, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
-        assert_eq!((p[0].total, p[0].active), (Some(10), Some(2)));
+        assert_eq!((p[0].denominator, p[0].numerator), (Some(10), Some(2)));
         assert_eq!(p[1].date, NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
-        assert_eq!((p[1].total, p[1].active), (Some(10), Some(3)));
+        assert_eq!((p[1].denominator, p[1].numerator), (Some(10), Some(3)));
         assert_eq!(t.series[0].summary.first_date, Some(day(30)));
     }
 
@@ -718,9 +916,9 @@ mod tests {
         assert!(s
             .points
             .iter()
-            .all(|p| p.ratio.is_none() && p.rolling_mean.is_none()));
+            .all(|p| p.value.is_none() && p.rolling_mean.is_none()));
         assert_eq!(s.summary.min, None);
-        assert_eq!(s.summary.slope_pp_per_30d, None);
+        assert_eq!(s.summary.slope_per_30d, None);
     }
 
     #[test]
@@ -728,7 +926,7 @@ mod tests {
         let reg = crate::Registry::builtin().unwrap();
         let gc = group_counts();
         let fc = reg.find("FileCounts").unwrap().clone();
-        let storage = reg.find("Storage").unwrap().clone();
+        let storage = reg.find("browserUserDetail").unwrap().clone();
         let mut m = Merge::new();
         m.absorb(file(
             &gc,
@@ -761,9 +959,9 @@ mod tests {
         assert_eq!(
             t.skipped,
             [Skipped {
-                report: "office365GroupsActivityStorage".into(),
+                report: "browserUserDetail".into(),
                 files: 1,
-                reason: SkipReason::NoRatio,
+                reason: SkipReason::NoMetric,
             }]
         );
     }
@@ -842,7 +1040,7 @@ mod tests {
                 .into_merged();
             prop_assert!(merged.conflicts.is_empty());
             let t = Trend::compute(merged, TrendOptions::default());
-            let got: Vec<_> = t.series[0].points.iter().map(|p| (p.date, p.total, p.active)).collect();
+            let got: Vec<_> = t.series[0].points.iter().map(|p| (p.date, p.denominator, p.numerator)).collect();
             let want: Vec<_> = (-40..40).filter(|&d| newest(d).is_some())
                 .map(|d| { let (total, active) = truth(d); (day(d), Some(total), active) })
                 .collect();

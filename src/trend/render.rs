@@ -10,13 +10,14 @@ use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::{By, DateRange, Extreme, Point, Series, SkipReason, Summary, Trend};
+use super::{By, DateRange, Extreme, Point, Series, Summary, Trend};
+use crate::schema::metric::Unit;
 use crate::record::DateText;
 
-/// The CSV header, fixed by the issue and the README.
-pub const CSV_HEADER: &str = "series,report_date,total,active,active_ratio,rolling_mean";
+/// The CSV header, fixed by the README: one tidy row per series, metric and date.
+pub const CSV_HEADER: &str = "series,report,metric,date,numerator,denominator,value,rolling_mean";
 
-/// Writes one row per point, sorted by series then date, nulls as empty cells.
+/// Writes one row per point, sorted by series, metric, then date, nulls as empty cells.
 ///
 /// Fails only when `out` does; a closed pipe surfaces as [`io::ErrorKind::BrokenPipe`].
 pub fn write_csv(trend: &Trend, out: &mut dyn Write) -> io::Result<()> {
@@ -25,18 +26,22 @@ pub fn write_csv(trend: &Trend, out: &mut dyn Write) -> io::Result<()> {
     // pass of appends, no `fmt` machinery and one write per block rather than per row.
     let mut block: Vec<u8> = Vec::with_capacity(BLOCK + 256);
     for series in &trend.series {
-        let name = csv_field(&series.name);
+        let prefix = format!(
+            "{},{},{},",
+            csv_field(&series.name),
+            csv_field(&series.report),
+            csv_field(&series.metric.name)
+        );
         for p in &series.points {
-            block.extend_from_slice(name.as_bytes());
-            block.push(b',');
+            block.extend_from_slice(prefix.as_bytes());
             block.extend_from_slice(DateText::new(p.date).as_bytes());
-            for n in [p.total, p.active] {
+            for n in [p.numerator, p.denominator] {
                 block.push(b',');
                 if let Some(n) = n {
                     block.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
                 }
             }
-            for r in [p.ratio, p.rolling_mean] {
+            for r in [p.value, p.rolling_mean] {
                 block.push(b',');
                 if let Some(r) = r {
                     push_ratio(&mut block, r);
@@ -98,6 +103,8 @@ pub fn to_json(trend: &Trend) -> Value {
             "since": o.since.map(date),
             "until": o.until.map(date),
         },
+        "metrics": o.metrics,
+        "dimension": o.dimension,
         "series": trend.series.iter().map(series_json).collect::<Vec<_>>(),
         "skipped": trend.skipped.iter().map(|s| json!({
             "report": s.report,
@@ -131,6 +138,12 @@ fn series_json(s: &Series) -> Value {
     json!({
         "name": s.name,
         "report": s.report,
+        "metric": {
+            "name": s.metric.name,
+            "numerator": s.metric.numerator,
+            "denominator": s.metric.denominator,
+            "unit": s.metric.unit.name(),
+        },
         "files": s.files,
         "summary": summary_json(&s.summary),
         "points": points,
@@ -139,17 +152,17 @@ fn series_json(s: &Series) -> Value {
 
 fn point_json(p: &Point) -> Value {
     json!({
-        "report_date": date(p.date),
-        "total": p.total,
-        "active": p.active,
-        "active_ratio": p.ratio,
+        "date": date(p.date),
+        "numerator": p.numerator,
+        "denominator": p.denominator,
+        "value": p.value,
         "rolling_mean": p.rolling_mean,
     })
 }
 
 fn summary_json(s: &Summary) -> Value {
     let extreme = |e: &Option<Extreme>| {
-        e.map(|e| json!({"ratio": e.ratio, "date": date(e.date)}))
+        e.map(|e| json!({"value": e.value, "date": date(e.date)}))
             .unwrap_or(Value::Null)
     };
     let mut m = Map::new();
@@ -163,11 +176,11 @@ fn summary_json(s: &Summary) -> Value {
             .map(|r| json!({"from": date(r.from), "to": date(r.to)}))
             .collect(),
     );
-    m.insert("latest_ratio".into(), json!(s.latest_ratio));
+    m.insert("latest".into(), json!(s.latest));
     m.insert("min".into(), extreme(&s.min));
     m.insert("max".into(), extreme(&s.max));
-    m.insert("change_pp".into(), json!(s.change_pp));
-    m.insert("slope_pp_per_30d".into(), json!(s.slope_pp_per_30d));
+    m.insert("change".into(), json!(s.change));
+    m.insert("slope_per_30d".into(), json!(s.slope_per_30d));
     Value::Object(m)
 }
 
@@ -175,14 +188,20 @@ fn summary_json(s: &Summary) -> Value {
 const SPARK_WIDTH: usize = 72;
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// The human table: per series a summary, a sparkline of the ratio over the last
-/// `SPARK_WIDTH` positions (a space for a missing or null one), then the last points.
+/// The human table, grouped by series, then metric: per metric a summary, a sparkline of
+/// its values over the last `SPARK_WIDTH` positions (a space for a missing or null one),
+/// then the last points.
 pub fn table(trend: &Trend) -> String {
     let mut out = String::new();
     let by = trend.options.by;
-    for (i, s) in trend.series.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
+    let mut previous: Option<(&str, &str)> = None;
+    for s in &trend.series {
+        if previous != Some((&s.name, &s.report)) {
+            if previous.is_some() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}  ({}, {} files)", s.name, s.report, s.files);
+            previous = Some((&s.name, &s.report));
         }
         series_table(&mut out, s, by, trend.options.window);
     }
@@ -195,32 +214,60 @@ pub fn table(trend: &Trend) -> String {
             "skipped {} ({} files): {}",
             sk.report,
             sk.files,
-            match sk.reason {
-                SkipReason::NoRatio => "no active ratio in its schema",
-                other => other.text(),
-            }
+            sk.reason.text()
         );
     }
     out
 }
 
-fn pct(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".into(), |r| format!("{:.2}%", r * 100.0))
+/// A value in its unit: a percentage, a count (two decimals only when not whole), or
+/// bytes in the largest unit that keeps it at least 1 (KB = 1000 bytes, as Graph's
+/// admin center counts).
+pub fn value_text(v: Option<f64>, unit: Unit) -> String {
+    let Some(v) = v else {
+        return "-".into();
+    };
+    match unit {
+        Unit::Percent => format!("{:.2}%", v * 100.0),
+        Unit::Count if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        Unit::Count => format!("{v:.2}"),
+        Unit::Bytes => {
+            let mut scaled = v;
+            let mut name = "B";
+            for next in ["KB", "MB", "GB", "TB", "PB"] {
+                if scaled.abs() < 1000.0 {
+                    break;
+                }
+                scaled /= 1000.0;
+                name = next;
+            }
+            if name == "B" {
+                format!("{scaled:.0} B")
+            } else {
+                format!("{scaled:.2} {name}")
+            }
+        }
+    }
 }
 
-fn pp(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |v| format!("{v:+.2} pp"))
+/// A change in the unit's terms: percentage points for a ratio, signed counts or bytes.
+fn change_text(v: Option<f64>, unit: Unit) -> String {
+    match (v, unit) {
+        (None, _) => "-".into(),
+        (Some(v), Unit::Percent) => format!("{v:+.2} pp"),
+        (Some(v), unit) => {
+            let text = value_text(Some(v.abs()), unit);
+            format!("{}{text}", if v < 0.0 { "-" } else { "+" })
+        }
+    }
 }
 
 fn series_table(out: &mut String, s: &Series, by: By, window: u32) {
     let sum = &s.summary;
-    let short = s
-        .report
-        .strip_prefix("office365GroupsActivity")
-        .unwrap_or(&s.report);
-    let _ = writeln!(out, "{}  ({short}, {} files)", s.name, s.files);
+    let unit = s.metric.unit;
+    let _ = writeln!(out, "  {}  [{}]", s.metric.name, unit.name());
     let (Some(first), Some(last)) = (sum.first_date, sum.last_date) else {
-        out.push_str("  no data in range\n");
+        out.push_str("    no data in range\n");
         return;
     };
     let missing = match sum.days_missing() {
@@ -229,29 +276,29 @@ fn series_table(out: &mut String, s: &Series, by: By, window: u32) {
     };
     let _ = writeln!(
         out,
-        "  {first} .. {last}  {} days, {missing}",
+        "    {first} .. {last}  {} days, {missing}",
         sum.days_present
     );
     let at = |e: Option<Extreme>| {
         e.map_or_else(
             || "-".into(),
-            |e| format!("{} ({})", pct(Some(e.ratio)), e.date),
+            |e| format!("{} ({})", value_text(Some(e.value), unit), e.date),
         )
     };
     let _ = writeln!(
         out,
-        "  latest {}  min {}  max {}",
-        pct(sum.latest_ratio),
+        "    latest {}  min {}  max {}",
+        value_text(sum.latest, unit),
         at(sum.min),
         at(sum.max)
     );
     let _ = writeln!(
         out,
-        "  change {} ({window}-day windows)  slope {} per 30 days",
-        pp(sum.change_pp),
-        pp(sum.slope_pp_per_30d)
+        "    change {} ({window}-day windows)  slope {} per 30 days",
+        change_text(sum.change, unit),
+        change_text(sum.slope_per_30d, unit)
     );
-    let _ = writeln!(out, "  {}", sparkline(&s.points, by, SPARK_WIDTH));
+    let _ = writeln!(out, "    {}", sparkline(&s.points, by, SPARK_WIDTH));
     let shown = match by {
         By::Day => 14,
         By::Week => 8,
@@ -259,23 +306,23 @@ fn series_table(out: &mut String, s: &Series, by: By, window: u32) {
     };
     let _ = writeln!(
         out,
-        "  {:<10}  {:>12}  {:>12}  {:>8}  {:>8}",
+        "    {:<10}  {:>12}  {:>12}  {:>10}  {:>10}",
         by.as_str(),
-        "total",
-        "active",
-        "ratio",
+        "numerator",
+        "denominator",
+        "value",
         "rolling"
     );
     let count = |n: Option<i64>| n.map_or_else(|| "-".into(), |n| n.to_string());
     for p in &s.points[s.points.len().saturating_sub(shown)..] {
         let _ = writeln!(
             out,
-            "  {}  {:>12}  {:>12}  {:>8}  {:>8}",
+            "    {}  {:>12}  {:>12}  {:>10}  {:>10}",
             p.date,
-            count(p.total),
-            count(p.active),
-            pct(p.ratio),
-            pct(p.rolling_mean)
+            count(p.numerator),
+            count(p.denominator),
+            value_text(p.value, unit),
+            value_text(p.rolling_mean, unit)
         );
     }
 }
@@ -316,7 +363,7 @@ pub fn sparkline(points: &[Point], by: By, width: usize) -> String {
                 .ok()
                 .and_then(|i| slots.get_mut(i))
             {
-                *slot = p.ratio;
+                *slot = p.value;
             }
         }
     }
@@ -429,11 +476,11 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
-            "series,report_date,total,active,active_ratio,rolling_mean\n\
-             \"ten,ant\",2026-01-01,3,1,0.3333333333333333,0.3333333333333333\n\
-             \"ten,ant\",2026-01-02,0,0,,0.3333333333333333\n\
-             \"ten,ant\",2026-01-03,4,,,\n\
-             \"ten,ant\",2026-01-05,8,2,0.25,0.25\n"
+            "series,report,metric,date,numerator,denominator,value,rolling_mean\n\
+             \"ten,ant\",office365GroupsActivityGroupCounts,Active / Total,2026-01-01,1,3,0.3333333333333333,0.3333333333333333\n\
+             \"ten,ant\",office365GroupsActivityGroupCounts,Active / Total,2026-01-02,0,0,,0.3333333333333333\n\
+             \"ten,ant\",office365GroupsActivityGroupCounts,Active / Total,2026-01-03,,4,,\n\
+             \"ten,ant\",office365GroupsActivityGroupCounts,Active / Total,2026-01-05,2,8,0.25,0.25\n"
         );
         let ratio: f64 = "0.3333333333333333".parse().unwrap();
         assert_eq!(ratio, 1.0 / 3.0);
@@ -445,15 +492,19 @@ mod tests {
         let s = &v["series"][0];
         assert_eq!(s["name"], "ten,ant");
         assert_eq!(s["report"], "office365GroupsActivityGroupCounts");
-        assert_eq!(s["points"][1]["active_ratio"], Value::Null);
-        assert_eq!(s["points"][2]["active"], Value::Null);
+        assert_eq!(s["points"][1]["value"], Value::Null);
+        assert_eq!(s["points"][2]["numerator"], Value::Null);
+        assert_eq!(
+            s["metric"],
+            json!({"name": "Active / Total", "numerator": "Active", "denominator": "Total", "unit": "percent"})
+        );
         assert_eq!(
             s["summary"]["missing"],
             json!([{"from": "2026-01-04", "to": "2026-01-04"}])
         );
         assert_eq!(
             s["summary"]["min"],
-            json!({"ratio": 0.25, "date": "2026-01-05"})
+            json!({"value": 0.25, "date": "2026-01-05"})
         );
         assert_eq!(v["skipped"], json!([]));
     }
