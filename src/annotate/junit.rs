@@ -138,8 +138,8 @@ pub fn escape(text: &str) -> String {
     escape_with(text, true)
 }
 
-/// `text` as XML character data: as [`escape`], but line ends and tabs kept as they are so
-/// that the findings read one per line.
+/// `text` as XML character data: as [`escape`], but line ends, tabs and quotes kept as they
+/// are so that the findings read one per line, as printed.
 pub fn escape_text(text: &str) -> String {
     escape_with(text, false)
 }
@@ -148,7 +148,7 @@ fn escape_with(text: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '\n' | '\t' if !attribute => out.push(c),
+            '\n' | '\t' | '"' | '\'' if !attribute => out.push(c),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),

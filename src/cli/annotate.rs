@@ -178,10 +178,7 @@ fn write_file(file: &Path, text: &str, outcome: Outcome) -> Outcome {
 /// An input that could not be read before being checked, named as its source is, with its
 /// `E007` finding.
 pub fn unreadable(name: &str, message: &str) -> (String, Finding) {
-    (
-        name.to_string(),
-        Finding::new(Code::Io, 0, 0, format!("{name}: {message}")),
-    )
+    (name.to_string(), Finding::new(Code::Io, 0, 0, message))
 }
 
 /// The inputs of a run: every source in input order, with the report of each refused one
