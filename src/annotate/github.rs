@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::{full_message, omitted_note, Run};
+use super::run::{full_message, omitted_note, Run};
 use crate::diagnostic::{Finding, Severity};
 use crate::discover::STDIN_NAME;
 
@@ -15,7 +15,8 @@ use crate::discover::STDIN_NAME;
 pub fn render(run: &Run) -> String {
     let mut out = String::new();
     for input in &run.inputs {
-        let file = (input.path != STDIN_NAME).then_some(input.path);
+        let file = (input.path != STDIN_NAME).then(|| workspace_path(input.path));
+        let file = file.as_deref();
         for f in input.findings {
             out.push_str(&command(f, file));
         }
@@ -35,6 +36,20 @@ pub fn render(run: &Run) -> String {
         let _ = writeln!(out, "::{command}::{}", data(text));
     }
     out
+}
+
+/// A path as the runner matches it against the repository's files: without a leading `./`,
+/// and `/`-separated on Windows too.
+fn workspace_path(path: &str) -> String {
+    let mut path = if cfg!(windows) {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    };
+    while let Some(rest) = path.strip_prefix("./") {
+        path = rest.to_string();
+    }
+    path
 }
 
 /// One finding as a workflow command.

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::{full_message, omitted_note, Input, Run, Verdict};
+use super::run::{full_message, omitted_note, Input, Run, Verdict};
 use crate::diagnostic::Severity;
 
 /// The run as one JUnit XML document, ending with a line end.

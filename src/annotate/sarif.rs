@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::{artifact_uri, full_message, omitted_note, Input, Run};
+use super::run::{artifact_uri, full_message, omitted_note, Input, Run};
 use crate::diagnostic::{Code, Finding, Severity};
 
 /// The published schema the document names (OASIS SARIF 2.1.0, errata 01).
