@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use m365report::annotate::{Form, Input, Run, Verdict};
-use m365report::discover::Source;
+use m365report::discover::{DiscoverError, Source};
 use m365report::validate::FileReport;
 use m365report::write::{check_target, AtomicFile, Durability};
 use m365report::{Code, Finding};
 
+use super::validate::report_discover_errors;
 use super::{hold_stderr, print_stderr, release_stderr, Outcome};
 use m365report::discover::input_paths;
 
@@ -25,7 +26,7 @@ pub struct DiagnosticsArg {
     /// Print diagnostics as SARIF 2.1.0 (`sarif`), GitHub Actions workflow commands
     /// (`github`) or JUnit XML (`junit`) instead of text, on standard error, or into FILE
     /// with `FORM=FILE` (written whole, replacing an older one; never an input).
-    #[arg(long, value_name = "FORM[=FILE]", value_parser = parse_target)]
+    #[arg(long, value_name = "FORM[=FILE]", value_parser = TargetParser)]
     pub diagnostics: Option<Target>,
 }
 
@@ -36,6 +37,43 @@ pub struct Target {
     pub form: Form,
     /// The file, or standard error.
     pub file: Option<PathBuf>,
+}
+
+/// `--diagnostics`'s parser: [`parse_target`], with the forms listed for help and shell
+/// completion.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetParser;
+
+impl clap::builder::TypedValueParser for TargetParser {
+    type Value = Target;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Target, clap::Error> {
+        let invalid = |message: String| {
+            let name = arg.map_or("--diagnostics".into(), |a| a.to_string());
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value for {name}: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| invalid("not UTF-8".into()))?;
+        parse_target(text).map_err(invalid)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            ["sarif", "github", "junit"]
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 /// Parses `sarif`, `github`, `junit`, each optionally `=FILE`.
@@ -115,6 +153,7 @@ pub struct Seen {
     file: Option<PathBuf>,
     refuse_file: bool,
     sources: Vec<Source>,
+    walk_errors: Vec<(String, Finding)>,
     refused: Vec<FileReport>,
     unreadable: Vec<(String, Finding)>,
     passed: Option<Vec<usize>>,
@@ -135,6 +174,12 @@ impl Seen {
         Ok(())
     }
 
+    /// Records the paths that could not be walked (each an `E007` on its path).
+    pub fn walk_errors(&mut self, errors: &[DiscoverError]) {
+        self.walk_errors
+            .extend(errors.iter().map(|e| unreadable(&e.path, &e.message)));
+    }
+
     /// Records a refused input's report (invalid, or unreadable once opened).
     pub fn refused(&mut self, report: &FileReport) {
         self.refused.push(report.clone());
@@ -152,15 +197,35 @@ impl Seen {
         self.skipped = reason;
     }
 
-    /// The inputs as the document shows them.
+    /// The inputs as the document shows them: the paths that could not be walked, then the
+    /// sources.
     fn inputs(&self) -> Vec<Input<'_>> {
-        inputs(
+        let mut all: Vec<Input> = self
+            .walk_errors
+            .iter()
+            .map(|(path, finding)| Input {
+                path,
+                verdict: Verdict::Unreadable,
+                findings: std::slice::from_ref(finding),
+                omitted: 0,
+            })
+            .collect();
+        all.extend(inputs(
             &self.sources,
             &self.refused,
             &self.unreadable,
             self.passed.as_deref(),
             self.skipped,
-        )
+        ));
+        all
+    }
+}
+
+/// The paths that could not be walked: recorded in `seen` for `--diagnostics`, else printed.
+pub fn report_walk_errors(errors: &[DiscoverError], seen: Option<&mut Seen>) {
+    match seen {
+        Some(seen) => seen.walk_errors(errors),
+        None => report_discover_errors(errors),
     }
 }
 
@@ -223,4 +288,29 @@ pub fn inputs<'a>(
             Input::bare(&source.name, verdict)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_a_form_and_maybe_a_file() {
+        assert_eq!(
+            parse_target("sarif").unwrap(),
+            Target {
+                form: Form::Sarif,
+                file: None
+            }
+        );
+        assert_eq!(
+            parse_target("junit=out/report.xml").unwrap(),
+            Target {
+                form: Form::Junit,
+                file: Some(PathBuf::from("out/report.xml"))
+            }
+        );
+        assert!(parse_target("github=").is_err());
+        assert!(parse_target("json").is_err());
+    }
 }

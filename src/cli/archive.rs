@@ -21,8 +21,8 @@ use m365report::render::render_file;
 use m365report::write::{Destination, Format, WriteOptions};
 use m365report::Code;
 
-use super::annotate::{annotated, DiagnosticsArg, Seen};
-use super::validate::{report_discover_errors, InputArgs};
+use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
+use super::validate::InputArgs;
 use super::{
     clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome, Progress,
 };
@@ -180,7 +180,7 @@ fn add_inputs(args: &AddArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Out
         Err(e) => return fail(e),
     };
     let (mut sources, discover_errors) = discover(&args.paths);
-    report_discover_errors(&discover_errors);
+    report_walk_errors(&discover_errors, seen.as_deref_mut());
     drop_archive_files(&mut sources, &db);
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");

@@ -19,8 +19,8 @@ use m365report::validate::FileReport;
 use m365report::write::{Destination, Format, Output, Planner, Targets, WriteOptions};
 use m365report::CheckOptions;
 
-use super::annotate::{annotated, DiagnosticsArg, Seen};
-use super::validate::{report_discover_errors, InputArgs};
+use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
+use super::validate::InputArgs;
 use super::{clean_up_on_interrupt, durability, fail, print_stderr, Context, Outcome};
 
 /// Arguments of `convert`.
@@ -96,7 +96,7 @@ fn convert_inputs(args: &ConvertArgs, ctx: &Context, mut seen: Option<&mut Seen>
     };
     clean_up_on_interrupt();
     let (sources, discover_errors) = discover(&args.inputs);
-    report_discover_errors(&discover_errors);
+    report_walk_errors(&discover_errors, seen.as_deref_mut());
     let outcome = if discover_errors.is_empty() {
         Outcome::Success
     } else {

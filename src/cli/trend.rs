@@ -17,8 +17,8 @@ use m365report::trend::{chart, render, short_name, By, Trend, TrendOptions};
 use m365report::write::{check_target, AtomicFile};
 use m365report::{Code, Report};
 
-use super::annotate::{annotated, DiagnosticsArg, Seen};
-use super::validate::{report_discover_errors, InputArgs};
+use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
+use super::validate::InputArgs;
 use super::{
     clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome, Progress,
 };
@@ -141,7 +141,7 @@ fn trend(args: &TrendArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcom
         return from_archive(db, check.report.as_deref(), args, ctx, options, format);
     }
     let (sources, discover_errors) = discover(&args.paths);
-    report_discover_errors(&discover_errors);
+    report_walk_errors(&discover_errors, seen.as_deref_mut());
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
     }

@@ -509,3 +509,21 @@ fn man_pages_one_per_command() {
     let out = m365report().args(["man", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn paths_that_cannot_be_walked_are_unreadable_inputs_of_the_document() {
+    let out = m365report()
+        .args(["convert", "--diagnostics", "junit", "--merge"])
+        .args([SEVERAL[3], SEVERAL[4]])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let xml = text(&out.stderr);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let case = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some(SEVERAL[4]))
+        .unwrap();
+    let error = case.children().find(|n| n.has_tag_name("error")).unwrap();
+    assert_eq!(error.attribute("type"), Some("E007"));
+}
