@@ -33,6 +33,16 @@ pub struct Input<'a> {
 }
 
 impl<'a> Input<'a> {
+    /// An input that could not be read, with the one finding that says why (`E007`).
+    pub fn unreadable(path: &'a str, finding: &'a Finding) -> Input<'a> {
+        Input {
+            path,
+            verdict: Verdict::Unreadable,
+            findings: std::slice::from_ref(finding),
+            omitted: 0,
+        }
+    }
+
     /// An input with no findings.
     pub fn bare(path: &'a str, verdict: Verdict) -> Input<'a> {
         Input {

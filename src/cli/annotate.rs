@@ -203,12 +203,7 @@ impl Seen {
         let mut all: Vec<Input> = self
             .walk_errors
             .iter()
-            .map(|(path, finding)| Input {
-                path,
-                verdict: Verdict::Unreadable,
-                findings: std::slice::from_ref(finding),
-                omitted: 0,
-            })
+            .map(|(path, finding)| Input::unreadable(path, finding))
             .collect();
         all.extend(inputs(
             &self.sources,
@@ -273,12 +268,7 @@ pub fn inputs<'a>(
                 };
             }
             if let Some((_, finding)) = unreadable.iter().find(|(n, _)| *n == source.name) {
-                return Input {
-                    path: &source.name,
-                    verdict: Verdict::Unreadable,
-                    findings: std::slice::from_ref(finding),
-                    omitted: 0,
-                };
+                return Input::unreadable(&source.name, finding);
             }
             let verdict = if passed.is_none_or(|p| p.contains(&source.index)) {
                 Verdict::Passed

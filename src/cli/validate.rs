@@ -285,12 +285,7 @@ fn print_annotations(
         .collect();
     let mut inputs: Vec<Input> = walk_errors
         .iter()
-        .map(|(path, finding)| Input {
-            path,
-            verdict: Verdict::Unreadable,
-            findings: std::slice::from_ref(finding),
-            omitted: 0,
-        })
+        .map(|(path, finding)| Input::unreadable(path, finding))
         .collect();
     inputs.extend(reports.iter().map(|r| Input {
         path: &r.name,
