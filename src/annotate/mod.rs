@@ -15,7 +15,7 @@ pub mod sarif;
 
 use std::path::Path;
 
-pub use run::{artifact_uri, Input, Run, Verdict};
+pub use run::{artifact_uri, unreadable_finding, Input, Run, Verdict};
 
 /// A form of CI diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use std::path::{Component, Path};
 
-use crate::diagnostic::Finding;
+use crate::diagnostic::{Code, Finding};
 use crate::discover::STDIN_NAME;
 
 /// What became of one input.
@@ -66,6 +66,11 @@ pub struct Run<'a> {
     pub messages: Vec<String>,
     /// Whether the run did its work; false when its exit status is 2 (usage or I/O error).
     pub successful: bool,
+}
+
+/// The finding of an input that could not be read or walked (`E007`, no line), saying why.
+pub fn unreadable_finding(message: &str) -> Finding {
+    Finding::new(Code::Io, 0, 0, message)
 }
 
 /// The URI of `path` for a SARIF artifact: relative to `cwd` (`/` separated, percent-encoded)

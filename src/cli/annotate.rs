@@ -10,11 +10,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use m365report::annotate::{Form, Input, Run, Verdict};
+use m365report::annotate::{unreadable_finding, Form, Input, Run, Verdict};
 use m365report::discover::{DiscoverError, Source};
 use m365report::validate::FileReport;
 use m365report::write::{check_target, AtomicFile, Durability};
-use m365report::{Code, Finding};
+use m365report::Finding;
 
 use super::validate::report_discover_errors;
 use super::{hold_stderr, print_stderr, release_stderr, Outcome};
@@ -238,7 +238,7 @@ fn write_file(file: &Path, text: &str, outcome: Outcome) -> Outcome {
 /// An input that could not be read before being checked, named as its source is, with its
 /// `E007` finding.
 pub fn unreadable(name: &str, message: &str) -> (String, Finding) {
-    (name.to_string(), Finding::new(Code::Io, 0, 0, message))
+    (name.to_string(), unreadable_finding(message))
 }
 
 /// The inputs of a run: every source in input order, with the report of each refused one

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use m365report::annotate::{Form, Input, Run, Verdict};
+use m365report::annotate::{unreadable_finding, Form, Input, Run, Verdict};
 use m365report::discover::{discover, DiscoverError};
 use m365report::record::Discard;
 use m365report::render::render_file;
@@ -13,7 +13,6 @@ use m365report::validate::{check_all, CheckOptions, FileReport};
 use m365report::{Code, Finding, InputFormat, Limits};
 use serde::Serialize;
 
-use super::annotate::unreadable;
 use super::{print_stderr, print_stdout, Context, Outcome};
 
 /// Arguments of `validate`.
@@ -279,13 +278,14 @@ fn print_annotations(
     deny_warnings: bool,
     outcome: Outcome,
 ) {
-    let walk_errors: Vec<(String, Finding)> = discover_errors
+    let walk_errors: Vec<Finding> = discover_errors
         .iter()
-        .map(|e| unreadable(&e.path, &e.message))
+        .map(|e| unreadable_finding(&e.message))
         .collect();
-    let mut inputs: Vec<Input> = walk_errors
+    let mut inputs: Vec<Input> = discover_errors
         .iter()
-        .map(|(path, finding)| Input::unreadable(path, finding))
+        .zip(&walk_errors)
+        .map(|(e, finding)| Input::unreadable(&e.path, finding))
         .collect();
     inputs.extend(reports.iter().map(|r| Input {
         path: &r.name,
