@@ -1,7 +1,11 @@
 //! Findings: what is wrong with a file, where, and what to do about it.
 //!
-//! Every finding has a stable code. Codes are listed once, in [`Code`], documented in the
-//! README's table, and never reused for another meaning.
+//! Every finding has a stable code. Codes are listed once, in [`Code`], and never reused for
+//! another meaning. Each code's long explanation is a Markdown file beside this one,
+//! `src/diagnostic/<CODE>.md`, embedded at build time (a code without one does not build):
+//! its first paragraph is the code's meaning, the rest says why it matters and shows a bad and
+//! a good example. The README's table of codes ([`codes_table`]), the SARIF rules' help and
+//! `m365report explain` are all made from these files.
 
 use serde::Serialize;
 
@@ -53,9 +57,22 @@ macro_rules! codes {
                 match self { $(Code::$variant => Severity::$sev),* }
             }
 
-            /// A short description for the code table.
+            /// A short description, one line of plain text (SARIF's short description).
             pub fn title(self) -> &'static str {
                 match self { $(Code::$variant => $title),* }
+            }
+
+            /// The long explanation, Markdown: the meaning (first paragraph), why it
+            /// matters, and a bad and a good example (`m365report explain CODE`).
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $(Code::$variant => include_str!(concat!("diagnostic/", $code, ".md"))),*
+                }
+            }
+
+            /// The variant's name, e.g. `InvalidInteger` (SARIF's rule name).
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => stringify!($variant)),* }
             }
         }
     };
@@ -106,6 +123,78 @@ codes! {
     SchemaConstraint = "E599", Error, "a record breaks a constraint of a user-supplied schema";
     ReportAssumed = "I001", Info, "the header fits several reports; one was assumed";
     ConcealedNames = "I002", Info, "the tenant conceals user, group and site names";
+}
+
+impl Code {
+    /// The code spelled `code` (any case: `e202`, `E202`), if there is one.
+    pub fn parse(code: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// The meaning in one paragraph of Markdown: the first paragraph of the explanation (the
+    /// README's table, SARIF's full description).
+    pub fn meaning(self) -> String {
+        first_paragraph(self.explanation())
+    }
+}
+
+/// A code no longer given, kept so that it is never reused and old output can still be
+/// looked up.
+#[derive(Debug, Clone, Copy)]
+pub struct Retired {
+    /// The code as it was printed.
+    pub code: &'static str,
+    /// The code it follows in the README's table.
+    pub after: Code,
+    /// Its explanation (what it meant and what is given instead).
+    pub explanation: &'static str,
+}
+
+/// Every retired code.
+pub const RETIRED: &[Retired] = &[Retired {
+    code: "E104",
+    after: Code::DuplicateColumn,
+    explanation: include_str!("diagnostic/E104.md"),
+}];
+
+/// The explanation of `code`, live or retired (any case), if there is one.
+pub fn explanation(code: &str) -> Option<&'static str> {
+    Code::parse(code).map(Code::explanation).or_else(|| {
+        RETIRED
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
+            .map(|r| r.explanation)
+    })
+}
+
+/// The first paragraph of a Markdown text, its lines joined by spaces.
+fn first_paragraph(markdown: &str) -> String {
+    markdown
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The README's table of codes, in Markdown: one row per code in table order, retired codes
+/// after the code they follow, each with the first paragraph of its explanation.
+pub fn codes_table() -> String {
+    let mut out = String::from("| code | meaning |\n|---|---|\n");
+    for code in Code::ALL {
+        out.push_str(&format!("| {code} | {} |\n", code.meaning()));
+        for r in RETIRED.iter().filter(|r| r.after == *code) {
+            out.push_str(&format!(
+                "| {} | {} |\n",
+                r.code,
+                first_paragraph(r.explanation)
+            ));
+        }
+    }
+    out
 }
 
 impl std::fmt::Display for Code {

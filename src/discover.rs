@@ -50,6 +50,9 @@ pub fn input_paths(sources: &[Source]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The name standard input (`-`) is shown by.
+pub const STDIN_NAME: &str = "<stdin>";
+
 /// A path that could not be walked or read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoverError {
@@ -73,7 +76,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Source>, Vec<DiscoverError>) {
             let index = sources.len();
             sources.push(Source {
                 input: Input::Stdin,
-                name: "<stdin>".into(),
+                name: STDIN_NAME.into(),
                 index,
                 group: ".".into(),
                 relative: PathBuf::from("stdin"),

@@ -6,6 +6,7 @@
 //! the report's [`schema`], producing [`diagnostic::Finding`]s; [`write`](mod@write) and [`trend`] consume
 //! the records that passed.
 
+pub mod annotate;
 pub mod archive;
 pub mod check;
 pub mod convert;

@@ -5,7 +5,7 @@ mod cli;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use cli::{Context, Outcome};
 
@@ -31,10 +31,25 @@ enum Command {
     Trend(cli::trend::TrendArgs),
     /// Keep usage history beyond Graph's 180 days in an embedded SQLite database.
     Archive(cli::archive::ArchiveArgs),
+    /// Explain a diagnostic code (`E202`) with a bad and a good example.
+    Explain(cli::explain::ExplainArgs),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell.
+    Completions(cli::completions::CompletionsArgs),
+    /// Print a command's manual page, or write every page into a folder.
+    Man(cli::man::ManArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // These need no registry, threads or colour: they describe the tool, not data.
+    match &cli.command {
+        Command::Explain(args) => return cli::explain::run(args).exit_code(),
+        Command::Completions(args) => {
+            return cli::completions::run(args, Cli::command()).exit_code()
+        }
+        Command::Man(args) => return cli::man::run(args, Cli::command()).exit_code(),
+        _ => {}
+    }
     let ctx = match Context::new(&cli.global, std::io::stderr().is_terminal()) {
         Ok(ctx) => ctx,
         Err(message) => {
@@ -48,6 +63,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => cli::convert::run(args, &ctx),
         Command::Trend(args) => cli::trend::run(args, &ctx),
         Command::Archive(args) => cli::archive::run(args, &ctx),
+        Command::Explain(_) | Command::Completions(_) | Command::Man(_) => Outcome::Success,
     };
     outcome.exit_code()
 }
@@ -55,7 +71,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_well_formed() {

@@ -21,7 +21,8 @@ use m365report::render::render_file;
 use m365report::write::{Destination, Format, WriteOptions};
 use m365report::Code;
 
-use super::validate::{report_discover_errors, InputArgs};
+use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
+use super::validate::InputArgs;
 use super::{
     clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome, Progress,
 };
@@ -83,6 +84,8 @@ pub struct AddArgs {
     /// Store nothing if any input is invalid.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticsArg,
 }
 
 /// Arguments of `archive status`.
@@ -155,6 +158,13 @@ pub fn run(args: &ArchiveArgs, ctx: &Context) -> Outcome {
 
 /// `archive add`: the inputs not yet archived checked, then stored in one transaction.
 fn add(args: &AddArgs, ctx: &Context) -> Outcome {
+    annotated(&args.diagnostics, "archive add", |seen| {
+        add_inputs(args, ctx, seen)
+    })
+}
+
+/// `archive add`, its refused inputs shown as text or recorded in `seen` for `--diagnostics`.
+fn add_inputs(args: &AddArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcome {
     let check = match args.input.options(ctx) {
         Ok(o) => o,
         Err(message) => return fail(message),
@@ -170,10 +180,13 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
         Err(e) => return fail(e),
     };
     let (mut sources, discover_errors) = discover(&args.paths);
-    report_discover_errors(&discover_errors);
+    report_walk_errors(&discover_errors, seen.as_deref_mut());
     drop_archive_files(&mut sources, &db);
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
+    }
+    if let Some(Err(message)) = seen.as_deref_mut().map(|s| s.sources(&sources)) {
+        return fail(message);
     }
     let progress = Progress::files(ctx, sources.len());
     let series_by = args.group_by.series_by();
@@ -183,13 +196,17 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
     drop(progress);
 
     let mut text = String::new();
-    if !ctx.quiet {
-        for r in &pass.invalid {
-            text.push_str(&render_file(r, ctx.color));
+    if let Some(seen) = seen {
+        record(seen, &pass);
+    } else {
+        if !ctx.quiet {
+            for r in &pass.invalid {
+                text.push_str(&render_file(r, ctx.color));
+            }
         }
-    }
-    for (name, message) in &pass.unreadable {
-        let _ = writeln!(text, "error[{}]: {name}: {message}", Code::Io);
+        for (name, message) in &pass.unreadable {
+            let _ = writeln!(text, "error[{}]: {name}: {message}", Code::Io);
+        }
     }
     let io_error = !discover_errors.is_empty()
         || !pass.unreadable.is_empty()
@@ -209,6 +226,17 @@ fn add(args: &AddArgs, ctx: &Context) -> Outcome {
         args,
         ctx,
     )
+}
+
+/// Records for `--diagnostics` what `add` checked: the invalid and unreadable inputs, and
+/// those skipped as already archived.
+fn record(seen: &mut Seen, pass: &Checked) {
+    pass.invalid.iter().for_each(|r| seen.refused(r));
+    for (name, message) in &pass.unreadable {
+        seen.unreadable(name, message);
+    }
+    let valid = pass.files.iter().map(|f| f.index).collect();
+    seen.passed(valid, "already archived");
 }
 
 /// Stores what `add` checked (nothing under `--strict` if an input was invalid) and prints

@@ -19,7 +19,8 @@ use m365report::validate::FileReport;
 use m365report::write::{Destination, Format, Output, Planner, Targets, WriteOptions};
 use m365report::CheckOptions;
 
-use super::validate::{report_discover_errors, InputArgs};
+use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
+use super::validate::InputArgs;
 use super::{clean_up_on_interrupt, durability, fail, print_stderr, Context, Outcome};
 
 /// Arguments of `convert`.
@@ -64,6 +65,8 @@ pub struct ConvertArgs {
     /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets).
     #[arg(long)]
     pub bom: bool,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticsArg,
 }
 
 impl ConvertArgs {
@@ -80,13 +83,20 @@ impl ConvertArgs {
 
 /// Runs `convert`; see the module documentation for what is written when.
 pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
+    annotated(&args.diagnostics, "convert", |seen| {
+        convert_inputs(args, ctx, seen)
+    })
+}
+
+/// `convert`, its refused inputs shown as text or recorded in `seen` for `--diagnostics`.
+fn convert_inputs(args: &ConvertArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcome {
     let options = match args.input.options(ctx) {
         Ok(options) => options,
         Err(message) => return fail(message),
     };
     clean_up_on_interrupt();
     let (sources, discover_errors) = discover(&args.inputs);
-    report_discover_errors(&discover_errors);
+    report_walk_errors(&discover_errors, seen.as_deref_mut());
     let outcome = if discover_errors.is_empty() {
         Outcome::Success
     } else {
@@ -96,8 +106,11 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
         print_stderr("error: no input files\n");
         return Outcome::Failure;
     }
+    if let Some(Err(message)) = seen.as_deref_mut().map(|s| s.sources(&sources)) {
+        return fail(message);
+    }
     if args.merge {
-        return run_merge(args, ctx, &options, &sources).max(outcome);
+        return run_merge(args, ctx, (&options, &sources), seen).max(outcome);
     }
     if args.out_dir.is_none() && sources.len() > 1 {
         return fail(format!(
@@ -105,7 +118,7 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
             sources.len()
         ));
     }
-    run_each(args, ctx, &options, &sources, outcome)
+    run_each(args, ctx, (&options, &sources), outcome, seen)
 }
 
 /// One output per input: every output planned first (refusals come before any work), then
@@ -113,9 +126,9 @@ pub fn run(args: &ConvertArgs, ctx: &Context) -> Outcome {
 fn run_each(
     args: &ConvertArgs,
     ctx: &Context,
-    options: &CheckOptions,
-    sources: &[Source],
+    (options, sources): (&CheckOptions, &[Source]),
     mut outcome: Outcome,
+    mut seen: Option<&mut Seen>,
 ) -> Outcome {
     let mut planner = Planner::new(args.targets(), sources);
     let mut planned = Vec::new();
@@ -141,9 +154,12 @@ fn run_each(
         match result {
             Converted::Ready(ready) => outputs.push(ready),
             Converted::Invalid(report) => {
-                outcome = outcome.max(refuse(&report, ctx, &mut invalid));
+                outcome = outcome.max(refuse(&report, ctx, &mut invalid, seen.as_deref_mut()));
             }
             Converted::Kindless(report) => {
+                if let Some(seen) = seen.as_deref_mut() {
+                    seen.refused(&report);
+                }
                 print_stderr(&format!(
                     "error: {}: no records, and the report kind could not be told; nothing written (name it with --report)\n",
                     report.name
@@ -209,8 +225,8 @@ fn commit_all(
 fn run_merge(
     args: &ConvertArgs,
     ctx: &Context,
-    options: &CheckOptions,
-    sources: &[Source],
+    (options, sources): (&CheckOptions, &[Source]),
+    mut seen: Option<&mut Seen>,
 ) -> Outcome {
     let planner = Planner::new(args.targets(), sources);
     let single = match planner.single() {
@@ -221,7 +237,7 @@ fn run_merge(
     let mut outcome = Outcome::Success;
     let mut invalid = Vec::new();
     for report in reports.iter().filter(|r| !r.is_valid()) {
-        outcome = outcome.max(refuse(report, ctx, &mut invalid));
+        outcome = outcome.max(refuse(report, ctx, &mut invalid, seen.as_deref_mut()));
     }
     let kinds = convert::files_by_report(&reports);
     if !invalid.is_empty() && !args.skip_invalid {
@@ -327,11 +343,18 @@ fn merge_summary(files: usize, records: u64, conflicts: usize, invalid: &[String
     line + "\n"
 }
 
-/// Shows an invalid input's diagnostics and lists it; the outcome it implies (2 for an input
-/// that could not be read, 1 for invalid data).
-fn refuse(report: &FileReport, ctx: &Context, invalid: &mut Vec<String>) -> Outcome {
-    if !ctx.quiet {
-        print_stderr(&render_file(report, ctx.color));
+/// Shows an invalid input's diagnostics (or records them for `--diagnostics`) and lists it;
+/// the outcome it implies (2 for an input that could not be read, 1 for invalid data).
+fn refuse(
+    report: &FileReport,
+    ctx: &Context,
+    invalid: &mut Vec<String>,
+    seen: Option<&mut Seen>,
+) -> Outcome {
+    match seen {
+        Some(seen) => seen.refused(report),
+        None if !ctx.quiet => print_stderr(&render_file(report, ctx.color)),
+        None => {}
     }
     invalid.push(report.name.clone());
     if report.io_error {

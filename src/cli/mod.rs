@@ -1,8 +1,12 @@
 //! The command line: one module per subcommand, each with its clap arguments and a `run`
 //! that calls the library and renders the result.
 
+pub mod annotate;
 pub mod archive;
+pub mod completions;
 pub mod convert;
+pub mod explain;
+pub mod man;
 pub mod schemas;
 pub mod trend;
 pub mod validate;
@@ -206,15 +210,44 @@ pub fn print_stdout(text: &str) -> bool {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {
-            eprintln!("error: cannot write to standard output: {e}");
+            print_stderr(&format!("error: cannot write to standard output: {e}\n"));
             false
         }
     }
 }
 
-/// Writes to standard error, ignoring a closed stream.
+/// What would have gone to standard error while a diagnostics document owns it (see
+/// [`hold_stderr`]); `None` when standard error is written to directly.
+static HELD: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Writes to standard error, ignoring a closed stream; held instead while a diagnostics
+/// document owns standard error.
 pub fn print_stderr(text: &str) {
+    if let Ok(mut held) = HELD.lock() {
+        if let Some(held) = held.as_mut() {
+            held.push_str(text);
+            return;
+        }
+    }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// From now on, [`print_stderr`] keeps what it is given for the document that will own
+/// standard error (`--diagnostics sarif|junit` without a FILE).
+pub fn hold_stderr() {
+    if let Ok(mut held) = HELD.lock() {
+        held.get_or_insert_with(String::new);
+    }
+}
+
+/// Ends [`hold_stderr`]: the lines held, without empty ones.
+pub fn release_stderr() -> Vec<String> {
+    let text = HELD.lock().ok().and_then(|mut held| held.take());
+    text.unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Ends the process quietly with success when `error` is a closed standard output (`| head`),

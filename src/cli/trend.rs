@@ -19,7 +19,8 @@ use m365report::trend::{
 use m365report::write::{check_target, AtomicFile};
 use m365report::{Code, Report};
 
-use super::validate::{report_discover_errors, InputArgs};
+use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
+use super::validate::InputArgs;
 use super::{
     clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome, Progress,
 };
@@ -79,6 +80,8 @@ pub struct TrendArgs {
     /// Stop before any output if any file is invalid.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub diagnostics: DiagnosticsArg,
 }
 
 /// `--by`.
@@ -113,6 +116,11 @@ const CONFLICTS_SHOWN: usize = 20;
 
 /// Runs `trend`.
 pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
+    annotated(&args.diagnostics, "trend", |seen| trend(args, ctx, seen))
+}
+
+/// `trend`, its invalid files shown as text or recorded in `seen` for `--diagnostics`.
+fn trend(args: &TrendArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcome {
     let check = match args.input.options(ctx) {
         Ok(o) => o,
         Err(message) => return fail(message),
@@ -151,9 +159,12 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
         return from_archive(db, check.report.as_deref(), args, ctx, options, format);
     }
     let (sources, discover_errors) = discover(&args.paths);
-    report_discover_errors(&discover_errors);
+    report_walk_errors(&discover_errors, seen.as_deref_mut());
     if sources.is_empty() {
         return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
+    }
+    if let Some(Err(message)) = seen.as_deref_mut().map(|s| s.sources(&sources)) {
+        return fail(message);
     }
     if let Err(message) = prepare_chart(args, &input_paths(&sources)) {
         return fail(message);
@@ -168,6 +179,9 @@ pub fn run(args: &TrendArgs, ctx: &Context) -> Outcome {
         &|| progress.inc(),
     );
     drop(progress);
+    if let Some(seen) = seen {
+        pass.invalid.iter().for_each(|r| seen.refused(r));
+    }
     let several_folders = sources
         .iter()
         .any(|s| Some(s.group.as_str()) != sources.first().map(|f| f.group.as_str()));
@@ -194,7 +208,8 @@ fn from_files(
     ctx: &Context,
 ) -> Result<(Merged, Rendering), Outcome> {
     let invalid = &pass.invalid;
-    let mut text = diagnostics(&pass, ctx);
+    let annotating = args.diagnostics.diagnostics.is_some();
+    let mut text = diagnostics(&pass, ctx, annotating);
     let outcome = if discover_failed || pass.io_error {
         Outcome::Failure
     } else if !invalid.is_empty() {
@@ -237,14 +252,14 @@ fn from_files(
     Ok((pass.merge.into_merged(), rendering))
 }
 
-/// The invalid files' diagnostics and one note for the files whose report was assumed;
-/// nothing under `--quiet`.
-fn diagnostics(pass: &Gathered, ctx: &Context) -> String {
+/// The invalid files' diagnostics (unless `annotating`: `--diagnostics` shows them) and one
+/// note for the files whose report was assumed; nothing under `--quiet`.
+fn diagnostics(pass: &Gathered, ctx: &Context, annotating: bool) -> String {
     let mut text = String::new();
     if ctx.quiet {
         return text;
     }
-    for r in &pass.invalid {
+    for r in pass.invalid.iter().filter(|_| !annotating) {
         text.push_str(&render_file(r, ctx.color));
     }
     if let Some((which, message)) = pass.assumed_note() {

@@ -5,11 +5,12 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use m365report::annotate::{unreadable_finding, Form, Input, Run, Verdict};
 use m365report::discover::{discover, DiscoverError};
 use m365report::record::Discard;
 use m365report::render::render_file;
 use m365report::validate::{check_all, CheckOptions, FileReport};
-use m365report::{Code, InputFormat, Limits};
+use m365report::{Code, Finding, InputFormat, Limits};
 use serde::Serialize;
 
 use super::{print_stderr, print_stdout, Context, Outcome};
@@ -91,6 +92,12 @@ pub enum OutputFormat {
     Human,
     /// One JSON document on standard output.
     Json,
+    /// SARIF 2.1.0 on standard output (GitHub code scanning, Azure DevOps).
+    Sarif,
+    /// GitHub Actions workflow commands on standard output (annotations on the files).
+    Github,
+    /// JUnit XML on standard output, a test case per file (Azure DevOps, GitLab).
+    Junit,
 }
 
 /// Totals over a run.
@@ -208,24 +215,7 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Outcome {
         .map(|(r, _)| r)
         .collect();
     let summary = Summary::of(&reports);
-    match args.format {
-        OutputFormat::Json => print_json(&reports, &discover_errors, &summary),
-        OutputFormat::Human => {
-            report_discover_errors(&discover_errors);
-            let mut text = String::new();
-            if !ctx.quiet {
-                for r in &reports {
-                    text.push_str(&render_file(r, ctx.color));
-                }
-                if let Some(note) = assumed_note(&reports) {
-                    text.push_str(&note);
-                }
-            }
-            let _ = writeln!(text, "{}", summary.line());
-            print_stderr(&text);
-        }
-    }
-    if !discover_errors.is_empty() || reports.iter().any(|r| r.io_error) {
+    let outcome = if !discover_errors.is_empty() || reports.iter().any(|r| r.io_error) {
         Outcome::Failure
     } else if summary.invalid > 0 || (args.deny_warnings && summary.warnings > 0) {
         Outcome::Invalid
@@ -234,7 +224,89 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Outcome {
         Outcome::Failure
     } else {
         Outcome::Success
+    };
+    let form = match args.format {
+        OutputFormat::Json => {
+            print_json(&reports, &discover_errors, &summary);
+            return outcome;
+        }
+        OutputFormat::Human => {
+            print_human(&reports, &discover_errors, &summary, ctx);
+            return outcome;
+        }
+        OutputFormat::Sarif => Form::Sarif,
+        OutputFormat::Github => Form::Github,
+        OutputFormat::Junit => Form::Junit,
+    };
+    print_annotations(
+        form,
+        &reports,
+        &discover_errors,
+        args.deny_warnings,
+        outcome,
+    );
+    outcome
+}
+
+/// `validate` for people: the findings like a compiler on standard error, then the summary.
+fn print_human(
+    reports: &[FileReport],
+    discover_errors: &[DiscoverError],
+    summary: &Summary,
+    ctx: &Context,
+) {
+    report_discover_errors(discover_errors);
+    let mut text = String::new();
+    if !ctx.quiet {
+        for r in reports {
+            text.push_str(&render_file(r, ctx.color));
+        }
+        if let Some(note) = assumed_note(reports) {
+            text.push_str(&note);
+        }
     }
+    let _ = writeln!(text, "{}", summary.line());
+    print_stderr(&text);
+}
+
+/// `validate --format sarif|github|junit`: one input per file (with `--deny-warnings`, a file
+/// with warnings fails) and one per path that could not be walked, on standard output.
+fn print_annotations(
+    form: Form,
+    reports: &[FileReport],
+    discover_errors: &[DiscoverError],
+    deny_warnings: bool,
+    outcome: Outcome,
+) {
+    let walk_errors: Vec<Finding> = discover_errors
+        .iter()
+        .map(|e| unreadable_finding(&e.message))
+        .collect();
+    let mut inputs: Vec<Input> = discover_errors
+        .iter()
+        .zip(&walk_errors)
+        .map(|(e, finding)| Input::unreadable(&e.path, finding))
+        .collect();
+    inputs.extend(reports.iter().map(|r| Input {
+        path: &r.name,
+        verdict: if r.io_error {
+            Verdict::Unreadable
+        } else if !r.is_valid() || (deny_warnings && r.warnings > 0) {
+            Verdict::Failed
+        } else {
+            Verdict::Passed
+        },
+        findings: &r.findings,
+        omitted: r.omitted,
+    }));
+    let run = Run {
+        command: "validate",
+        inputs,
+        messages: Vec::new(),
+        successful: outcome != Outcome::Failure,
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    print_stdout(&run.render(form, &cwd));
 }
 
 /// `validate --format json`: one document on standard output.

@@ -1,6 +1,7 @@
 //! CLI tests: the real binary on real-shaped files. One test binary, one module per command,
 //! to keep link time down.
 
+mod annotate;
 mod architecture;
 mod archive;
 mod catalogue;
