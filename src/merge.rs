@@ -352,7 +352,11 @@ fn collected(
     if record.cells.len() != report.columns.len() {
         return None;
     }
-    let date = record.report_date().or_else(|| dated_by_refresh(report).then(|| record.refresh_date()).flatten())?;
+    let date = record.report_date().or_else(|| {
+        dated_by_refresh(report)
+            .then(|| record.refresh_date())
+            .flatten()
+    })?;
     cells.extend_from_slice(record.cells);
     Some((date, record.refresh_date()))
 }

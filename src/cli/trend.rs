@@ -142,8 +142,7 @@ fn trend(args: &TrendArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcom
         metrics: args.metrics.clone(),
         dimension: args.dimension.clone(),
     };
-    if let Err(message) = check_metrics(&options.metrics, check.report.as_deref(), &ctx.registry)
-    {
+    if let Err(message) = check_metrics(&options.metrics, check.report.as_deref(), &ctx.registry) {
         return fail(message);
     }
     let format = args.format.unwrap_or(if io::stdout().is_terminal() {
@@ -171,13 +170,9 @@ fn trend(args: &TrendArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcom
     }
     let progress = Progress::files(ctx, sources.len());
     let how = (args.group_by.series_by(), args.strict);
-    let pass = gather(
-        &sources,
-        &ctx.registry,
-        (&check, &options),
-        how,
-        &|| progress.inc(),
-    );
+    let pass = gather(&sources, &ctx.registry, (&check, &options), how, &|| {
+        progress.inc()
+    });
     drop(progress);
     if let Some(seen) = seen {
         pass.invalid.iter().for_each(|r| seen.refused(r));

@@ -8,6 +8,7 @@
 
 mod detect;
 pub mod metric;
+pub use metric::{Metric, MetricError, Term, Unit};
 
 pub use detect::{Detection, DetectionSource, Fit};
 
@@ -202,7 +203,7 @@ pub struct Column {
     /// version of the report does.
     pub versions: Vec<String>,
     /// What a count column counts in: things, or bytes (`"unit": "bytes"`).
-    pub unit: metric::Unit,
+    pub unit: Unit,
 }
 
 impl Column {
@@ -337,7 +338,7 @@ pub struct Report {
     /// The active-ratio pair, where the report has one.
     pub ratio: Option<Ratio>,
     /// The metrics `trend` follows when none is asked for (`x-m365report.metrics`).
-    pub metrics: Vec<metric::Metric>,
+    pub metrics: Vec<Metric>,
     /// Substrings of a file name that identify this report.
     pub file_name_hints: Vec<String>,
     /// Chosen when a CSV header fits several reports and nothing else decides.
@@ -470,8 +471,8 @@ impl Report {
                 aliases: strings(col.get("aliases")),
                 versions: strings(col.get("versions")),
                 unit: match col.get("unit").and_then(Value::as_str) {
-                    Some("bytes") => metric::Unit::Bytes,
-                    _ => metric::Unit::Count,
+                    Some("bytes") => Unit::Bytes,
+                    _ => Unit::Count,
                 },
             });
         }
@@ -569,8 +570,7 @@ impl Report {
             metrics: Vec::new(),
             summary: false,
         };
-        report.metrics =
-            metric::Metric::from_schema(ann.get("metrics"), &report).map_err(invalid)?;
+        report.metrics = Metric::from_schema(ann.get("metrics"), &report).map_err(invalid)?;
         Ok(report)
     }
 
@@ -701,7 +701,7 @@ impl Report {
     /// `metrics`: its refresh date, its period (where it has one), then one count column per
     /// distinct term of the metrics, named by the term's text; the metrics are bound to those
     /// columns. Also returns the terms, in that column order, for whoever sums the rows.
-    pub fn summarised(&self, metrics: &[metric::Metric]) -> (Report, Vec<metric::Term>) {
+    pub fn summarised(&self, metrics: &[Metric]) -> (Report, Vec<Term>) {
         let mut columns = Vec::new();
         let refresh_date = self.refresh_date.map(|i| {
             columns.push(self.columns[i].clone());
@@ -711,14 +711,14 @@ impl Report {
             columns.push(self.columns[i].clone());
             columns.len() - 1
         });
-        let mut terms: Vec<metric::Term> = Vec::new();
-        let mut index_of = |term: &metric::Term, columns: &mut Vec<Column>| -> usize {
+        let mut terms: Vec<Term> = Vec::new();
+        let mut index_of = |term: &Term, columns: &mut Vec<Column>| -> usize {
             if let Some(k) = terms.iter().position(|t| t == term) {
                 return refresh_date.iter().chain(&period).count() + k;
             }
             let text = term.text(self);
-            let bytes = matches!(term, metric::Term::Sum(c)
-                if c.iter().all(|&i| self.columns[i].unit == metric::Unit::Bytes));
+            let bytes = matches!(term, Term::Sum(c)
+                if c.iter().all(|&i| self.columns[i].unit == Unit::Bytes));
             columns.push(Column {
                 csv: text.clone(),
                 property: text,
@@ -732,11 +732,7 @@ impl Report {
                 optional: false,
                 aliases: Vec::new(),
                 versions: Vec::new(),
-                unit: if bytes {
-                    metric::Unit::Bytes
-                } else {
-                    metric::Unit::Count
-                },
+                unit: if bytes { Unit::Bytes } else { Unit::Count },
             });
             terms.push(term.clone());
             columns.len() - 1
@@ -745,10 +741,10 @@ impl Report {
         for m in metrics {
             let n = index_of(&m.numerator, &mut columns);
             let d = m.denominator.as_ref().map(|d| index_of(d, &mut columns));
-            bound.push(metric::Metric {
+            bound.push(Metric {
                 name: m.name.clone(),
-                numerator: metric::Term::Sum(vec![n]),
-                denominator: d.map(|d| metric::Term::Sum(vec![d])),
+                numerator: Term::Sum(vec![n]),
+                denominator: d.map(|d| Term::Sum(vec![d])),
                 unit: m.unit,
             });
         }

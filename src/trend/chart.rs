@@ -88,7 +88,10 @@ pub fn svg(trend: &Trend) -> String {
         (LEFT + right) / 2.0,
         trend.options.window,
     );
-    let dates = trend.series.iter().flat_map(|s| s.points.iter().map(|p| p.date));
+    let dates = trend
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.date));
     let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
         let _ = writeln!(
             out,
@@ -273,7 +276,9 @@ fn path(
 /// A y range covering `lo..=hi` on a round step (1, 2, 2.5 or 5 times a power of ten),
 /// with at most about eight steps.
 fn nice_range(lo: f64, hi: f64) -> (f64, f64, f64) {
-    let raw = ((hi - lo) / 8.0).max(hi.abs().max(lo.abs()) * 1e-6).max(1e-9);
+    let raw = ((hi - lo) / 8.0)
+        .max(hi.abs().max(lo.abs()) * 1e-6)
+        .max(1e-9);
     let power = 10f64.powf(raw.log10().floor());
     for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
         let step = m * power;
@@ -287,7 +292,11 @@ fn nice_range(lo: f64, hi: f64) -> (f64, f64, f64) {
         }
     }
     let step = 10.0 * power;
-    ((lo / step).floor() * step, (hi / step).ceil() * step + step, step)
+    (
+        (lo / step).floor() * step,
+        (hi / step).ceil() * step + step,
+        step,
+    )
 }
 
 /// Date ticks: every day, 2 days, week or 2 weeks (Mondays), then month starts.

@@ -297,7 +297,10 @@ pub fn ratio(denominator: Option<i64>, numerator: Option<i64>) -> Option<f64> {
 /// or when it overflows.
 fn sum_of(columns: &[usize], cells: &[Cell]) -> Option<i64> {
     columns.iter().try_fold(0i64, |acc, &i| {
-        cells.get(i).and_then(Cell::as_int).and_then(|v| acc.checked_add(v))
+        cells
+            .get(i)
+            .and_then(Cell::as_int)
+            .and_then(|v| acc.checked_add(v))
     })
 }
 
@@ -478,7 +481,10 @@ pub fn check_metrics(
                 Err(e) => {
                     // A wrong kind or a detail-only term found the names: the nearest miss.
                     let unknown = |e: &MetricError| matches!(e, MetricError::UnknownColumn { .. });
-                    if nearest.as_ref().is_none_or(|(n, _)| unknown(n) && !unknown(&e)) {
+                    if nearest
+                        .as_ref()
+                        .is_none_or(|(n, _)| unknown(n) && !unknown(&e))
+                    {
                         nearest = Some((e, r));
                     }
                 }

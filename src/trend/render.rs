@@ -11,8 +11,8 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 
 use super::{By, DateRange, Extreme, Point, Series, Summary, Trend};
-use crate::schema::metric::Unit;
 use crate::record::DateText;
+use crate::schema::metric::Unit;
 
 /// The CSV header, fixed by the README: one tidy row per series, metric and date.
 pub const CSV_HEADER: &str = "series,report,metric,date,numerator,denominator,value,rolling_mean";

@@ -35,10 +35,7 @@ impl Summing {
         let (summary, terms) = detail.summarised(metrics);
         let summary = Arc::new(summary);
         merge.begin(&summary);
-        let deleted = detail
-            .columns
-            .iter()
-            .position(|c| c.role == Role::Deleted);
+        let deleted = detail.columns.iter().position(|c| c.role == Role::Deleted);
         Summing {
             sums: vec![Some(0); terms.len()],
             terms,
@@ -84,7 +81,11 @@ impl RecordSink for Summing {
                 Term::Entities => Some(1),
                 Term::Active { column, days } => {
                     let window = self.period_days(record, *days);
-                    let active = match (record.cells[*column].as_date(), record.refresh_date(), window) {
+                    let active = match (
+                        record.cells[*column].as_date(),
+                        record.refresh_date(),
+                        window,
+                    ) {
                         (Some(last), Some(refresh), Some(p)) => {
                             last <= refresh && last > refresh - Duration::days(p)
                         }
@@ -132,7 +133,9 @@ impl RecordSink for Summing {
 /// Whether `report`'s files are summed per download for a trend: a detail report that has
 /// metrics to follow.
 pub fn sums(report: &Report, metrics: &[Metric]) -> bool {
-    report.entity().is_some() && report.report_date().is_none() && !metrics.is_empty()
+    report.entity().is_some()
+        && report.report_date().is_none()
+        && !metrics.is_empty()
         && report
             .refresh_date()
             .is_some_and(|i| report.columns[i].kind == Kind::Date)

@@ -291,7 +291,7 @@ fn trend_sarif_on_stderr_is_one_document_holding_the_messages() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).starts_with("series,report_date"));
+    assert!(text(&out.stdout).starts_with("series,report,metric,date"));
     let doc: serde_json::Value = serde_json::from_slice(&out.stderr)
         .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
     assert_valid_sarif(&doc);

@@ -468,19 +468,17 @@ fn trend_db_of_several_kinds_without_report_trends_each_as_files_do() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(from_files, from_db);
     let doc: serde_json::Value = serde_json::from_str(&from_db).unwrap();
-    assert_eq!(series_names(&doc), ["FileCounts", "GroupCounts"]);
+    // Storage follows its schema's two byte counts, as files do.
     assert_eq!(
-        doc["skipped"][0]["report"],
-        "office365GroupsActivityStorage"
+        series_names(&doc),
+        ["FileCounts", "GroupCounts", "Storage", "Storage"]
     );
-    assert!(
-        err.contains("skipped Storage (1 file, no active ratio)"),
-        "{err}"
-    );
+    assert_eq!(doc["skipped"], serde_json::json!([]));
+    assert!(!err.contains("skipped"), "{err}");
 }
 
 #[test]
-fn trend_db_with_a_report_without_ratio_lists_it_as_skipped() {
+fn trend_db_of_a_report_without_ratio_follows_its_counts_in_their_unit() {
     let (dir, _, _) = mixed_archive();
     let (code, out, err) = trend(
         dir.path(),
@@ -495,13 +493,27 @@ fn trend_db_with_a_report_without_ratio_lists_it_as_skipped() {
     );
     assert_eq!(code, 0, "{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["series"], serde_json::json!([]));
+    let metrics: Vec<_> = doc["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["metric"]["name"].clone(), s["metric"]["unit"].clone()))
+        .collect();
     assert_eq!(
-        doc["skipped"][0]["report"],
-        "office365GroupsActivityStorage"
+        metrics,
+        [
+            (
+                serde_json::json!("Mailbox Storage Used (Byte)"),
+                serde_json::json!("bytes")
+            ),
+            (
+                serde_json::json!("Site Storage Used (Byte)"),
+                serde_json::json!("bytes")
+            )
+        ]
     );
-    assert_eq!(doc["skipped"].as_array().unwrap().len(), 1);
-    assert!(err.contains("1 files archived; 0 series"), "{err}");
+    assert_eq!(doc["skipped"], serde_json::json!([]));
+    assert!(err.contains("1 files archived; 2 series"), "{err}");
 }
 
 #[test]

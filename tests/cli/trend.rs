@@ -79,20 +79,28 @@ fn csv_of_the_two_tenants_equals_the_merged_truth() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("series,report_date,total,active,active_ratio,rolling_mean")
+        Some("series,report,metric,date,numerator,denominator,value,rolling_mean")
     );
+    // The truth's columns: series,report_date,total,active.
     let ours: Vec<String> = lines
         .clone()
-        .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(
+                f[1..3],
+                ["office365GroupsActivityGroupCounts", "Active / Total"]
+            );
+            [f[0], f[3], f[5], f[4]].join(",")
+        })
         .collect();
     let want: Vec<&str> = truth.lines().skip(1).collect();
     assert_eq!(ours, want);
     // Ratios read back exactly as active / total; the empty Active cell gives empty ratio.
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
-        match (f[2].parse::<f64>(), f[3].parse::<f64>()) {
-            (Ok(t), Ok(a)) => assert_eq!(f[4].parse::<f64>().unwrap(), a / t, "{line}"),
-            _ => assert_eq!(f[4], "", "{line}"),
+        match (f[5].parse::<f64>(), f[4].parse::<f64>()) {
+            (Ok(t), Ok(a)) => assert_eq!(f[6].parse::<f64>().unwrap(), a / t, "{line}"),
+            _ => assert_eq!(f[6], "", "{line}"),
         }
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -118,38 +126,30 @@ fn json_summary_of_the_sample_is_hand_checked() {
     assert_eq!(s["last_date"], "2026-11-18");
     assert_eq!(s["days_present"], 44);
     assert_eq!(s["missing"], serde_json::json!([]));
-    assert!(close(&s["latest_ratio"], 2195.0 / 5326.0));
+    assert_eq!(c["metric"]["unit"], "percent");
+    assert!(close(&s["latest"], 2195.0 / 5326.0));
     assert_eq!(s["min"]["date"], "2026-11-01");
-    assert!(close(&s["min"]["ratio"], 1859.0 / 5305.0));
+    assert!(close(&s["min"]["value"], 1859.0 / 5305.0));
     assert_eq!(s["max"]["date"], "2026-10-19");
-    assert!(close(&s["change_pp"], 0.16381314735540164));
-    assert!(close(&s["slope_pp_per_30d"], 0.02985300468385034));
+    assert!(close(&s["change"], 0.16381314735540164));
+    assert!(close(&s["slope_per_30d"], 0.02985300468385034));
     // The late revision of 2026-11-08: the newest refresh's Active (1920) wins.
     let p = c["points"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["report_date"] == "2026-11-08")
+        .find(|p| p["date"] == "2026-11-08")
         .unwrap();
-    assert_eq!(p["active"], 1920);
+    assert_eq!(p["numerator"], 1920);
     // fabrikam's 2026-10-08 has no Active: null count, null ratio, and the rolling mean of
     // 2026-10-12 averages the six other days.
     let f = &series[1];
     let points = f["points"].as_array().unwrap();
-    let p = points
-        .iter()
-        .find(|p| p["report_date"] == "2026-10-08")
-        .unwrap();
-    assert_eq!(
-        (&p["active"], &p["active_ratio"]),
-        (&Value::Null, &Value::Null)
-    );
-    let p = points
-        .iter()
-        .find(|p| p["report_date"] == "2026-10-12")
-        .unwrap();
+    let p = points.iter().find(|p| p["date"] == "2026-10-08").unwrap();
+    assert_eq!((&p["numerator"], &p["value"]), (&Value::Null, &Value::Null));
+    let p = points.iter().find(|p| p["date"] == "2026-10-12").unwrap();
     assert!(close(&p["rolling_mean"], 0.6275417785901557));
-    assert!(close(&f["summary"]["change_pp"], -0.2217590658366242));
+    assert!(close(&f["summary"]["change"], -0.2217590658366242));
     assert_eq!(doc["skipped"], serde_json::json!([]));
     assert_eq!(doc["conflicts"], serde_json::json!([]));
 }
@@ -171,10 +171,17 @@ fn table_is_readable_at_80_columns() {
     for line in text.lines() {
         assert!(line.chars().count() <= 80, "{line}");
     }
-    assert!(text.contains("contoso  (GroupCounts, 21 files)"), "{text}");
+    assert!(
+        text.contains("contoso  (office365GroupsActivityGroupCounts, 21 files)"),
+        "{text}"
+    );
+    assert!(text.contains("  Active / Total  [percent]"), "{text}");
     assert!(text.contains("2026-10-06 .. 2026-11-18  44 days, none missing"));
     assert!(text.contains('█') && text.contains('▁'), "{text}");
-    assert!(text.contains("  2026-11-18          5326          2195    41.21%"));
+    assert!(
+        text.contains("    2026-11-18          2195          5326      41.21%"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -183,16 +190,19 @@ fn without_group_by_one_series_per_report_and_others_skipped() {
         "samples/tenants/contoso",
         "samples/getOffice365GroupsActivityStorage_D7.csv",
         "samples/getOffice365GroupsActivityFileCounts_D7.csv",
+        "samples/download/getBrowserUserDetail_D7.csv",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(series_names(&doc), ["FileCounts", "GroupCounts"]);
+    // Storage follows its two byte counts, one series each.
     assert_eq!(
-        doc["skipped"][0]["report"],
-        "office365GroupsActivityStorage"
+        series_names(&doc),
+        ["FileCounts", "GroupCounts", "Storage", "Storage"]
     );
+    assert_eq!(doc["series"][2]["metric"]["unit"], "bytes");
+    assert_eq!(doc["skipped"][0]["report"], "browserUserDetail");
     assert_eq!(doc["skipped"][0]["files"], 1);
     assert!(
-        stderr.contains("skipped Storage (1 file, no active ratio)"),
+        stderr.contains("skipped browserUserDetail (1 file, no metric in its schema)"),
         "{stderr}"
     );
 }
@@ -225,7 +235,9 @@ fn by_week_and_month_sum_counts_and_date_buckets_by_first_day() {
     }
     assert_eq!(rows.len(), 1, "{text}");
     assert!(
-        rows[0].starts_with(&format!("GroupCounts,2026-11-02,{t},{a},")),
+        rows[0].starts_with(&format!(
+            "GroupCounts,office365GroupsActivityGroupCounts,Active / Total,2026-11-02,{a},{t},"
+        )),
         "{}",
         rows[0]
     );
@@ -241,7 +253,11 @@ fn by_week_and_month_sum_counts_and_date_buckets_by_first_day() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let dates: Vec<&str> = text.lines().skip(1).map(|l| &l[12..22]).collect();
+    let dates: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
     assert_eq!(dates, ["2026-10-01", "2026-11-01"]);
 }
 
@@ -249,7 +265,7 @@ fn by_week_and_month_sum_counts_and_date_buckets_by_first_day() {
 fn window_flag_changes_the_rolling_mean() {
     let (doc, _, _) = run_json(&["samples/tenants/contoso", "--window", "1"]);
     for p in doc["series"][0]["points"].as_array().unwrap() {
-        assert_eq!(p["rolling_mean"], p["active_ratio"]);
+        assert_eq!(p["rolling_mean"], p["value"]);
     }
     let out = m365report()
         .args(["trend", "samples/tenants", "--window", "0"])
@@ -281,12 +297,12 @@ fn nulls_zero_totals_and_gaps() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         text,
-        "series,report_date,total,active,active_ratio,rolling_mean\n\
-         GroupCounts,2026-11-01,10,2,0.2,0.2\n\
-         GroupCounts,2026-11-04,,3,,0.2\n\
-         GroupCounts,2026-11-05,10,,,0.2\n\
-         GroupCounts,2026-11-06,0,0,,0.2\n\
-         GroupCounts,2026-11-07,10,4,0.4,0.30000000000000004\n"
+        "series,report,metric,date,numerator,denominator,value,rolling_mean\n\
+         GroupCounts,office365GroupsActivityGroupCounts,Active / Total,2026-11-01,2,10,0.2,0.2\n\
+         GroupCounts,office365GroupsActivityGroupCounts,Active / Total,2026-11-04,3,,,0.2\n\
+         GroupCounts,office365GroupsActivityGroupCounts,Active / Total,2026-11-05,,10,,0.2\n\
+         GroupCounts,office365GroupsActivityGroupCounts,Active / Total,2026-11-06,0,0,,0.2\n\
+         GroupCounts,office365GroupsActivityGroupCounts,Active / Total,2026-11-07,4,10,0.4,0.30000000000000004\n"
     );
     let (doc, _, _) = run_json(&[dir.path().to_str().unwrap()]);
     assert_eq!(
@@ -317,7 +333,7 @@ fn same_refresh_different_values_is_a_conflict_naming_both_files() {
     );
     assert!(stderr.contains(kept) && stderr.contains(other));
     // First in input order kept: a's Active = 20 + day.
-    assert_eq!(doc["series"][0]["points"][0]["active"], 24);
+    assert_eq!(doc["series"][0]["points"][0]["numerator"], 24);
 }
 
 #[test]
@@ -328,8 +344,8 @@ fn newer_refresh_wins_over_overlapping_download() {
     let (doc, _, _) = run_json(&[dir.path().to_str().unwrap()]);
     let points = doc["series"][0]["points"].as_array().unwrap();
     assert_eq!(points.len(), 8);
-    assert_eq!(points[0]["active"], 24); // only the older file has 2026-11-04
-    assert_eq!(points[1]["active"], 55); // the newer file wins from 2026-11-05 on
+    assert_eq!(points[0]["numerator"], 24); // only the older file has 2026-11-04
+    assert_eq!(points[1]["numerator"], 55); // the newer file wins from 2026-11-05 on
     assert!(doc["conflicts"].as_array().unwrap().is_empty());
 }
 
@@ -401,7 +417,7 @@ fn chart_is_xml_with_one_ratio_and_one_rolling_path_per_series() {
             .filter(|n| n.has_tag_name("path"))
             .map(|n| n.attribute("class").unwrap_or(""))
             .collect();
-        assert_eq!(classes, ["ratio", "rolling"]);
+        assert_eq!(classes, ["value", "rolling"]);
     }
     assert!(!svg.contains("NaN"));
     assert!(svg.contains(">2026-11-02<"), "a dated x axis tick");
