@@ -8,7 +8,7 @@ The section lies between the `<!-- reports:begin -->` and `<!-- reports:end -->`
 where README.md has none yet, it is added before the section that follows `## validate`.
 One table per workload: each report's Graph function, name, kind (counts: a row per report
 date; detail: a row per user or other entity; snapshot: totals over the period), the API
-versions documenting it, its number of columns and its active ratio, if any.
+versions documenting it, its number of columns and the metrics `trend` follows by default.
 """
 
 import argparse
@@ -38,12 +38,21 @@ def kind(ann):
     return "snapshot"
 
 
-def ratio(ann):
-    r = ann.get("ratio")
-    if not r:
-        return ""
+def metrics(ann):
+    """The report's default metrics as `trend` names them (src/schema/metric.rs)."""
     csv = {c["property"]: c["csv"] for c in ann["columns"]}
-    return "%s / %s" % (csv[r["numerator"]], csv[r["denominator"]])
+    names = []
+    for m in ann.get("metrics", []):
+        if "activeIn" in m:
+            names.append("active(%s) / entities" % csv[m["activeIn"]])
+            continue
+        name = " + ".join(csv[p] for p in m["numerator"])
+        den = m.get("denominator")
+        if den:
+            text = " + ".join(csv[p] for p in den)
+            name += " / (%s)" % text if len(den) > 1 else " / %s" % text
+        names.append(name)
+    return "; ".join("`%s`" % n for n in names)
 
 
 def section():
@@ -69,12 +78,12 @@ def section():
            ""]
     for workload in sorted(reports, key=str.lower):
         out += ["### %s" % workload, "",
-                "| function | report | kind | versions | columns | active ratio |",
+                "| function | report | kind | versions | columns | default metrics (`trend`) |",
                 "|---|---|---|---|---|---|"]
         for function, schema, ann in sorted(reports[workload], key=lambda r: r[0].lower()):
             out.append("| `%s` | %s | %s | %s | %d | %s |" % (
                 function, schema.get("title", ""), kind(ann), ", ".join(ann["versions"]),
-                len(ann["columns"]), ratio(ann)))
+                len(ann["columns"]), metrics(ann)))
         out.append("")
     out.append(END)
     return "\n".join(out)

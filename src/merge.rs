@@ -1,5 +1,9 @@
 //! Merging overlapping exports into one record per series, report and report date.
 //!
+//! A snapshot report (a row per download, no report date) is dated by its refresh date and
+//! its period joins the series name, as a dimension value does (`SERIES/Report Period=7`):
+//! downloads of several periods on one day hold different counts and never conflict.
+//!
 //! Users download the same report every day, so one report date appears in many files. The
 //! rule is the one Graph's own data suggests: the record with the newest refresh date wins.
 //! Two files with the same refresh date but different values are a [`Conflict`]; the one

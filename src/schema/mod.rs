@@ -279,6 +279,8 @@ pub struct ReportInfo {
     pub columns: Vec<ColumnInfo>,
     /// The default ratio (numerator and denominator JSON properties), where there is one.
     pub ratio: Option<(String, String)>,
+    /// The metrics `trend` follows by default, by name.
+    pub metrics: Vec<String>,
     /// Whether `--schema` added it.
     pub user_supplied: bool,
 }
@@ -667,6 +669,7 @@ impl Report {
                     self.columns[r.denominator].property.clone(),
                 )
             }),
+            metrics: self.metrics.iter().map(|m| m.name.clone()).collect(),
             user_supplied: self.user_supplied,
         }
     }

@@ -257,3 +257,41 @@ fn bad_metrics_are_usage_errors_naming_the_columns() {
         "{err}"
     );
 }
+
+/// The README's table of reports lists each report's default metrics as `trend` names them
+/// (`samples/readme_table.py` writes it from the schemas; `schemas --format json` from Rust).
+#[test]
+fn readme_lists_every_reports_default_metrics_as_trend_names_them() {
+    let out = m365report()
+        .args(["schemas", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let readme = std::fs::read_to_string(crate::root().join("README.md")).unwrap();
+    let reports = doc.as_array().unwrap();
+    assert_eq!(reports.len(), 91);
+    for r in reports {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", r["function"].as_str().unwrap())))
+            .unwrap_or_else(|| panic!("no README row for {}", r["function"]));
+        let cell = row
+            .trim_end_matches(" |")
+            .rsplit(" | ")
+            .next()
+            .unwrap()
+            .trim_matches('|')
+            .trim();
+        let want: Vec<String> = r["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| format!("`{}`", m.as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            cell,
+            want.join("; "),
+            "{row}\n(rerun samples/readme_table.py)"
+        );
+    }
+}
