@@ -39,6 +39,7 @@ summary (files, rows, bytes, seconds).
 """
 
 import argparse
+import json
 import datetime as dt
 import math
 import os
@@ -222,6 +223,71 @@ def gen_mixed(args):
                                      nbytes, dt_s, args.out_dir))
 
 
+def gen_activeusers(args):
+    """Daily downloads of getOffice365ActiveUserDetail for one tenant: `--days` files of
+    `--users` users each, written from the schema's columns and roles (issue 20's detail
+    benchmark). A user's last activity per service moves forward when the user is active
+    that day, so the active share changes from download to download."""
+    t0 = time.perf_counter()
+    here = os.path.dirname(os.path.abspath(__file__))
+    schema = json.load(open(os.path.join(here, "..", "schemas", "tenant",
+                                         "office365ActiveUserDetail.json"), encoding="utf-8"))
+    cols = schema["x-m365report"]["columns"]
+    header = ",".join(c["csv"] for c in cols)
+    services = sorted({c["service"] for c in cols if c.get("role") == "lastActivity"})
+    rng = random.Random("activeusers/%d" % args.seed)
+    n = args.users
+    # Per user: a licence per service, how often they are active, when licences came.
+    licensed = [{s: rng.random() < 0.8 for s in services} for _ in range(n)]
+    rate = [{s: rng.choice([0.0, 0.02, 0.1, 0.5, 0.9]) for s in services} for _ in range(n)]
+    assigned = [dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(600)) for _ in range(n)]
+    deleted = [rng.random() < 0.01 for _ in range(n)]
+    last = [{s: None for s in services} for _ in range(n)]
+    start = dt.date.fromisoformat(args.start)
+    os.makedirs(args.out_dir, exist_ok=True)
+    nbytes = 0
+    for day in range(-60, args.days):
+        refresh = start + dt.timedelta(days=day)
+        for u in range(n):
+            for s in services:
+                if licensed[u][s] and rng.random() < rate[u][s]:
+                    last[u][s] = refresh
+        if day < 0:
+            continue
+        r = refresh.isoformat()
+        lines = [header]
+        for u in range(n):
+            cells = []
+            for c in cols:
+                role, svc = c.get("role", "value"), c.get("service")
+                if role == "refreshDate":
+                    cells.append(r)
+                elif role == "entity":
+                    cells.append("user%06d@contoso.com" % u)
+                elif role == "deleted":
+                    cells.append("True" if deleted[u] else "False")
+                elif role == "deletedDate":
+                    cells.append("2025-06-01" if deleted[u] else "")
+                elif role == "licence":
+                    cells.append("True" if licensed[u][svc] else "False")
+                elif role == "lastActivity":
+                    d = last[u][svc]
+                    cells.append(d.isoformat() if d else "")
+                elif role == "licenceAssignDate":
+                    cells.append(assigned[u].isoformat() if licensed[u][svc] else "")
+                elif role == "products":
+                    cells.append("OFFICE 365 E3+MICROSOFT TEAMS")
+                else:
+                    cells.append("User %d" % u)
+            lines.append(",".join(cells))
+        data = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+        with open(os.path.join(args.out_dir, "getOffice365ActiveUserDetail_%s.csv" % r), "wb") as f:
+            f.write(data)
+        nbytes += len(data)
+    print("activeusers: %d files of %d users, %d bytes, %.2fs -> %s"
+          % (args.days, n, nbytes, time.perf_counter() - t0, args.out_dir))
+
+
 # --------------------------------------------------------------------------
 
 def main(argv=None):
@@ -230,7 +296,7 @@ def main(argv=None):
         description="Generate benchmark inputs for m365report.",
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="mode", required=True, metavar="{tenants,stress,mixed}")
+    sub = p.add_subparsers(dest="mode", required=True, metavar="{tenants,stress,mixed,activeusers}")
 
     t = sub.add_parser("tenants", help="one folder per tenant of overlapping daily downloads")
     t.add_argument("out_dir", metavar="OUT_DIR")
@@ -253,6 +319,14 @@ def main(argv=None):
     m.add_argument("--files", type=int, default=12000, help="number of files (default 12000)")
     m.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     m.set_defaults(func=gen_mixed)
+
+    a = sub.add_parser("activeusers", help="daily getOffice365ActiveUserDetail downloads")
+    a.add_argument("out_dir", metavar="OUT_DIR")
+    a.add_argument("--users", type=int, default=20000, help="users (default 20000)")
+    a.add_argument("--days", type=int, default=180, help="daily downloads (default 180)")
+    a.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    a.add_argument("--start", default="2026-01-01", help="first refresh date (default 2026-01-01)")
+    a.set_defaults(func=gen_activeusers)
 
     args = p.parse_args(argv)
     args.func(args)
