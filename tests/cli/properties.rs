@@ -18,7 +18,7 @@ use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::schema::{Kind, Role};
 use m365report::validate::check_reader;
 use m365report::write::{Destination, Durability, Format, Output, RecordWriter, WriteOptions};
-use m365report::{CheckOptions, Code, FileReport, InputFormat, Registry, Report};
+use m365report::{CheckOptions, Code, CsvPath, FileReport, InputFormat, Registry, Report};
 
 /// Cases per property: enough to cover every report and shape, small enough for `cargo test`.
 /// `PROPTEST_CASES=5000 cargo test properties` runs a deeper search.
@@ -1115,5 +1115,185 @@ proptest! {
             report.validator().iter_errors(&record).map(|e| e.to_string()).collect::<Vec<_>>(),
             record
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The CSV read paths against the full parser
+// ---------------------------------------------------------------------------------------
+
+/// One edit of a CSV's text, beyond the catalogue's defects: what breaks the fast paths'
+/// assumptions (quotes, line ends inside a field, bare carriage returns, blank lines, rows
+/// short or doubled, bytes that are not UTF-8). `.1` picks the line, `.2` the place in it.
+fn raw_edit() -> impl Strategy<Value = (u8, u64, u64)> {
+    (0u8..8, any::<u64>(), any::<u64>())
+}
+
+/// Applies `edits` to `text` line by line (line 0, the header, included).
+fn apply_raw_edits(text: &[u8], edits: &[(u8, u64, u64)]) -> Vec<u8> {
+    let mut lines: Vec<Vec<u8>> = text.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    for &(kind, line, at) in edits {
+        let k = (line as usize) % lines.len();
+        let here = &mut lines[k];
+        let commas: Vec<usize> = (0..here.len()).filter(|&i| here[i] == b',').collect();
+        // A field's start and end (a comma or the line's end), chosen by `at`.
+        let field = {
+            let f = (at as usize) % (commas.len() + 1);
+            let start = if f == 0 { 0 } else { commas[f - 1] + 1 };
+            let end = commas.get(f).copied().unwrap_or(here.len());
+            let end = if end == here.len() && here.ends_with(b"\r") {
+                end - 1
+            } else {
+                end
+            };
+            (start, end.max(start))
+        };
+        let spot = (at as usize) % (here.len() + 1);
+        match kind {
+            0 => lines.insert(
+                k,
+                if at % 2 == 0 {
+                    Vec::new()
+                } else {
+                    b"\r".to_vec()
+                },
+            ),
+            1 => {
+                if let Some(&last) = commas.last() {
+                    let cr = here.ends_with(b"\r");
+                    here.truncate(last);
+                    if cr {
+                        here.push(b'\r');
+                    }
+                }
+            }
+            2 => {
+                let copy = here.clone();
+                lines.insert(k, copy);
+            }
+            3 => {
+                let (s, e) = field;
+                let inner: Vec<u8> = here[s..e].to_vec();
+                let mut quoted = b"\"".to_vec();
+                quoted.extend(&inner[..inner.len() / 2]);
+                quoted.extend(if at % 2 == 0 {
+                    &b"\n"[..]
+                } else {
+                    &b"\r\n"[..]
+                });
+                quoted.extend(&inner[inner.len() / 2..]);
+                quoted.push(b'"');
+                here.splice(s..e, quoted);
+            }
+            4 => here.insert(spot, b'\r'),
+            5 => here.insert(spot, 0xFF),
+            6 => {
+                let (s, e) = field;
+                here.insert(e, b'"');
+                here.insert(s, b'"');
+            }
+            _ => here.insert(spot, b'"'),
+        }
+    }
+    lines.join(&b'\n')
+}
+
+/// What a check found, position by position, and what it counted.
+fn findings_summary(r: &FileReport) -> (Vec<String>, u64, u64, u64, u64) {
+    let findings = r
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{} {:?} found {:?} expected {:?}: {} {:?}",
+                f.code.as_str(),
+                f.line,
+                f.column,
+                f.field,
+                f.found,
+                f.expected,
+                f.message,
+                f.snippet
+            )
+        })
+        .collect();
+    (findings, r.rows, r.errors, r.warnings, r.omitted)
+}
+
+/// Checks `bytes` with the reader capped at `path`, in pieces of `piece_bytes`.
+fn check_by_path(
+    bytes: &[u8],
+    report: &Arc<Report>,
+    path: CsvPath,
+    piece_bytes: usize,
+) -> ((Vec<String>, u64, u64, u64, u64), Collect) {
+    let name = format!("export-{}.csv", report.name);
+    let source = Source {
+        input: Input::Path(PathBuf::from(&name)),
+        name: name.clone(),
+        index: 0,
+        group: ".".into(),
+        relative: PathBuf::from(&name),
+    };
+    let options = CheckOptions {
+        report: Some(report.clone()),
+        piece_bytes,
+        csv_path: path,
+        ..CheckOptions::default()
+    };
+    let mut records = Collect::default();
+    let result = check_reader(bytes, &source, registry(), &options, &mut records);
+    (findings_summary(&result), records)
+}
+
+proptest! {
+    #![proptest_config(config(CASES))]
+
+    /// Each CSV read path (plain lines, the short path, steady runs; see `CsvPath`) finds
+    /// exactly what the full RFC 4180 parser finds (code, line, column, field, found,
+    /// message, snippet, counts) and hands on the same records, on exports of every report
+    /// in every style (BOM, CRLF, quoting), with a catalogue defect or none, and with raw
+    /// edits: quotes, line ends inside fields, bare carriage returns, blank lines, short
+    /// and doubled rows, bytes that are not UTF-8; in one piece and in small ones.
+    #[test]
+    fn csv_paths_find_what_the_full_parser_finds(
+        export in export(),
+        mut style in style(),
+        defect in proptest::option::of(0usize..Defect::ALL.len()),
+        pick in any::<u64>(),
+        edits in proptest::collection::vec(raw_edit(), 0..4),
+        piece in prop_oneof![Just(usize::MAX), 1usize..300],
+    ) {
+        let report = &export.report;
+        let bytes = match defect {
+            Some(which) => match mutate(&export, Defect::ALL[which], pick, &mut style) {
+                Some(bytes) => bytes,
+                None => return Ok(()),
+            },
+            None => {
+                let (header, cells) = table(&export);
+                render_csv(&header, &cells, &style)
+            }
+        };
+        let bytes = apply_raw_edits(&bytes, &edits);
+        let (full, full_records) = check_by_path(&bytes, report, CsvPath::Full, usize::MAX);
+        for path in [CsvPath::Lines, CsvPath::Short, CsvPath::Steady] {
+            let (found, records) = check_by_path(&bytes, report, path, piece);
+            prop_assert_eq!(
+                &found,
+                &full,
+                "{:?} in pieces of {} bytes\n---\n{}",
+                path,
+                piece,
+                String::from_utf8_lossy(&bytes)
+            );
+            prop_assert!(
+                records == full_records,
+                "{:?} in pieces of {} bytes: records differ\n---\n{}",
+                path,
+                piece,
+                String::from_utf8_lossy(&bytes)
+            );
+        }
     }
 }
