@@ -680,5 +680,77 @@ fn csv_paths(c: &mut Criterion) {
             });
         }
     }
+    if let Some(dir) = std::env::var_os("CSV_PATHS_CORPUS") {
+        csv_paths_corpus(&mut g, &registry, std::path::Path::new(&dir));
+    }
     g.finish();
+}
+
+/// Every CSV file under `dir` (`benches/gen_corpus.py mixed`: downloads of the 91 reports),
+/// read into memory, each checked as `validate` checks it (report detected), by each path.
+fn csv_paths_corpus(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    registry: &Registry,
+    dir: &std::path::Path,
+) {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("a readable corpus")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "csv") {
+                let name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into();
+                out.push((name, std::fs::read(&path).expect("a readable file")));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let bytes: usize = files.iter().map(|f| f.1.len()).sum();
+    eprintln!("csv_paths/corpus: {} CSV files, {bytes} bytes", files.len());
+    g.throughput(Throughput::Bytes(bytes as u64));
+    for path in [
+        CsvPath::Full,
+        CsvPath::Lines,
+        CsvPath::Short,
+        CsvPath::Steady,
+    ] {
+        let options = CheckOptions {
+            csv_path: path,
+            ..CheckOptions::default()
+        };
+        g.bench_function(format!("corpus/{path:?}"), |b| {
+            b.iter_custom(|iters| {
+                let start = process_cpu();
+                for _ in 0..iters {
+                    for (name, text) in &files {
+                        let source = Source {
+                            input: Input::Path(PathBuf::from(name)),
+                            name: name.clone(),
+                            index: 0,
+                            group: ".".into(),
+                            relative: PathBuf::from(name),
+                        };
+                        black_box(check_reader(
+                            text.as_slice(),
+                            &source,
+                            registry,
+                            &options,
+                            &mut Discard,
+                        ));
+                    }
+                }
+                process_cpu().saturating_sub(start)
+            })
+        });
+    }
 }
