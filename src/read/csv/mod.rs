@@ -233,7 +233,7 @@ fn join_piece(
 enum Next {
     /// Whole plain lines (see [`crate::read::records::is_plain`]) and the line the first starts on.
     Piece(Vec<u8>, u64),
-    /// Text [`Lines`] cannot read (quotes, bare carriage returns, a very long line): the
+    /// Text [`crate::read::records::Lines`] cannot read (quotes, bare carriage returns, a very long line): the
     /// rest is `carry` and then the source, for the CSV parser.
     Tangled,
     /// The input failed after the pieces already handed out.

@@ -4,7 +4,8 @@
 //! other shape is left, unreported, to the full path ([`super::full::check_row`]).
 //!
 //! Why: most rows of most files are of the usual shape, and a row read once rather than
-//! split, then checked, costs about half (see BENCHMARKS.md, "CSV read paths").
+//! split, then checked, costs a quarter to a third less CPU (BENCHMARKS.md, "CSV read
+//! paths").
 
 use super::full::{locate_column, same_bytes, Layout, Scratch};
 use crate::check::Checker;
@@ -35,7 +36,7 @@ pub(super) struct ShortPath<'t, 'k> {
 impl<'t, 'k> ShortPath<'t, 'k> {
     /// The short path for a file's layout, if it can take it: every header cell holds a
     /// column and every column the file lacks is optional (its cells stay null, as
-    /// [`check_row`] leaves them).
+    /// [`super::full::check_row`] leaves them).
     pub(super) fn new(layout: &Layout<'k>) -> Option<ShortPath<'t, 'k>> {
         let lacks_required = layout
             .cell_of
@@ -67,8 +68,8 @@ impl<'t, 'k> ShortPath<'t, 'k> {
     /// at `pos`, on line `line`, when it has the usual shape: as many fields as the header,
     /// ASCII only, every cell passing its field rule, a line feed at its end, no longer
     /// than the record limit. Returns where the next row starts; `None` when the row is of
-    /// another shape, having reported nothing: the caller reads it with [`Lines`] and checks
-    /// it with [`check_row`].
+    /// another shape, having reported nothing: the caller reads it with
+    /// [`crate::read::records::Lines`] and checks it with [`super::full::check_row`].
     ///
     /// Fields are found while they are checked rather than split first: cells are a few
     /// bytes long, and most rows take this path. A cell whose text is the previous row's
