@@ -1124,9 +1124,38 @@ proptest! {
 
 /// One edit of a CSV's text, beyond the catalogue's defects: what breaks the fast paths'
 /// assumptions (quotes, line ends inside a field, bare carriage returns, blank lines, rows
-/// short or doubled, bytes that are not UTF-8). `.1` picks the line, `.2` the place in it.
+/// short or doubled, bytes that are not UTF-8, a cell made a large count (above the ratio's
+/// denominator, in its numerator). `.1` picks the line, `.2` the place in it.
 fn raw_edit() -> impl Strategy<Value = (u8, u64, u64)> {
-    (0u8..8, any::<u64>(), any::<u64>())
+    (
+        prop_oneof![2 => 0u8..8, 1 => Just(8u8)],
+        any::<u64>(),
+        any::<u64>(),
+    )
+}
+
+/// An export of a report of daily counts (a report date, no dimension, no entity): the
+/// reports whose downloads steady runs read.
+fn daily_counts_export() -> impl Strategy<Value = Export> {
+    let daily: Vec<Arc<Report>> = registry()
+        .reports()
+        .iter()
+        .filter(|r| r.report_date().is_some() && r.dimensions().is_empty() && r.entity().is_none())
+        .cloned()
+        .collect();
+    (0..daily.len(), 0i64..60 * 365, 0usize..4, any::<u64>()).prop_map(
+        move |(r, offset, period, seed)| {
+            let report = &daily[r];
+            let refresh =
+                NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Duration::days(offset);
+            build(
+                report,
+                refresh,
+                period % report.period_values().len().max(1),
+                seed,
+            )
+        },
+    )
 }
 
 /// Applies `edits` to `text` line by line (line 0, the header, included).
@@ -1192,7 +1221,11 @@ fn apply_raw_edits(text: &[u8], edits: &[(u8, u64, u64)]) -> Vec<u8> {
                 here.insert(e, b'"');
                 here.insert(s, b'"');
             }
-            _ => here.insert(spot, b'"'),
+            7 => here.insert(spot, b'"'),
+            _ => {
+                let (s, e) = field;
+                here.splice(s..e, *b"999999");
+            }
         }
     }
     lines.join(&b'\n')
@@ -1266,17 +1299,21 @@ fn check_by_path(
 }
 
 proptest! {
-    #![proptest_config(config(4 * CASES))]
+    #![proptest_config(config(48 * CASES))]
 
     /// Each CSV read path (plain lines, the short path, steady runs; see `CsvPath`) finds
     /// exactly what the full RFC 4180 parser finds (code, line, column, field, found,
     /// message, snippet, counts) and hands on the same records, on exports of every report
     /// in every style (BOM, CRLF, quoting), with a catalogue defect or none, and with raw
     /// edits: quotes, line ends inside fields, bare carriage returns, blank lines, short
-    /// and doubled rows, bytes that are not UTF-8; in one piece and in small ones.
+    /// and doubled rows, bytes that are not UTF-8, large counts; in one piece and in small
+    /// ones. Half the exports are of daily-count reports, mostly unquoted with small counts,
+    /// so that steady runs meet the defects; 3,072 cases (a few seconds), because a fast
+    /// path broken by hand (a run taking any repeated text, or active above total; the short
+    /// path taking non-ASCII rows) is seen in about 1,000 of them or fewer.
     #[test]
     fn csv_paths_find_what_the_full_parser_finds(
-        mut export in export(),
+        mut export in prop_oneof![export(), daily_counts_export()],
         small in prop_oneof![3 => Just(true), 1 => Just(false)],
         plain in prop_oneof![3 => Just(true), 1 => Just(false)],
         mut style in style(),
