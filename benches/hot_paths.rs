@@ -18,11 +18,11 @@ use m365report::discover::{Input, Source};
 use m365report::merge::Merge;
 use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::rules::field::{check_text_cell, parse_count, parse_iso_date};
-use m365report::schema::Role;
+use m365report::schema::{Kind, Role};
 use m365report::trend::{Trend, TrendOptions};
 use m365report::validate::check_reader;
 use m365report::write::{Destination, Durability, Format, RecordWriter, WriteOptions};
-use m365report::{CheckOptions, InputFormat, Registry, Report};
+use m365report::{CheckOptions, CsvPath, InputFormat, Registry, Report};
 
 fn group_counts(registry: &Registry) -> Arc<Report> {
     registry
@@ -384,7 +384,15 @@ fn trend(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fields, files, writers, trend, json_readers);
+criterion_group!(
+    benches,
+    fields,
+    files,
+    writers,
+    trend,
+    json_readers,
+    csv_paths
+);
 criterion_main!(benches);
 
 /// Levels of arrays around a value in [`deep_record`]: deep, within serde_json's (128) and
@@ -539,4 +547,210 @@ fn json_readers(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+/// The built-in detail report (a row per entity) with the most columns.
+fn widest_detail(registry: &Registry) -> Arc<Report> {
+    registry
+        .reports()
+        .iter()
+        .filter(|r| r.entity().is_some() && !r.user_supplied)
+        .max_by_key(|r| r.columns.len())
+        .expect("a detail report is built in")
+        .clone()
+}
+
+/// A valid CSV of `report` (a detail report), one row per entity, LF line ends, every
+/// column's value of its kind: what the short path reads cell by cell.
+fn detail_csv(report: &Report, n: usize) -> Vec<u8> {
+    let header: Vec<&str> = report.columns.iter().map(|c| c.csv.as_str()).collect();
+    let mut out = header.join(",") + "\n";
+    for i in 0..n {
+        let cells: Vec<String> = report
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| match (c.role, &c.kind) {
+                (Role::RefreshDate, _) => "2026-11-25".into(),
+                (Role::Period, _) => report.period_values()[0].clone(),
+                (Role::Entity, Kind::Guid) => format!("{i:08x}-0000-4000-8000-000000000000"),
+                (Role::Entity, _) => format!("user{i}@contoso.com"),
+                (_, Kind::Date) => "2026-11-24".into(),
+                (_, Kind::OptionalDate) if (i + j) % 3 == 0 => String::new(),
+                (_, Kind::OptionalDate) => "2026-11-20".into(),
+                (_, Kind::Integer { min, .. }) => {
+                    ((*min).max(0) + ((i * 7919 + j) % 1000) as i64).to_string()
+                }
+                (_, Kind::Enum(values)) => values[(i + j) % values.len()].clone(),
+                (_, Kind::Text) => "Contoso".into(),
+                (_, Kind::Boolean) => ["True", "False"][(i + j) % 2].into(),
+                (_, Kind::Guid) => "0a1b2c3d-ABCD-4ef0-8123-0123456789ab".into(),
+                (_, Kind::Duration) => "PT1H2M".into(),
+                (_, Kind::List) => "MICROSOFT 365 E5+MICROSOFT TEAMS".into(),
+            })
+            .collect();
+        let mut cells = cells;
+        if let Some(ratio) = report.ratio {
+            cells[ratio.numerator] = "0".into();
+        }
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// The CPU time this process has used (all threads, user and system), from `/proc/self/stat`
+/// in clock ticks of 10 ms: enough over the many rows of a sample, and it counts the
+/// checking threads' time where the wall clock on a shared machine would not.
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (in parentheses, which may hold spaces).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// Each CSV read path on its own (`CheckOptions::csv_path` caps the reader at it), timed in
+/// CPU (every thread's, see [`process_cpu`]): the 2,000,000-row GroupCounts download (steady
+/// runs; `CSV_PATHS_ROWS` for another size) and 100,000 rows of the widest detail report
+/// (the short path). BENCHMARKS.md, "CSV read paths", says what each path buys.
+fn csv_paths(c: &mut Criterion) {
+    let registry = Registry::builtin().expect("built-in schemas compile");
+    let mut g = c.benchmark_group("csv_paths");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
+    let rows = std::env::var("CSV_PATHS_ROWS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2_000_000);
+    let counts = group_counts(&registry);
+    let detail = widest_detail(&registry);
+    let files = [
+        (
+            "group_counts",
+            counts.clone(),
+            csv_file(&counts, rows),
+            rows,
+        ),
+        (
+            "detail",
+            detail.clone(),
+            detail_csv(&detail, 100_000),
+            100_000,
+        ),
+    ];
+    for (name, report, bytes, rows) in &files {
+        g.throughput(Throughput::Elements(*rows as u64));
+        for path in [
+            CsvPath::Full,
+            CsvPath::Lines,
+            CsvPath::Short,
+            CsvPath::Steady,
+        ] {
+            let options = CheckOptions {
+                report: Some(report.clone()),
+                csv_path: path,
+                ..CheckOptions::default()
+            };
+            let check = || {
+                let r = check_reader(
+                    bytes.as_slice(),
+                    &source(),
+                    &registry,
+                    &options,
+                    &mut Discard,
+                );
+                assert_eq!((r.rows, r.errors), (*rows as u64, 0), "{:?}", r.findings);
+                r
+            };
+            g.bench_function(format!("{name}/{path:?}"), |b| {
+                b.iter_custom(|iters| {
+                    let start = process_cpu();
+                    for _ in 0..iters {
+                        black_box(check());
+                    }
+                    process_cpu().saturating_sub(start)
+                })
+            });
+        }
+    }
+    if let Some(dir) = std::env::var_os("CSV_PATHS_CORPUS") {
+        csv_paths_corpus(&mut g, &registry, std::path::Path::new(&dir));
+    }
+    g.finish();
+}
+
+/// Every CSV file under `dir` (`benches/gen_corpus.py mixed`: downloads of the 91 reports),
+/// read into memory, each checked as `validate` checks it (report detected), by each path.
+fn csv_paths_corpus(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    registry: &Registry,
+    dir: &std::path::Path,
+) {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("a readable corpus")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "csv") {
+                let name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into();
+                out.push((name, std::fs::read(&path).expect("a readable file")));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let bytes: usize = files.iter().map(|f| f.1.len()).sum();
+    eprintln!("csv_paths/corpus: {} CSV files, {bytes} bytes", files.len());
+    g.throughput(Throughput::Bytes(bytes as u64));
+    for path in [
+        CsvPath::Full,
+        CsvPath::Lines,
+        CsvPath::Short,
+        CsvPath::Steady,
+    ] {
+        let options = CheckOptions {
+            csv_path: path,
+            ..CheckOptions::default()
+        };
+        g.bench_function(format!("corpus/{path:?}"), |b| {
+            b.iter_custom(|iters| {
+                let start = process_cpu();
+                for _ in 0..iters {
+                    for (name, text) in &files {
+                        let source = Source {
+                            input: Input::Path(PathBuf::from(name)),
+                            name: name.clone(),
+                            index: 0,
+                            group: ".".into(),
+                            relative: PathBuf::from(name),
+                        };
+                        black_box(check_reader(
+                            text.as_slice(),
+                            &source,
+                            registry,
+                            &options,
+                            &mut Discard,
+                        ));
+                    }
+                }
+                process_cpu().saturating_sub(start)
+            })
+        });
+    }
 }

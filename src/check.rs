@@ -27,6 +27,27 @@ pub enum InputFormat {
     Ndjson,
 }
 
+/// The fastest path the CSV reader may read a row by (see `read::csv`). Each path gives the
+/// same findings and records as [`CsvPath::Full`] on every input; only speed differs. The
+/// order is from slowest to fastest, each path allowing those before it: the reader takes
+/// the fastest one allowed that fits the row. Tests and benchmarks cap it to compare the
+/// paths; everyone else keeps the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CsvPath {
+    /// Every row through the RFC 4180 parser (`csv_core`) on the reading thread, each checked
+    /// from scratch: the reference.
+    Full,
+    /// Plain text (no quote, no bare carriage return) cut into pieces at line ends, checked
+    /// in parallel, its rows split at commas and line feeds and checked from scratch.
+    Lines,
+    /// As `Lines`, and a row of the usual shape read and checked in one pass.
+    Short,
+    /// As `Short`, and a row repeating the one before with new counts and the day before
+    /// taken in a run, without cells or rule calls.
+    #[default]
+    Steady,
+}
+
 /// Resource limits that keep hostile input from exhausting memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -63,6 +84,9 @@ pub struct CheckOptions {
     /// this many bytes, checked in parallel a few per thread at a time (so memory stays
     /// bounded) and joined in order. Findings do not depend on it; only speed does.
     pub piece_bytes: usize,
+    /// The fastest path CSV rows may take (the default: any). Findings do not depend on it;
+    /// tests and benchmarks lower it to compare the paths.
+    pub csv_path: CsvPath,
 }
 
 impl Default for CheckOptions {
@@ -73,6 +97,7 @@ impl Default for CheckOptions {
             max_findings: 100,
             limits: Limits::default(),
             piece_bytes: 512 << 10,
+            csv_path: CsvPath::default(),
         }
     }
 }

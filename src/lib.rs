@@ -23,7 +23,7 @@ pub mod validate;
 pub mod write;
 
 pub use diagnostic::{Code, Finding, Severity};
-pub use read::{InputFormat, Limits};
+pub use read::{CsvPath, InputFormat, Limits};
 pub use record::{Cell, Record, RecordSink, TextRun};
 pub use schema::{Registry, Report};
 pub use validate::{check_source, CheckOptions, FileReport};

@@ -5,13 +5,12 @@ pub(crate) mod json;
 mod json_flat;
 pub(crate) mod locate;
 pub(crate) mod records;
-mod steady;
 
 use std::io::{self, Cursor, Read};
 
 use crate::diagnostic::{Code, Finding};
 
-pub use crate::check::{InputFormat, Limits};
+pub use crate::check::{CsvPath, InputFormat, Limits};
 
 /// What sniffing decided about an input.
 pub(crate) enum Sniffed<'r> {

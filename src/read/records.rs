@@ -107,6 +107,10 @@ pub(crate) struct Records<R> {
     /// Lines before the first byte of `src` (the parser counts from 1).
     line_offset: u64,
     limit: usize,
+    /// `src` goes on a file read before: nothing it starts with is a byte-order mark, which
+    /// `csv_core` drops at the start of its input (a `cat` of two downloads has one in the
+    /// middle, and its cell is reported as it is).
+    within: bool,
 }
 
 impl<R: Read> Records<R> {
@@ -115,7 +119,8 @@ impl<R: Read> Records<R> {
         Records::starting_at(src, limit, 1)
     }
 
-    /// A reader of records from `src`, whose first byte is on line `line` of its file.
+    /// A reader of records from `src`, whose first byte is on line `line` of its file (after
+    /// line 1, a byte-order mark there is text, not skipped).
     pub(crate) fn starting_at(src: R, limit: usize, line: u64) -> Records<R> {
         // `csv_core::Reader`'s `Clone` does not copy its DFA, so parsers are reused, not cloned.
         let spare = SPARE
@@ -142,6 +147,7 @@ impl<R: Read> Records<R> {
             line_before: 0,
             line_offset: line - 1,
             limit,
+            within: line > 1,
         }
     }
 
@@ -160,7 +166,12 @@ impl<R: Read> Records<R> {
             if self.pos == self.filled && !self.eof {
                 self.fill()?;
             }
-            let input = &self.buf[self.pos..self.filled];
+            let mut input = &self.buf[self.pos..self.filled];
+            if self.within {
+                // One byte first: `csv_core` strips a BOM only when it sees all three at once.
+                input = &input[..input.len().min(1)];
+                self.within = input.is_empty() && !self.eof;
+            }
             let at_end = input.is_empty();
             let (result, nin, nout, nend) =
                 self.core
@@ -759,6 +770,17 @@ mod tests {
         let lines: Vec<u64> = rows.iter().map(|r| r.1).collect();
         assert_eq!(lines, [1, 2, 3, 5]);
         assert!(rows[1].2.starts_with("\"x,\"\"y\",2"), "{:?}", rows[1].2);
+    }
+
+    #[test]
+    fn a_bom_is_skipped_at_the_start_of_a_file_only() {
+        let fields = |mut records: Records<&[u8]>| {
+            assert!(records.advance().unwrap());
+            String::from_utf8_lossy(records.row().get(0).unwrap()).into_owned()
+        };
+        let text = "\u{feff}a,b\n".as_bytes();
+        assert_eq!(fields(Records::new(text, 100)), "a");
+        assert_eq!(fields(Records::starting_at(text, 100, 7)), "\u{feff}a");
     }
 
     #[test]

@@ -11,6 +11,9 @@
 
 use chrono::Datelike;
 
+use super::full::{same_bytes, Layout, Scratch};
+use crate::check::Checker;
+use crate::record::Cell;
 use crate::rules::field::parse_iso_date;
 use crate::schema::{Kind, Report};
 
@@ -256,6 +259,77 @@ impl Steady {
     }
 }
 
+/// Rows read one by one after a steady run took none, before trying another: a file that is
+/// not newest first, one day a row, pays for one failed try every few rows only.
+pub(super) const STEADY_WAIT: u32 = 8;
+
+/// Rows of a steady run at most: bounds the look for days seen before (a word per 64 days);
+/// the next run goes on where a long one stopped.
+const STEADY_MOST: u64 = 4096;
+
+/// Checks the steady run (see [`Steady`]) after a row the short path just read and the
+/// checker took, and has the checker take it in: the rows taken.
+pub(super) fn steady_run(
+    steady: &Steady,
+    text: &[u8],
+    (pos, line): (usize, u64),
+    previous: &[&[u8]],
+    layout: &Layout<'_>,
+    scratch: &mut Scratch,
+    checker: &mut Checker<'_>,
+) -> Run {
+    let none = Run { rows: 0, end: pos };
+    // A run's dates are older than the row before: they are not after its refresh date
+    // unless that row's was, which the usual path reports row by row.
+    let report = layout.report;
+    let date = |column: Option<usize>| column.and_then(|c| scratch.cells[c].as_date());
+    let (Some(day_column), Some(mut day)) = (report.report_date(), date(report.report_date()))
+    else {
+        return none;
+    };
+    if report
+        .refresh_date()
+        .is_some_and(|_| Some(day) > date(report.refresh_date()))
+    {
+        return none;
+    }
+    // At most as many rows as the checker can take whole, so no row is read twice: a run
+    // stops before a day seen before, which the usual path reports.
+    let room = checker.steady_room(STEADY_MOST);
+    if room == 0 {
+        return none;
+    }
+    let limit = checker.options.limits.max_record_bytes;
+    let first_day = day.pred_opt();
+    let run = if !checker.wants_records() {
+        steady.run::<false>(text, pos, previous, room, limit, |_, _| {})
+    } else if first_day
+        .is_some_and(|first| checker.text_run((&scratch.cells, line - 1), steady.varying(), first))
+    {
+        // The sink takes each row as the texts of its counts and date.
+        steady.run::<true>(text, pos, previous, room, limit, |_, texts| {
+            checker.run_record(texts);
+        })
+    } else {
+        // Each row's record: the previous row's cells with the run's counts and date.
+        let mut line = line;
+        steady.run::<false>(text, pos, previous, room, limit, |counts, _| {
+            day = day.pred_opt().unwrap_or(day);
+            for (&count, &column) in counts.iter().zip(layout.map) {
+                if let (Some(count), Some(column)) = (count, column) {
+                    scratch.cells[column] = count.map_or(Cell::Null, Cell::Int);
+                }
+            }
+            scratch.cells[day_column] = Cell::Date(day);
+            checker.steady_record(line, &scratch.cells);
+            line += 1;
+        })
+    };
+    let taken = checker.steady_rows(run.rows);
+    debug_assert_eq!(taken, run.rows, "a run within the room is taken whole");
+    run
+}
+
 /// The count written at `at`: its value and how many digits it has (up to 19; a value of
 /// more than 18 digits is not read).
 ///
@@ -330,23 +404,6 @@ fn two_digits(n: u32) -> u16 {
         days
     };
     DAYS[n as usize % 32]
-}
-
-/// Whether two cells' texts are equal, compared in place: cells are a few bytes long, where
-/// a call to `memcmp` costs more than the comparison. Texts of 8 to 16 bytes (dates) are
-/// compared as two overlapping words, shorter ones (counts, periods) byte by byte.
-#[inline]
-pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if (8..=16).contains(&n) {
-        let word =
-            |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
-        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
-    }
-    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
