@@ -80,6 +80,11 @@ pub enum Role {
     DeletedDate,
     /// The products assigned to a user (`Assigned Products`).
     Products,
+    /// The entity's name for people (`Display Name`).
+    DisplayName,
+    /// An id of the entity beside the entity column (`User Id` beside `User Principal
+    /// Name`): a join key that survives renames, where a report has it.
+    EntityId,
     /// Any other value (counts, sizes, names).
     Value,
 }
@@ -99,8 +104,16 @@ impl Role {
             Role::Deleted => "deleted",
             Role::DeletedDate => "deletedDate",
             Role::Products => "products",
+            Role::DisplayName => "displayName",
+            Role::EntityId => "entityId",
             Role::Value => "value",
         }
+    }
+
+    /// Whether header detection counts a column of this role among a report's values: names
+    /// and ids are values to it, as they were before they had roles of their own.
+    pub fn is_value(self) -> bool {
+        matches!(self, Role::Value | Role::DisplayName | Role::EntityId)
     }
 
     fn parse(name: Option<&str>) -> Option<Role> {
@@ -116,6 +129,8 @@ impl Role {
             Some("deleted") => Role::Deleted,
             Some("deletedDate") => Role::DeletedDate,
             Some("products") => Role::Products,
+            Some("displayName") => Role::DisplayName,
+            Some("entityId") => Role::EntityId,
             Some("count") | Some("value") | None => Role::Value,
             Some(_) => return None,
         })
@@ -277,6 +292,10 @@ pub struct ReportInfo {
     pub ratio: Option<(String, String)>,
     /// Whether `--schema` added it.
     pub user_supplied: bool,
+    /// The service whose licence every row's user holds, where the report lists only
+    /// licensed users (Copilot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licensed_rows: Option<String>,
 }
 
 /// One column as `schemas --format json` lists it.
@@ -339,6 +358,9 @@ pub struct Report {
     pub default_for_header: bool,
     /// Whether the schema was supplied by the user (`--schema`) rather than built in.
     pub user_supplied: bool,
+    /// The service whose licence every row's user holds, where the report lists only
+    /// licensed users (`x-m365report.licensedRows`: Copilot's report).
+    pub licensed_rows: Option<String>,
     /// The schema document as written.
     pub source: String,
     /// The compiled JSON Schema of one record (see [`Report::validator`]).
@@ -546,6 +568,10 @@ impl Report {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             user_supplied,
+            licensed_rows: ann
+                .get("licensedRows")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             source: source.to_string(),
             validator,
             refresh_date,
@@ -651,6 +677,7 @@ impl Report {
                 )
             }),
             user_supplied: self.user_supplied,
+            licensed_rows: self.licensed_rows.clone(),
         }
     }
 
@@ -909,7 +936,7 @@ impl Registry {
                 .fold(0u128, |m, (i, _)| m | 1 << i)
         };
         self.masks
-            .push((bits(&|c| !c.optional), bits(&|c| c.role == Role::Value)));
+            .push((bits(&|c| !c.optional), bits(&|c| c.role.is_value())));
         for hint in std::iter::once(&report.name).chain(&report.file_name_hints) {
             if !hint.is_empty() {
                 let needle = hint.to_ascii_lowercase();
