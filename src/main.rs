@@ -29,6 +29,8 @@ enum Command {
     Convert(cli::convert::ConvertArgs),
     /// Merge overlapping exports and show the active ratio over time.
     Trend(cli::trend::TrendArgs),
+    /// List the licences nobody uses, from the per-user detail reports.
+    Inactive(cli::inactive::InactiveArgs),
     /// Keep usage history beyond Graph's 180 days in an embedded SQLite database.
     Archive(cli::archive::ArchiveArgs),
 }
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Schemas(args) => cli::schemas::run(args, &ctx),
         Command::Convert(args) => cli::convert::run(args, &ctx),
         Command::Trend(args) => cli::trend::run(args, &ctx),
+        Command::Inactive(args) => cli::inactive::run(args, &ctx),
         Command::Archive(args) => cli::archive::run(args, &ctx),
     };
     outcome.exit_code()

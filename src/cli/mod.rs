@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod convert;
+pub mod inactive;
 pub mod schemas;
 pub mod trend;
 pub mod validate;

@@ -1,0 +1,231 @@
+//! The join: of each report (and folder), the newest snapshot wins, files of one report with
+//! the same refresh date merge (the first in input order kept where they disagree, as in
+//! `trend`); then the reports' rows become one [`User`] each, matched on the user id where
+//! both sides have one, else on the user principal name in any case.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Days, NaiveDate};
+
+use super::catalogue::Catalogue;
+use super::gather::{Row, Snapshot};
+
+/// The snapshot of one report (in one folder) the join uses.
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    /// The report's plan in the catalogue.
+    pub plan: usize,
+    /// The folder (`.` unless `--group-by dir`).
+    pub group: String,
+    /// The newest refresh date, shared by every file merged.
+    pub refresh: Option<NaiveDate>,
+    /// The period of the newest snapshot, in days.
+    pub period: Option<u32>,
+    /// The first day any snapshot of the report (newest or older) covers.
+    pub covered_from: Option<NaiveDate>,
+    /// The files merged, in input order.
+    pub files: Vec<String>,
+    /// Whether its user names are concealed.
+    pub concealed: bool,
+    /// One row per user.
+    pub rows: Vec<Row>,
+}
+
+/// Two files of one report with the same refresh date disagree about a user.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Conflict {
+    /// The report's Graph function.
+    pub report: String,
+    /// The folder.
+    pub group: String,
+    /// The user, as the kept file writes it.
+    pub user: String,
+    /// The refresh date both files have.
+    #[serde(serialize_with = "crate::inactive::opt_date")]
+    pub refresh: Option<NaiveDate>,
+    /// The file whose row was kept (first in input order) and the row's line.
+    pub kept: (String, u64),
+    /// The file whose row was dropped and its line.
+    pub other: (String, u64),
+}
+
+/// One user of one folder, from every report that lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The folder.
+    pub group: String,
+    /// The user principal name as the first report joined writes it.
+    pub upn: String,
+    /// The display name, from the first report that gives one.
+    pub name: Option<String>,
+    /// The user id, where a report gives one.
+    pub id: Option<String>,
+    /// Whether some report marks the user deleted.
+    pub deleted: bool,
+    /// Services whose licence some report says the user holds (one bit each).
+    pub licensed: u64,
+    /// The newest last activity per service, by service index.
+    pub last: Vec<Option<NaiveDate>>,
+    /// The newest licence assign date per service.
+    pub assigned: Vec<Option<NaiveDate>>,
+    /// The products assigned, in order of first mention.
+    pub products: Vec<String>,
+}
+
+/// Of each report and folder, the newest snapshot, its files merged; and the conflicts.
+pub fn choose(snapshots: Vec<Snapshot>, catalogue: &Catalogue) -> (Vec<Chosen>, Vec<Conflict>) {
+    let mut by_report: BTreeMap<(String, usize), Vec<Snapshot>> = BTreeMap::new();
+    for s in snapshots {
+        by_report
+            .entry((s.group.clone(), s.plan))
+            .or_default()
+            .push(s);
+    }
+    let mut conflicts = Vec::new();
+    let mut chosen = Vec::new();
+    for ((group, plan), mut files) in by_report {
+        let newest = files.iter().map(|s| s.refresh).max().flatten();
+        let covered_from = files
+            .iter()
+            .filter_map(|s| {
+                let first = u64::from(s.period?.saturating_sub(1));
+                s.refresh?.checked_sub_days(Days::new(first))
+            })
+            .min();
+        files.retain(|s| s.refresh == newest);
+        files.sort_by_key(|s| s.index);
+        let function = &catalogue.plans[plan].report.function;
+        let mut merged = Chosen {
+            plan,
+            group: group.clone(),
+            refresh: newest,
+            period: files.first().and_then(|s| s.period),
+            covered_from,
+            files: Vec::new(),
+            concealed: false,
+            rows: Vec::new(),
+        };
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Which file each merged row came from, for naming a conflict's kept file.
+        let mut from: Vec<usize> = Vec::new();
+        for file in files {
+            merged.files.push(file.file.clone());
+            merged.concealed |= file.concealed;
+            for row in file.rows {
+                let key = row.upn.to_lowercase();
+                match seen.get(&key) {
+                    None => {
+                        seen.insert(key, merged.rows.len());
+                        merged.rows.push(row);
+                        from.push(merged.files.len() - 1);
+                    }
+                    Some(&at) => {
+                        let kept = &merged.rows[at];
+                        if !same(kept, &row) {
+                            conflicts.push(Conflict {
+                                report: function.clone(),
+                                group: group.clone(),
+                                user: kept.upn.to_string(),
+                                refresh: newest,
+                                kept: (merged.files[from[at]].clone(), kept.line),
+                                other: (file.file.clone(), row.line),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        chosen.push(merged);
+    }
+    (chosen, conflicts)
+}
+
+/// Whether two rows of one user say the same (their lines aside).
+fn same(a: &Row, b: &Row) -> bool {
+    Row {
+        line: 0,
+        ..a.clone()
+    } == Row {
+        line: 0,
+        ..b.clone()
+    }
+}
+
+/// The users of the chosen snapshots, one per person and folder: reports giving licences
+/// first (their spelling of a name wins), then the others in catalogue order.
+pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
+    let services = catalogue.services.len();
+    let mut order: Vec<&Chosen> = chosen.iter().collect();
+    order.sort_by_key(|c| (&c.group, !catalogue.plans[c.plan].gives_licences(), c.plan));
+    let mut users: Vec<User> = Vec::new();
+    let mut by_upn: HashMap<(&str, String), usize> = HashMap::new();
+    let mut by_id: HashMap<(&str, String), usize> = HashMap::new();
+    for c in order {
+        for row in &c.rows {
+            let upn_key = (c.group.as_str(), row.upn.to_lowercase());
+            let id_key = row
+                .id
+                .as_ref()
+                .map(|id| (c.group.as_str(), id.to_lowercase()));
+            let found = match id_key.as_ref().and_then(|k| by_id.get(k)) {
+                Some(&at) => Some(at),
+                // By name, unless both sides have ids and they differ: a name given to
+                // another person after the first left.
+                None => {
+                    by_upn
+                        .get(&upn_key)
+                        .copied()
+                        .filter(|&at| match (&users[at].id, &row.id) {
+                            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                            _ => true,
+                        })
+                }
+            };
+            let at = found.unwrap_or_else(|| {
+                users.push(User {
+                    group: c.group.clone(),
+                    upn: row.upn.to_string(),
+                    name: None,
+                    id: None,
+                    deleted: false,
+                    licensed: 0,
+                    last: vec![None; services],
+                    assigned: vec![None; services],
+                    products: Vec::new(),
+                });
+                users.len() - 1
+            });
+            by_upn.entry(upn_key).or_insert(at);
+            if let Some(k) = id_key {
+                by_id.entry(k).or_insert(at);
+            }
+            absorb(&mut users[at], row);
+        }
+    }
+    users
+}
+
+/// Adds what one report says of a user.
+fn absorb(user: &mut User, row: &Row) {
+    if user.name.is_none() {
+        user.name = row.name.as_deref().map(str::to_string);
+    }
+    if user.id.is_none() {
+        user.id = row.id.as_deref().map(str::to_string);
+    }
+    user.deleted |= row.deleted;
+    user.licensed |= row.licensed;
+    for &(s, date) in row.activity.iter() {
+        let slot = &mut user.last[usize::from(s)];
+        *slot = (*slot).max(Some(date));
+    }
+    for &(s, date) in row.assigned.iter() {
+        let slot = &mut user.assigned[usize::from(s)];
+        *slot = (*slot).max(Some(date));
+    }
+    for p in row.products.iter() {
+        if !user.products.iter().any(|q| q.eq_ignore_ascii_case(p)) {
+            user.products.push(p.clone());
+        }
+    }
+}
