@@ -162,7 +162,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_catalogue_has_the_eight_services_and_nine_reports() {
+    fn builtin_catalogue_has_the_eight_services_and_the_per_user_reports() {
         let registry = Registry::builtin().unwrap();
         let c = Catalogue::new(&registry);
         assert_eq!(
@@ -190,6 +190,8 @@ mod tests {
                 "oneDriveActivityUserDetail",
                 "sharePointActivityUserDetail",
                 "skypeForBusinessActivityUserDetail",
+                // Its `Is Licensed` tells Teams licences too.
+                "teamsDeviceUsageUserDetail",
                 "teamsUserActivityUserDetail",
                 "yammerActivityUserDetail"
             ]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::catalogue::{Catalogue, Plan};
 use crate::check::{CheckOptions, FileReport};
 use crate::discover::{Input, Source};
-use crate::record::{Cell, Record, RecordSink};
+use crate::record::{Cell, Fork, Record, RecordSink};
 use crate::rules::file::is_concealed;
 use crate::schema::{Registry, Report};
 use crate::validate::check_source;
@@ -21,6 +21,8 @@ use crate::validate::check_source;
 pub struct Row {
     /// The user principal name as written.
     pub upn: Box<str>,
+    /// The name lower-cased, where that differs from it (see [`Row::key`]).
+    pub lower: Option<Box<str>>,
     /// The user id, where the report has one.
     pub id: Option<Box<str>>,
     /// The display name, where the report has one.
@@ -33,10 +35,24 @@ pub struct Row {
     pub activity: Box<[(u8, NaiveDate)]>,
     /// Licence assign dates per service.
     pub assigned: Box<[(u8, NaiveDate)]>,
-    /// The products assigned.
-    pub products: Box<[String]>,
+    /// The products assigned, shared by the rows of a file that have the same.
+    pub products: Arc<[String]>,
     /// The line the row came from, for conflicts.
     pub line: u64,
+}
+
+impl Row {
+    /// The join key: the user principal name in lower case.
+    pub fn key(&self) -> &str {
+        self.lower.as_deref().unwrap_or(&self.upn)
+    }
+
+    /// The lower-cased form of `upn` where it differs (most names are lower case already:
+    /// no allocation for them).
+    pub fn lower_of(upn: &str) -> Option<Box<str>> {
+        (!upn.is_ascii() || upn.bytes().any(|b| b.is_ascii_uppercase()))
+            .then(|| upn.to_lowercase().into())
+    }
 }
 
 /// One valid file of a report taking part: its rows and what it is a snapshot of.
@@ -106,6 +122,7 @@ pub fn gather(
                     concealed: false,
                     rows: Vec::new(),
                 },
+                products: Default::default(),
             };
             let report = check_source(source, registry, options, &mut sink);
             (report, sink)
@@ -157,6 +174,8 @@ struct FileSink<'a> {
     plan: Option<usize>,
     report: Option<Arc<Report>>,
     snapshot: Snapshot,
+    /// The distinct product lists of the file.
+    products: Products,
 }
 
 impl RecordSink for FileSink<'_> {
@@ -167,19 +186,8 @@ impl RecordSink for FileSink<'_> {
     }
 
     fn record(&mut self, record: &Record<'_>) {
-        let Some(plan) = self.plan.map(|p| &self.catalogue.plans[p]) else {
-            return;
-        };
-        let refresh = record.refresh_date();
-        if refresh > self.snapshot.refresh {
-            self.snapshot.refresh = refresh;
-        }
-        if self.snapshot.period.is_none() {
-            self.snapshot.period = record.period().and_then(|p| p.parse().ok());
-        }
-        if let Some(row) = row_of(plan, record) {
-            self.snapshot.concealed |= is_concealed(&row.upn);
-            self.snapshot.rows.push(row);
+        if let Some(plan) = self.plan.map(|p| &self.catalogue.plans[p]) {
+            take(plan, record, &mut self.snapshot, &mut self.products);
         }
     }
 
@@ -189,10 +197,90 @@ impl RecordSink for FileSink<'_> {
             self.snapshot.rows = Vec::new();
         }
     }
+
+    fn wants_records(&self) -> bool {
+        self.plan.is_some()
+    }
+
+    fn fork(&mut self) -> Option<Box<dyn Fork>> {
+        let plan = self.catalogue.plans.get(self.plan?)?.clone();
+        Some(Box::new(PieceSink {
+            plan,
+            part: self.snapshot.clone_empty(),
+            products: Default::default(),
+        }))
+    }
+
+    fn join(&mut self, fork: &mut dyn Fork) -> bool {
+        let Some(piece) = fork.as_any().downcast_mut::<PieceSink>() else {
+            return false;
+        };
+        let part = &mut piece.part;
+        self.snapshot.refresh = self.snapshot.refresh.max(part.refresh);
+        self.snapshot.period = self.snapshot.period.or(part.period);
+        self.snapshot.concealed |= part.concealed;
+        self.snapshot.rows.append(&mut part.rows);
+        true
+    }
 }
 
-/// The row of `record` as `plan` reads it; `None` for a row without a user name.
-pub fn row_of(plan: &Plan, record: &Record<'_>) -> Option<Row> {
+/// The rows of a later piece of a large file, made on another thread (see
+/// [`RecordSink::fork`]): building them there spares copying every cell of the piece.
+struct PieceSink {
+    plan: Plan,
+    part: Snapshot,
+    products: Products,
+}
+
+impl RecordSink for PieceSink {
+    fn record(&mut self, record: &Record<'_>) {
+        take(&self.plan, record, &mut self.part, &mut self.products);
+    }
+}
+
+impl Fork for PieceSink {
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+impl Snapshot {
+    /// The same snapshot without rows.
+    fn clone_empty(&self) -> Snapshot {
+        Snapshot {
+            plan: self.plan,
+            group: self.group.clone(),
+            refresh: self.refresh,
+            period: self.period,
+            index: self.index,
+            file: self.file.clone(),
+            concealed: self.concealed,
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// The distinct product lists of a file (or piece): a tenant has few, each user one.
+type Products = std::collections::HashSet<Arc<[String]>, foldhash::fast::RandomState>;
+
+/// Adds `record` to `into`: its refresh date, period, and row.
+fn take(plan: &Plan, record: &Record<'_>, into: &mut Snapshot, products: &mut Products) {
+    let refresh = record.refresh_date();
+    if refresh > into.refresh {
+        into.refresh = refresh;
+    }
+    if into.period.is_none() {
+        into.period = record.period().and_then(|p| p.parse().ok());
+    }
+    if let Some(row) = row_of(plan, record, products) {
+        into.concealed |= is_concealed(&row.upn);
+        into.rows.push(row);
+    }
+}
+
+/// The row of `record` as `plan` reads it, its products shared with earlier rows through
+/// `products`; `None` for a row without a user name.
+pub fn row_of(plan: &Plan, record: &Record<'_>, products: &mut Products) -> Option<Row> {
     let cells = record.cells;
     let text = |i: Option<usize>| -> Option<Box<str>> {
         i.and_then(|i| cells[i].as_text())
@@ -221,12 +309,20 @@ pub fn row_of(plan: &Plan, record: &Record<'_>) -> Option<Row> {
         }
     }
     let products = match plan.products.map(|i| &cells[i]) {
-        Some(Cell::List(items)) => items.iter().cloned().collect(),
-        _ => Box::default(),
+        Some(Cell::List(items)) => match products.get(items.as_slice()) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared: Arc<[String]> = items.as_slice().into();
+                products.insert(Arc::clone(&shared));
+                shared
+            }
+        },
+        _ => Arc::from([]),
     };
     // A tenant concealing names writes every user id as zeros: no key to join on.
     let id = text(plan.id).filter(|id| id.bytes().any(|b| b != b'0' && b != b'-'));
     Some(Row {
+        lower: Row::lower_of(&upn),
         upn,
         id,
         name: text(plan.name),

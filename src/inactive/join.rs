@@ -3,7 +3,11 @@
 //! `trend`); then the reports' rows become one [`User`] each, matched on the user id where
 //! both sides have one, else on the user principal name in any case.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 use chrono::{Days, NaiveDate};
 
@@ -69,7 +73,7 @@ pub struct User {
     /// The newest licence assign date per service.
     pub assigned: Vec<Option<NaiveDate>>,
     /// The products assigned, in order of first mention.
-    pub products: Vec<String>,
+    pub products: Arc<[String]>,
 }
 
 /// Of each report and folder, the newest snapshot, its files merged; and the conflicts.
@@ -105,14 +109,24 @@ pub fn choose(snapshots: Vec<Snapshot>, catalogue: &Catalogue) -> (Vec<Chosen>, 
             concealed: false,
             rows: Vec::new(),
         };
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        if files.len() == 1 {
+            // One file, the common case: nothing to merge.
+            if let Some(file) = files.pop() {
+                merged.files.push(file.file);
+                merged.concealed = file.concealed;
+                merged.rows = file.rows;
+            }
+            chosen.push(merged);
+            continue;
+        }
+        let mut seen: HashMap<Box<str>, usize> = HashMap::default();
         // Which file each merged row came from, for naming a conflict's kept file.
         let mut from: Vec<usize> = Vec::new();
         for file in files {
             merged.files.push(file.file.clone());
             merged.concealed |= file.concealed;
             for row in file.rows {
-                let key = row.upn.to_lowercase();
+                let key: Box<str> = row.key().into();
                 match seen.get(&key) {
                     None => {
                         seen.insert(key, merged.rows.len());
@@ -151,22 +165,26 @@ fn same(a: &Row, b: &Row) -> bool {
     }
 }
 
-/// The users of the chosen snapshots, one per person and folder: reports giving licences
-/// first (their spelling of a name wins), then the others in catalogue order.
+/// The users of the chosen snapshots, one per person and folder: the reports giving the
+/// most licences first (their spelling of a name wins: the tenant-wide report's), then the
+/// others in catalogue order.
 pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
     let services = catalogue.services.len();
     let mut order: Vec<&Chosen> = chosen.iter().collect();
-    order.sort_by_key(|c| (&c.group, !catalogue.plans[c.plan].gives_licences(), c.plan));
-    let mut users: Vec<User> = Vec::new();
-    let mut by_upn: HashMap<(&str, String), usize> = HashMap::new();
-    let mut by_id: HashMap<(&str, String), usize> = HashMap::new();
+    order.sort_by_key(|c| {
+        let plan = &catalogue.plans[c.plan];
+        let licences = plan.licence.len() + usize::from(plan.licensed_rows.is_some());
+        (&c.group, std::cmp::Reverse(licences), c.plan)
+    });
+    let most = chosen.iter().map(|c| c.rows.len()).max().unwrap_or(0);
+    let mut users: Vec<User> = Vec::with_capacity(most);
+    let mut by_upn: HashMap<(&str, &str), usize> =
+        HashMap::with_capacity_and_hasher(most, Default::default());
+    let mut by_id: HashMap<(&str, Cow<str>), usize> = HashMap::default();
     for c in order {
         for row in &c.rows {
-            let upn_key = (c.group.as_str(), row.upn.to_lowercase());
-            let id_key = row
-                .id
-                .as_ref()
-                .map(|id| (c.group.as_str(), id.to_lowercase()));
+            let upn_key = (c.group.as_str(), row.key());
+            let id_key = row.id.as_ref().map(|id| (c.group.as_str(), lower(id)));
             let found = match id_key.as_ref().and_then(|k| by_id.get(k)) {
                 Some(&at) => Some(at),
                 // By name, unless both sides have ids and they differ: a name given to
@@ -191,7 +209,7 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
                     licensed: 0,
                     last: vec![None; services],
                     assigned: vec![None; services],
-                    products: Vec::new(),
+                    products: Arc::from([]),
                 });
                 users.len() - 1
             });
@@ -223,9 +241,26 @@ fn absorb(user: &mut User, row: &Row) {
         let slot = &mut user.assigned[usize::from(s)];
         *slot = (*slot).max(Some(date));
     }
-    for p in row.products.iter() {
-        if !user.products.iter().any(|q| q.eq_ignore_ascii_case(p)) {
-            user.products.push(p.clone());
+    if user.products.is_empty() {
+        user.products = Arc::clone(&row.products);
+    } else if !Arc::ptr_eq(&user.products, &row.products) {
+        let new: Vec<&String> = row
+            .products
+            .iter()
+            .filter(|p| !user.products.iter().any(|q| q.eq_ignore_ascii_case(p)))
+            .collect();
+        if !new.is_empty() {
+            let mut all = user.products.to_vec();
+            all.extend(new.into_iter().cloned());
+            user.products = all.into();
         }
+    }
+}
+
+/// `text` in lower case, borrowed where it is already.
+fn lower(text: &str) -> Cow<'_, str> {
+    match Row::lower_of(text) {
+        Some(l) => Cow::Owned(l.into()),
+        None => Cow::Borrowed(text),
     }
 }
