@@ -198,10 +198,6 @@ impl RecordSink for FileSink<'_> {
         }
     }
 
-    fn wants_records(&self) -> bool {
-        self.plan.is_some()
-    }
-
     fn fork(&mut self) -> Option<Box<dyn Fork>> {
         let plan = self.catalogue.plans.get(self.plan?)?.clone();
         Some(Box::new(PieceSink {

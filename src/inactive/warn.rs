@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::catalogue::Catalogue;
+use super::catalogue::{Catalogue, Plan};
 use super::join::{Chosen, User};
 use super::{window_start, Options};
 
@@ -75,8 +75,8 @@ fn spread(here: &[&Chosen], catalogue: &Catalogue, prefix: &str, out: &mut Vec<S
     }
 }
 
-/// Reports of the catalogue not read: one giving licences always, one giving activity only
-/// where someone holds a licence of its services.
+/// Reports of the catalogue not read: one giving licences where no report read gives those
+/// services' licences, one giving activity where someone holds a licence of its services.
 fn missing(
     here: &[&Chosen],
     held: u64,
@@ -84,6 +84,11 @@ fn missing(
     prefix: &str,
     out: &mut Vec<String>,
 ) {
+    let covered = here.iter().fold(0u64, |m, c| {
+        licence_services(&catalogue.plans[c.plan])
+            .into_iter()
+            .fold(m, |m, s| m | 1 << s)
+    });
     for (p, plan) in catalogue.plans.iter().enumerate() {
         if plan.report.user_supplied || here.iter().any(|c| c.plan == p) {
             continue;
@@ -96,22 +101,18 @@ fn missing(
             names.join(", ")
         };
         if plan.gives_licences() {
-            let licensed: Vec<usize> = plan
-                .licence
-                .iter()
-                .map(|&(_, s)| s)
-                .chain(plan.licensed_rows)
-                .fold(Vec::new(), |mut v, s| {
-                    if !v.contains(&s) {
-                        v.push(s);
-                    }
-                    v
-                });
-            out.push(format!(
-                "{prefix}no {} among the files: who holds a {} licence is not known (only what other reports say); download it",
-                plan.report.function,
-                names(&licensed)
-            ));
+            // Only for services no report read tells the licences of.
+            let uncovered: Vec<usize> = licence_services(plan)
+                .into_iter()
+                .filter(|&s| covered & (1 << s) == 0)
+                .collect();
+            if !uncovered.is_empty() {
+                out.push(format!(
+                    "{prefix}no {} among the files: who holds a {} licence is not known; download it",
+                    plan.report.function,
+                    names(&uncovered)
+                ));
+            }
             continue;
         }
         let services: Vec<usize> = plan
@@ -127,6 +128,19 @@ fn missing(
             ));
         }
     }
+}
+
+/// The services a report tells the licences of, each once.
+fn licence_services(plan: &Plan) -> Vec<usize> {
+    let mut all: Vec<usize> = plan
+        .licence
+        .iter()
+        .map(|&(_, s)| s)
+        .chain(plan.licensed_rows)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 /// Snapshots whose period ends before the window starts, with no older download reaching
@@ -178,7 +192,8 @@ fn mixed_names(
     let (hidden, clear): (Vec<&&Chosen>, Vec<&&Chosen>) = here.iter().partition(|c| c.concealed);
     if !hidden.is_empty() && !clear.is_empty() {
         let list = |cs: &[&&Chosen]| -> String {
-            let names: Vec<String> = cs.iter().map(|c| function(catalogue, c)).collect();
+            let mut names: Vec<String> = cs.iter().map(|c| function(catalogue, c)).collect();
+            names.sort();
             names.join(", ")
         };
         out.push(format!(

@@ -6,6 +6,7 @@ mod archive;
 mod catalogue;
 mod convert;
 mod hardening;
+mod inactive;
 mod properties;
 mod real;
 mod trend;
