@@ -120,7 +120,7 @@ fn days_as_of_service_and_product_narrow_the_list() {
         "--format",
         "csv",
         "--as-of",
-        "2026-01-15",
+        "2025-12-15",
         "--service",
         "Exchange",
     ]);
