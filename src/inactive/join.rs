@@ -57,11 +57,11 @@ pub struct Conflict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// The folder.
-    pub group: String,
+    pub group: Arc<str>,
     /// The user principal name as the first report joined writes it.
-    pub upn: String,
+    pub upn: Arc<str>,
     /// The display name, from the first report that gives one.
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// The user id, where a report gives one.
     pub id: Option<String>,
     /// Whether some report marks the user deleted.
@@ -182,6 +182,7 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
         HashMap::with_capacity_and_hasher(most, Default::default());
     let mut by_id: HashMap<(&str, Cow<str>), usize> = HashMap::default();
     for c in order {
+        let group: Arc<str> = Arc::from(c.group.as_str());
         for row in &c.rows {
             let upn_key = (c.group.as_str(), row.key());
             let id_key = row.id.as_ref().map(|id| (c.group.as_str(), lower(id)));
@@ -201,8 +202,8 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
             };
             let at = found.unwrap_or_else(|| {
                 users.push(User {
-                    group: c.group.clone(),
-                    upn: row.upn.to_string(),
+                    group: Arc::clone(&group),
+                    upn: Arc::from(&*row.upn),
                     name: None,
                     id: None,
                     deleted: false,
@@ -226,7 +227,7 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
 /// Adds what one report says of a user.
 fn absorb(user: &mut User, row: &Row) {
     if user.name.is_none() {
-        user.name = row.name.as_deref().map(str::to_string);
+        user.name = row.name.as_deref().map(Arc::from);
     }
     if user.id.is_none() {
         user.id = row.id.as_deref().map(str::to_string);

@@ -12,6 +12,7 @@ pub mod render;
 pub mod warn;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 
@@ -125,13 +126,17 @@ pub fn window_start(as_of: NaiveDate, days: u32) -> NaiveDate {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Unused {
     /// The folder (`--group-by dir`), else `.`.
-    pub group: String,
+    #[serde(serialize_with = "text")]
+    pub group: Arc<str>,
     /// The user principal name.
-    pub user_principal_name: String,
+    #[serde(serialize_with = "text")]
+    pub user_principal_name: Arc<str>,
     /// The display name, where a report gives one.
-    pub display_name: Option<String>,
+    #[serde(serialize_with = "opt_text")]
+    pub display_name: Option<Arc<str>>,
     /// The service.
-    pub service: String,
+    #[serde(serialize_with = "text")]
+    pub service: Arc<str>,
     /// The day the licence was assigned, where known.
     #[serde(serialize_with = "crate::inactive::opt_date")]
     pub licence_assigned: Option<NaiveDate>,
@@ -143,7 +148,7 @@ pub struct Unused {
     pub days_since: Option<i64>,
     /// The products assigned (shared with the user's other rows).
     #[serde(serialize_with = "strings")]
-    pub products: std::sync::Arc<[String]>,
+    pub products: Arc<[String]>,
 }
 
 /// Counts of licences for one service or product (and folder).
@@ -258,8 +263,15 @@ pub fn compute(
     let Some(as_of) = as_of else {
         return Ok(result);
     };
-    (result.warnings, result.concealed) =
-        warn::warnings(&chosen, &users, catalogue, options, as_of);
+    (result.warnings, result.concealed) = warn::warnings(
+        &chosen,
+        &users,
+        catalogue,
+        (options.days, window_start(as_of, options.days)),
+    );
+    // Freeing every row of every report (millions of small allocations) is work nobody
+    // waits for: done on the pool while the licences are sorted out.
+    rayon::spawn(move || drop(chosen));
     classify(
         users,
         catalogue,
@@ -278,9 +290,15 @@ fn classify(
     (as_of, only_service): (NaiveDate, Option<usize>),
     result: &mut Inactive,
 ) {
-    let mut services: BTreeMap<(String, usize), Summary> = BTreeMap::new();
-    let mut products: BTreeMap<(String, String), Summary> = BTreeMap::new();
-    for user in users {
+    // Keyed by borrowed names: a key cloned per user and licence was most of this loop.
+    let mut services: BTreeMap<(&str, usize), Summary> = BTreeMap::new();
+    let mut products: BTreeMap<(&str, &str), Summary> = BTreeMap::new();
+    let names: Vec<Arc<str>> = catalogue
+        .services
+        .iter()
+        .map(|n| Arc::from(n.as_str()))
+        .collect();
+    for user in &users {
         if user.deleted {
             result.deleted += 1;
             continue;
@@ -295,13 +313,11 @@ fn classify(
             if only_service.is_some_and(|o| o != s) {
                 continue;
             }
-            let summary = services
-                .entry((user.group.clone(), s))
-                .or_insert_with(|| Summary {
-                    group: user.group.clone(),
-                    name: name.clone(),
-                    ..Summary::default()
-                });
+            let summary = services.entry((&user.group, s)).or_insert_with(|| Summary {
+                group: user.group.to_string(),
+                name: name.clone(),
+                ..Summary::default()
+            });
             if user.licensed & (1 << s) == 0 {
                 continue;
             }
@@ -310,9 +326,9 @@ fn classify(
             summary.count(st);
             for p in user.products.iter() {
                 products
-                    .entry((user.group.clone(), p.clone()))
+                    .entry((&user.group, p))
                     .or_insert_with(|| Summary {
-                        group: user.group.clone(),
+                        group: user.group.to_string(),
                         name: p.clone(),
                         ..Summary::default()
                     })
@@ -320,20 +336,21 @@ fn classify(
             }
             if st == Status::Inactive {
                 result.inactive.push(Unused {
-                    group: user.group.clone(),
-                    user_principal_name: user.upn.clone(),
+                    group: Arc::clone(&user.group),
+                    user_principal_name: Arc::clone(&user.upn),
                     display_name: user.name.clone(),
-                    service: name.clone(),
+                    service: Arc::clone(&names[s]),
                     licence_assigned: assigned,
                     last_activity: last,
                     days_since: last.or(assigned).map(|d| (as_of - d).num_days()),
-                    products: std::sync::Arc::clone(&user.products),
+                    products: Arc::clone(&user.products),
                 });
             }
         }
     }
     // Longest unused first; unknown (never used, no assign date) before any number.
-    result.inactive.sort_unstable_by(|a, b| {
+    use rayon::slice::ParallelSliceMut;
+    result.inactive.par_sort_unstable_by(|a, b| {
         let days = |u: &Unused| u.days_since.map_or(i64::MAX, |d| d);
         days(b)
             .cmp(&days(a))
@@ -360,6 +377,19 @@ fn strings<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.collect_seq(items.iter())
+}
+
+/// Serialises shared text as a string.
+fn text<S: serde::Serializer>(t: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(t)
+}
+
+/// Serialises optional shared text as a string or null.
+fn opt_text<S: serde::Serializer>(t: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(t),
+        None => s.serialize_none(),
+    }
 }
 
 /// Serialises an optional date as `YYYY-MM-DD` or `null` (chrono is built without serde).

@@ -104,7 +104,10 @@ pub fn table(result: &Inactive) -> String {
             "product (its users' licences)",
             result.products.iter().filter(|s| s.group == group),
         );
-        unused(&mut t, result.inactive.iter().filter(|u| u.group == group));
+        unused(
+            &mut t,
+            result.inactive.iter().filter(|u| *u.group == *group),
+        );
     }
     t
 }

@@ -82,7 +82,7 @@ fn upn_case_differences_join_and_ids_decide_where_both_sides_have_them() {
     let (chosen, conflicts) = join::choose(snaps, &c);
     assert!(conflicts.is_empty());
     let users = join::join(&chosen, &c);
-    let names: Vec<&str> = users.iter().map(|u| u.upn.as_str()).collect();
+    let names: Vec<&str> = users.iter().map(|u| &*u.upn).collect();
     // Bob joins in any case; Ann's two rows carry different ids: two people.
     assert_eq!(
         names,
@@ -265,7 +265,7 @@ proptest! {
         let got: BTreeSet<(String, String)> = result
             .inactive
             .iter()
-            .map(|u| (u.user_principal_name.to_lowercase(), u.service.clone()))
+            .map(|u| (u.user_principal_name.to_lowercase(), u.service.to_string()))
             .collect();
         let want: BTreeSet<(String, String)> = expected
             .iter()

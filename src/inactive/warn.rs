@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 
 use super::catalogue::{Catalogue, Plan};
 use super::join::{Chosen, User};
-use super::{window_start, Options};
 
 /// Reports refreshed further apart than this describe different weeks.
 const REFRESH_SPREAD_DAYS: i64 = 7;
@@ -15,13 +14,13 @@ const REFRESH_SPREAD_DAYS: i64 = 7;
 /// How a global admin shows real names, as `validate`'s I002 says it.
 pub const CONCEALED_HINT: &str = "a global admin shows real names in the Microsoft 365 admin center: Settings > Org settings > Services > Reports, clear \"Display concealed user, group, and site names in all reports\"";
 
-/// The warnings, and the note on concealed names if any report conceals them.
+/// The warnings over a window of `days` days from `start`, and the note on concealed names
+/// if any report conceals them.
 pub fn warnings(
     chosen: &[Chosen],
     users: &[User],
     catalogue: &Catalogue,
-    options: &Options,
-    as_of: NaiveDate,
+    (days, start): (u32, NaiveDate),
 ) -> (Vec<String>, Option<String>) {
     let mut out = Vec::new();
     let mut groups: Vec<&str> = chosen.iter().map(|c| c.group.as_str()).collect();
@@ -36,11 +35,11 @@ pub fn warnings(
         };
         let held = users
             .iter()
-            .filter(|u| u.group == group && !u.deleted)
+            .filter(|u| *u.group == *group && !u.deleted)
             .fold(0u64, |m, u| m | u.licensed);
         spread(&here, catalogue, &prefix, &mut out);
         missing(&here, held, catalogue, &prefix, &mut out);
-        periods(&here, catalogue, options, as_of, &prefix, &mut out);
+        periods(&here, catalogue, (days, start), &prefix, &mut out);
         concealed |= mixed_names(&here, catalogue, &prefix, &mut out);
     }
     let note = concealed.then(|| {
@@ -148,17 +147,15 @@ fn licence_services(plan: &Plan) -> Vec<usize> {
 fn periods(
     here: &[&Chosen],
     catalogue: &Catalogue,
-    options: &Options,
-    as_of: NaiveDate,
+    (days, start): (u32, NaiveDate),
     prefix: &str,
     out: &mut Vec<String>,
 ) {
-    let start = window_start(as_of, options.days);
     for c in here {
         let (Some(period), Some(from)) = (c.period, c.covered_from) else {
             continue;
         };
-        if period >= options.days || from <= start {
+        if period >= days || from <= start {
             continue;
         }
         let report = &catalogue.plans[c.plan].report;
@@ -168,7 +165,7 @@ fn periods(
             .filter_map(|v| v.parse().ok())
             .collect();
         offered.sort_unstable();
-        let fix = match offered.iter().find(|&&d| d >= options.days) {
+        let fix = match offered.iter().find(|&&d| d >= days) {
             Some(d) => format!("download it with period D{d}"),
             None => format!(
                 "the longest period is D{}: keep older downloads beside it",
@@ -177,7 +174,7 @@ fn periods(
         };
         out.push(format!(
             "{prefix}{} covers {period} days (from {from}), fewer than --days {} (from {start}): activity before {from} is not seen; {fix}",
-            report.function, options.days
+            report.function, days
         ));
     }
 }
