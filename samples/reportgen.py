@@ -68,6 +68,7 @@ class Report:
         self.versions = ann["versions"]
         self.parameters = ann.get("parameters", [])
         self.nested = ann.get("nested")
+        self.licensed_rows = ann.get("licensedRows")
         ratio = ann.get("ratio")
         self.ratio = (ratio["numerator"], ratio["denominator"]) if ratio else None
         self.columns = [Column(c, schema["properties"][c["property"]]) for c in ann["columns"]]

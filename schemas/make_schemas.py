@@ -741,7 +741,13 @@ def role_of(report: dict, col: Column) -> tuple[str, str | None]:
     if c == "Assigned Products":
         return "products", None
     if c == "Last Activity Date":
-        return "lastActivity", None
+        # In the per-user activity reports `inactive` joins, the row's last activity is the
+        # workload's; elsewhere (device and app usage, sites) it stays unattributed.
+        return "lastActivity", report["service"] if f in USER_ACTIVITY else None
+    if c == "Display Name":
+        return "displayName", None
+    if c == "User Id":
+        return "entityId", None
     if c.endswith("Last Activity Date"):
         svc = SERVICES.get(c[: -len(" Last Activity Date")]) or report["service"]
         return "lastActivity", svc
@@ -754,6 +760,23 @@ def role_of(report: dict, col: Column) -> tuple[str, str | None]:
     if m:
         return "licenceAssignDate", SERVICES[m.group(1)]
     return "value", None
+
+
+# The per-user reports `inactive` joins: each row is a user's activity in the report's
+# service (so its `Last Activity Date` is that service's), and the Copilot report lists only
+# users holding a Copilot licence (`licensedRows`).
+USER_ACTIVITY = {
+    "getOffice365ActiveUserDetail",
+    "getTeamsUserActivityUserDetail",
+    "getEmailActivityUserDetail",
+    "getOneDriveActivityUserDetail",
+    "getSharePointActivityUserDetail",
+    "getYammerActivityUserDetail",
+    "getSkypeForBusinessActivityUserDetail",
+    "getMicrosoft365CopilotUsageUserDetail",
+    "getM365AppUserDetail",
+}
+LICENSED_ROWS = {"getMicrosoft365CopilotUsageUserDetail": "Copilot"}
 
 
 ENTITIES = {
@@ -986,6 +1009,8 @@ def to_schema(report: dict) -> dict:
         ann["fileNameHints"] = hand["fileNameHints"]
     if hand.get("defaultForHeader"):
         ann["defaultForHeader"] = True
+    if f in LICENSED_ROWS:
+        ann["licensedRows"] = LICENSED_ROWS[f]
     ratio = hand.get("ratio") or RATIOS.get(f)
     if ratio:
         ann["ratio"] = OrderedDict([("numerator", ratio[0]), ("denominator", ratio[1])])

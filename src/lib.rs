@@ -12,6 +12,7 @@ pub mod check;
 pub mod convert;
 pub mod diagnostic;
 pub mod discover;
+pub mod inactive;
 pub mod merge;
 pub mod read;
 pub mod record;

@@ -29,6 +29,8 @@ enum Command {
     Convert(cli::convert::ConvertArgs),
     /// Merge overlapping exports and show the active ratio over time.
     Trend(cli::trend::TrendArgs),
+    /// List the licences nobody uses, from the per-user detail reports.
+    Inactive(cli::inactive::InactiveArgs),
     /// Keep usage history beyond Graph's 180 days in an embedded SQLite database.
     Archive(cli::archive::ArchiveArgs),
     /// Explain a diagnostic code (`E202`) with a bad and a good example.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Schemas(args) => cli::schemas::run(args, &ctx),
         Command::Convert(args) => cli::convert::run(args, &ctx),
         Command::Trend(args) => cli::trend::run(args, &ctx),
+        Command::Inactive(args) => cli::inactive::run(args, &ctx),
         Command::Archive(args) => cli::archive::run(args, &ctx),
         Command::Explain(_) | Command::Completions(_) | Command::Man(_) => Outcome::Success,
     };

@@ -6,6 +6,7 @@ pub mod archive;
 pub mod completions;
 pub mod convert;
 pub mod explain;
+pub mod inactive;
 pub mod man;
 pub mod schemas;
 pub mod trend;

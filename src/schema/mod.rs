@@ -82,6 +82,11 @@ pub enum Role {
     DeletedDate,
     /// The products assigned to a user (`Assigned Products`).
     Products,
+    /// The entity's name for people (`Display Name`).
+    DisplayName,
+    /// An id of the entity beside the entity column (`User Id` beside `User Principal
+    /// Name`): a join key that survives renames, where a report has it.
+    EntityId,
     /// Any other value (counts, sizes, names).
     Value,
 }
@@ -101,8 +106,16 @@ impl Role {
             Role::Deleted => "deleted",
             Role::DeletedDate => "deletedDate",
             Role::Products => "products",
+            Role::DisplayName => "displayName",
+            Role::EntityId => "entityId",
             Role::Value => "value",
         }
+    }
+
+    /// Whether header detection counts a column of this role among a report's values: names
+    /// and ids are values to it, as they were before they had roles of their own.
+    pub fn is_value(self) -> bool {
+        matches!(self, Role::Value | Role::DisplayName | Role::EntityId)
     }
 
     fn parse(name: Option<&str>) -> Option<Role> {
@@ -118,6 +131,8 @@ impl Role {
             Some("deleted") => Role::Deleted,
             Some("deletedDate") => Role::DeletedDate,
             Some("products") => Role::Products,
+            Some("displayName") => Role::DisplayName,
+            Some("entityId") => Role::EntityId,
             Some("count") | Some("value") | None => Role::Value,
             Some(_) => return None,
         })
@@ -283,6 +298,10 @@ pub struct ReportInfo {
     pub metrics: Vec<String>,
     /// Whether `--schema` added it.
     pub user_supplied: bool,
+    /// The service whose licence every row's user holds, where the report lists only
+    /// licensed users (Copilot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licensed_rows: Option<String>,
 }
 
 /// One column as `schemas --format json` lists it.
@@ -350,6 +369,9 @@ pub struct Report {
     /// Whether this is no schema's report but a detail report summarised by `trend`: one
     /// row per download of sums over its entities (see [`Report::summarised`]).
     pub summary: bool,
+    /// The service whose licence every row's user holds, where the report lists only
+    /// licensed users (`x-m365report.licensedRows`: Copilot's report).
+    pub licensed_rows: Option<String>,
     /// The schema document as written.
     pub source: String,
     /// The compiled JSON Schema of one record (see [`Report::validator`]).
@@ -561,6 +583,10 @@ impl Report {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             user_supplied,
+            licensed_rows: ann
+                .get("licensedRows")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             source: source.to_string(),
             validator,
             refresh_date,
@@ -671,6 +697,7 @@ impl Report {
             }),
             metrics: self.metrics.iter().map(|m| m.name.clone()).collect(),
             user_supplied: self.user_supplied,
+            licensed_rows: self.licensed_rows.clone(),
         }
     }
 
@@ -768,6 +795,7 @@ impl Report {
             default_for_header: false,
             user_supplied: self.user_supplied,
             summary: true,
+            licensed_rows: None,
             source: String::new(),
             validator: std::sync::OnceLock::new(),
             refresh_date,
@@ -1009,7 +1037,7 @@ impl Registry {
                 .fold(0u128, |m, (i, _)| m | 1 << i)
         };
         self.masks
-            .push((bits(&|c| !c.optional), bits(&|c| c.role == Role::Value)));
+            .push((bits(&|c| !c.optional), bits(&|c| c.role.is_value())));
         for hint in std::iter::once(&report.name).chain(&report.file_name_hints) {
             if !hint.is_empty() {
                 let needle = hint.to_ascii_lowercase();

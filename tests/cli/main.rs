@@ -7,6 +7,7 @@ mod archive;
 mod catalogue;
 mod convert;
 mod hardening;
+mod inactive;
 mod metrics;
 mod properties;
 mod real;

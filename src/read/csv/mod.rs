@@ -172,7 +172,7 @@ fn check_pieces<R: Read>(
             }
             // Nothing more to read for now: wait for the oldest piece.
             while waiting.front().is_some_and(Option::is_none) {
-                let Ok((index, checked)) = results.recv() else {
+                let Some((index, checked)) = wait_for_piece(&results) else {
                     unreachable!("this thread holds a sender");
                 };
                 waiting[index - joined] =
@@ -183,6 +183,29 @@ fn check_pieces<R: Read>(
             }
         }
     })
+}
+
+/// The next piece checked, working on the pool's jobs meanwhile; `None` if no sender is
+/// left. A plain `recv` would block this worker: when every worker of the pool is a file's
+/// reader waiting so (two large files on two cores), the pieces they wait for are never
+/// run and the run hangs.
+fn wait_for_piece<T>(results: &std::sync::mpsc::Receiver<T>) -> Option<T> {
+    loop {
+        match results.try_recv() {
+            Ok(piece) => return Some(piece),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        }
+        match rayon::yield_now() {
+            Some(rayon::Yield::Executed) => {}
+            // Outside the pool, or nothing to do: the pieces are on other threads.
+            _ => match results.recv_timeout(std::time::Duration::from_micros(200)) {
+                Ok(piece) => return Some(piece),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            },
+        }
+    }
 }
 
 /// Joins the checked pieces at the front of `waiting`, in order, up to the first not

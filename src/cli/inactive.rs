@@ -1,0 +1,248 @@
+//! `m365report inactive PATH...`: who holds a licence and has not used it, from the per-user
+//! detail reports; a table, CSV or JSON, with diagnostics and warnings on standard error.
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+use m365report::discover::{discover, input_paths};
+use m365report::inactive::gather::{gather, Gathered};
+use m365report::inactive::{compute, render, Catalogue, Inactive, Options};
+use m365report::render::render_file;
+use m365report::write::{check_target, AtomicFile};
+
+use super::validate::{report_discover_errors, InputArgs};
+use super::{clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome};
+
+/// Arguments of `inactive`.
+#[derive(Debug, Args)]
+pub struct InactiveArgs {
+    /// Files or folders of per-user detail reports (folders: *.csv, *.json, *.ndjson,
+    /// recursively).
+    #[arg(required_unless_present = "db", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Read from this archive instead of files (not yet: the archive keeps counts reports
+    /// only).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// A licence is inactive with no activity in the N days ending on --as-of.
+    #[arg(long, default_value_t = 90, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub days: u32,
+    /// The last day of the window (YYYY-MM-DD) [default: the newest refresh date seen].
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Only users holding this product (as `Assigned Products` writes it, any case).
+    #[arg(long, value_name = "NAME")]
+    pub product: Option<String>,
+    /// Only this service (`Teams`, `Exchange`, `Copilot`...; any case).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// One tenant (`none`), or one per folder holding the files (`dir`).
+    #[arg(long, value_enum, default_value_t = GroupBy::None)]
+    pub group_by: GroupBy,
+    /// Output format [default: table on a terminal, csv otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<InactiveFormat>,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing -o file.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not wait for the output to reach the disk before renaming it into place.
+    #[arg(long)]
+    pub no_sync: bool,
+}
+
+/// `--format` of inactive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InactiveFormat {
+    /// Summaries per service and product, then the inactive licences, for people.
+    Table,
+    /// One row per inactive licence.
+    Csv,
+    /// One JSON document: summaries, inactive licences, reports joined, warnings.
+    Json,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a YYYY-MM-DD date"))
+}
+
+/// Conflicts named one by one; the rest are counted.
+const CONFLICTS_SHOWN: usize = 20;
+
+/// Runs `inactive`.
+pub fn run(args: &InactiveArgs, ctx: &Context) -> Outcome {
+    if args.db.is_some() {
+        return fail(
+            "inactive --db is not available yet: the archive keeps counts reports only, not the per-user detail reports inactive joins; pass the export files instead",
+        );
+    }
+    let check = match args.input.options(ctx) {
+        Ok(o) => o,
+        Err(message) => return fail(message),
+    };
+    let catalogue = Catalogue::new(&ctx.registry);
+    let options = Options {
+        days: args.days,
+        as_of: args.as_of,
+        product: args.product.clone(),
+        service: args.service.clone(),
+    };
+    if let Err(e) = options.check(&catalogue) {
+        return fail(e);
+    }
+    let (sources, discover_errors) = discover(&args.paths);
+    report_discover_errors(&discover_errors);
+    if sources.is_empty() {
+        return fail("no report files found (looked for *.csv, *.json, *.ndjson)");
+    }
+    if let Some(out) = &args.output {
+        if let Err(e) = check_target(out, &input_paths(&sources), args.force) {
+            return fail(format!("-o {e}"));
+        }
+        clean_up_on_interrupt();
+    }
+    let by_folder = args.group_by == GroupBy::Dir;
+    let mut pass = gather(&sources, &ctx.registry, &check, &catalogue, by_folder);
+    let outcome = if !discover_errors.is_empty() || pass.io_error {
+        Outcome::Failure
+    } else if !pass.invalid.is_empty() {
+        Outcome::Invalid
+    } else {
+        Outcome::Success
+    };
+    let mut text = diagnostics(&pass, ctx);
+    let snapshots = std::mem::take(&mut pass.snapshots);
+    let result = match compute(snapshots, &catalogue, &options) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if !ctx.quiet {
+        notes(&result, &mut text);
+    }
+    summary(&pass, &result, &mut text);
+    output(&result, args, text, outcome)
+}
+
+/// The invalid files' diagnostics and a note on files of reports not joined.
+fn diagnostics(pass: &Gathered, ctx: &Context) -> String {
+    let mut text = String::new();
+    if ctx.quiet {
+        return text;
+    }
+    for r in &pass.invalid {
+        text.push_str(&render_file(r, ctx.color));
+    }
+    if !pass.other.is_empty() {
+        let mut reports: Vec<&str> = pass.other.iter().map(|(_, r)| r.as_str()).collect();
+        reports.sort_unstable();
+        reports.dedup();
+        // A whole download set holds dozens of other reports: a few names, then a count.
+        let shown = reports.len().min(3);
+        let more = if reports.len() > shown {
+            format!(" and {} more", reports.len() - shown)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            text,
+            "note: {} valid file{} of reports inactive does not join left aside ({}{more})",
+            pass.other.len(),
+            if pass.other.len() == 1 { "" } else { "s" },
+            reports[..shown].join(", ")
+        );
+    }
+    text
+}
+
+/// The concealed-names note, the warnings and the first conflicts.
+fn notes(result: &Inactive, text: &mut String) {
+    if let Some(note) = &result.concealed {
+        let _ = writeln!(text, "note: {note}");
+    }
+    for w in &result.warnings {
+        let _ = writeln!(text, "warning: {w}");
+    }
+    for c in result.conflicts.iter().take(CONFLICTS_SHOWN) {
+        let refresh = c.refresh.map(|d| d.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "warning: conflict in {} for {}: {} (line {}) and {} (line {}) are both refreshed {refresh} but disagree; kept {}",
+            c.report, c.user, c.kept.0, c.kept.1, c.other.0, c.other.1, c.kept.0
+        );
+    }
+    if result.conflicts.len() > CONFLICTS_SHOWN {
+        let _ = writeln!(
+            text,
+            "warning: and {} more conflicts (see --format json)",
+            result.conflicts.len() - CONFLICTS_SHOWN
+        );
+    }
+}
+
+/// The summary line.
+fn summary(pass: &Gathered, result: &Inactive, text: &mut String) {
+    let invalid = pass.invalid.len();
+    let _ = writeln!(
+        text,
+        "{} files: {} valid, {invalid} invalid{}; {} reports joined; {} users, {} inactive licences{}; {} conflict{}",
+        pass.files,
+        pass.files - invalid,
+        if invalid > 0 { " (invalid files excluded)" } else { "" },
+        result.reports.len(),
+        result.users,
+        result.inactive.len(),
+        if result.deleted > 0 {
+            format!(", {} deleted users left out", result.deleted)
+        } else {
+            String::new()
+        },
+        result.conflicts.len(),
+        if result.conflicts.len() == 1 { "" } else { "s" },
+    );
+}
+
+/// Writes the result to -o or standard output, then standard error's text.
+fn output(result: &Inactive, args: &InactiveArgs, text: String, outcome: Outcome) -> Outcome {
+    let format = args.format.unwrap_or(if io::stdout().is_terminal() {
+        InactiveFormat::Table
+    } else {
+        InactiveFormat::Csv
+    });
+    let by_folder = args.group_by == GroupBy::Dir;
+    let mut bytes: Vec<u8> = Vec::new();
+    let rendered = match format {
+        InactiveFormat::Csv => render::write_csv(result, by_folder, &mut bytes),
+        InactiveFormat::Json => render::write_json(result, &mut bytes),
+        InactiveFormat::Table => {
+            bytes.extend_from_slice(render::table(result).as_bytes());
+            Ok(())
+        }
+    };
+    let written = rendered
+        .map_err(|e| e.to_string())
+        .and_then(|()| match &args.output {
+            Some(path) => {
+                AtomicFile::write_whole(path, &bytes, args.force, durability(args.no_sync))
+                    .map(drop)
+                    .map_err(|e| format!("-o {e}"))
+            }
+            // print_stdout has said what went wrong.
+            None => super::print_stdout(&String::from_utf8_lossy(&bytes))
+                .then_some(())
+                .ok_or_else(String::new),
+        });
+    print_stderr(&text);
+    match written {
+        Ok(()) => outcome,
+        Err(message) if message.is_empty() => Outcome::Failure,
+        Err(message) => fail(message),
+    }
+}
