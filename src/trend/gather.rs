@@ -15,7 +15,7 @@ use crate::check::{CheckOptions, FileReport};
 use crate::diagnostic::Code;
 use crate::discover::{Input, Source};
 use crate::merge::Merge;
-use crate::record::{Record, RecordSink};
+use crate::record::{Fork, Record, RecordSink};
 use crate::schema::{Registry, Report};
 use crate::validate::check_source;
 
@@ -120,6 +120,14 @@ impl RecordSink for FileSink<'_> {
         } else if let Some(merge) = &mut self.merge {
             merge.record(record);
         }
+    }
+
+    fn fork(&mut self) -> Option<Box<dyn Fork>> {
+        self.summing.as_mut()?.fork()
+    }
+
+    fn join(&mut self, fork: &mut dyn Fork) -> bool {
+        self.summing.as_mut().is_some_and(|s| s.join(fork))
     }
 
     fn finish(&mut self, valid: bool) {

@@ -10,22 +10,117 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate};
 
 use crate::merge::Merge;
-use crate::record::{Cell, Record, RecordSink};
+use crate::record::{Cell, Fork, Record, RecordSink};
 use crate::schema::metric::{Metric, Term};
 use crate::schema::{Kind, Report, Role};
 
 /// Sums one detail file's rows for its metrics; hands the one record to `merge` when the
 /// file proves valid.
 pub struct Summing {
-    detail: Arc<Report>,
     summary: Arc<Report>,
-    terms: Vec<Term>,
+    sums: Sums,
+    merge: Merge,
+}
+
+/// The running sums of a file, or of one piece of a large file checked on another thread
+/// (a [`Fork`]: pieces add up, so a piece's records are summed where they are read and
+/// never kept).
+#[derive(Debug, Clone)]
+struct Sums {
+    terms: Arc<[Term]>,
     /// Per term: the sum so far, `None` once a null or an overflow made it unknown.
     sums: Vec<Option<i64>>,
     refresh: Option<NaiveDate>,
     period: Cell,
+    period_column: Option<usize>,
     deleted: Option<usize>,
-    merge: Merge,
+    /// Per term, the first day of its period window (`R - P + 1`), found once: a file has
+    /// one refresh date and period (E401 and E402 say so otherwise).
+    window: Vec<Option<Option<NaiveDate>>>,
+}
+
+impl Sums {
+    /// Empty sums of the same terms.
+    fn fresh(&self) -> Sums {
+        Sums {
+            sums: vec![Some(0); self.terms.len()],
+            refresh: None,
+            period: Cell::Null,
+            window: vec![None; self.terms.len()],
+            ..self.clone()
+        }
+    }
+
+    /// Adds a later piece's sums.
+    fn add(&mut self, other: &Sums) {
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            *a = a.zip(*b).and_then(|(a, b)| a.checked_add(b));
+        }
+        if self.refresh.is_none() {
+            self.refresh = other.refresh;
+            self.period = other.period.clone();
+        }
+    }
+}
+
+/// The days of the report period of a row, where the row or the metric says.
+fn period_days(record: &Record<'_>, days: Option<u32>) -> Option<i64> {
+    record
+        .period()
+        .and_then(|p| p.trim_start_matches('D').parse::<i64>().ok())
+        .or(days.map(i64::from))
+}
+
+impl RecordSink for Sums {
+    fn record(&mut self, record: &Record<'_>) {
+        if self.refresh.is_none() {
+            self.refresh = record.refresh_date();
+            if let Some(i) = self.period_column {
+                self.period = record.cells[i].clone();
+            }
+        }
+        // A deleted entity holds no licence any more: it counts for nothing.
+        if let Some(i) = self.deleted {
+            if record.cells[i].as_bool() == Some(true) {
+                return;
+            }
+        }
+        for ((term, sum), window) in self
+            .terms
+            .iter()
+            .zip(self.sums.iter_mut())
+            .zip(self.window.iter_mut())
+        {
+            let add = match term {
+                Term::Entities => Some(1),
+                Term::Active { column, days } => {
+                    let first = *window.get_or_insert_with(|| {
+                        let refresh = record.refresh_date()?;
+                        let p = period_days(record, *days)?;
+                        Some(refresh - Duration::days(p - 1))
+                    });
+                    // No refresh date or period to place the activity: unknown.
+                    first.map(|first| {
+                        let refresh = self.refresh.unwrap_or(first);
+                        record.cells[*column]
+                            .as_date()
+                            .is_some_and(|last| last >= first && last <= refresh)
+                            .into()
+                    })
+                }
+                Term::Sum(columns) => columns.iter().try_fold(0i64, |acc, &i| {
+                    record.cells[i].as_int().and_then(|v| acc.checked_add(v))
+                }),
+            };
+            *sum = sum.zip(add).and_then(|(a, b)| a.checked_add(b));
+        }
+    }
+}
+
+impl Fork for Sums {
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
 }
 
 impl Summing {
@@ -37,13 +132,16 @@ impl Summing {
         merge.begin(&summary);
         let deleted = detail.columns.iter().position(|c| c.role == Role::Deleted);
         Summing {
-            sums: vec![Some(0); terms.len()],
-            terms,
+            sums: Sums {
+                sums: vec![Some(0); terms.len()],
+                window: vec![None; terms.len()],
+                terms: terms.into(),
+                refresh: None,
+                period: Cell::Null,
+                period_column: detail.period(),
+                deleted,
+            },
             summary,
-            refresh: None,
-            period: Cell::Null,
-            deleted,
-            detail,
             merge,
         }
     }
@@ -52,72 +150,41 @@ impl Summing {
     pub fn into_merge(self) -> Merge {
         self.merge
     }
-
-    /// The days of the report period of a row, where the row or the metric says.
-    fn period_days(&self, record: &Record<'_>, days: Option<u32>) -> Option<i64> {
-        record
-            .period()
-            .and_then(|p| p.trim_start_matches('D').parse::<i64>().ok())
-            .or(days.map(i64::from))
-    }
 }
 
 impl RecordSink for Summing {
     fn record(&mut self, record: &Record<'_>) {
-        if self.refresh.is_none() {
-            self.refresh = record.refresh_date();
-            if let Some(i) = self.detail.period() {
-                self.period = record.cells[i].clone();
+        self.sums.record(record);
+    }
+
+    fn fork(&mut self) -> Option<Box<dyn Fork>> {
+        Some(Box::new(self.sums.fresh()))
+    }
+
+    fn join(&mut self, fork: &mut dyn Fork) -> bool {
+        match fork.as_any().downcast_mut::<Sums>() {
+            Some(piece) => {
+                self.sums.add(piece);
+                true
             }
-        }
-        // A deleted entity holds no licence any more: it counts for nothing.
-        if let Some(i) = self.deleted {
-            if record.cells[i].as_bool() == Some(true) {
-                return;
-            }
-        }
-        for k in 0..self.terms.len() {
-            let add = match &self.terms[k] {
-                Term::Entities => Some(1),
-                Term::Active { column, days } => {
-                    let window = self.period_days(record, *days);
-                    let active = match (
-                        record.cells[*column].as_date(),
-                        record.refresh_date(),
-                        window,
-                    ) {
-                        (Some(last), Some(refresh), Some(p)) => {
-                            last <= refresh && last > refresh - Duration::days(p)
-                        }
-                        (None, Some(_), Some(_)) => false,
-                        _ => {
-                            self.sums[k] = None;
-                            continue;
-                        }
-                    };
-                    Some(i64::from(active))
-                }
-                Term::Sum(columns) => columns.iter().try_fold(0i64, |acc, &i| {
-                    record.cells[i].as_int().and_then(|v| acc.checked_add(v))
-                }),
-            };
-            self.sums[k] = self.sums[k].zip(add).and_then(|(a, b)| a.checked_add(b));
+            None => false,
         }
     }
 
     fn finish(&mut self, valid: bool) {
         if valid {
+            let sums = &self.sums;
             let mut cells = Vec::with_capacity(self.summary.columns.len());
             for c in &self.summary.columns {
                 match c.role {
-                    Role::RefreshDate => cells.push(self.refresh.map_or(Cell::Null, Cell::Date)),
-                    Role::Period => cells.push(self.period.clone()),
+                    Role::RefreshDate => cells.push(sums.refresh.map_or(Cell::Null, Cell::Date)),
+                    Role::Period => cells.push(sums.period.clone()),
                     _ => break,
                 }
             }
-            cells.extend(self.sums.iter().map(|s| s.map_or(Cell::Null, Cell::Int)));
+            cells.extend(sums.sums.iter().map(|s| s.map_or(Cell::Null, Cell::Int)));
             // A file with no rows has no refresh date to place it: nothing to merge.
-            if self.refresh.is_some() && cells.len() == self.summary.columns.len() {
+            if sums.refresh.is_some() && cells.len() == self.summary.columns.len() {
                 let record = Record {
                     report: &self.summary,
                     line: 1,
