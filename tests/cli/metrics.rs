@@ -295,3 +295,57 @@ fn readme_lists_every_reports_default_metrics_as_trend_names_them() {
         );
     }
 }
+
+/// A detail download large enough to be checked in pieces on several threads: each piece is
+/// summed where it is read and the sums add up to the whole (users 0, 3, 6... active).
+#[test]
+fn a_large_detail_download_sums_the_same_in_pieces() {
+    let template = std::fs::read_to_string(fixture(
+        "metrics/getTeamsUserActivityUserDetail_D7_2026-11-30.csv",
+    ))
+    .unwrap();
+    let mut lines = template.lines();
+    let header = lines.next().unwrap();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let cols: Vec<&str> = header.trim_start_matches('\u{feff}').split(',').collect();
+    let at = |name: &str| cols.iter().position(|c| *c == name).unwrap();
+    let (id, upn, last) = (
+        at("User Id"),
+        at("User Principal Name"),
+        at("Last Activity Date"),
+    );
+    let mut text = format!("{header}\r\n");
+    let n = 20_000;
+    for i in 0..n {
+        let mut r: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+        r[id] = format!("00000000-0000-0000-0000-{i:012}");
+        r[upn] = format!("user{i}@contoso.com");
+        r[last] = if i % 3 == 0 {
+            "2026-11-28"
+        } else {
+            "2026-11-01"
+        }
+        .into();
+        text.push_str(&r.join(","));
+        text.push_str("\r\n");
+    }
+    assert!(
+        text.len() > 2 << 20,
+        "{} bytes: too small to be cut",
+        text.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("getTeamsUserActivityUserDetail_D7.csv");
+    std::fs::write(&path, text).unwrap();
+    let out = m365report()
+        .arg("trend")
+        .arg(&path)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &doc["series"][0]["points"][0];
+    assert_eq!(p["numerator"], (n + 2) / 3);
+    assert_eq!(p["denominator"], n);
+}
