@@ -161,6 +161,18 @@ fn panel(
         (lo.min(v), hi.max(v))
     });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    // One value (a snapshot series of one download): a band around it, so the axis has
+    // labels that differ and the point sits in the middle.
+    let (lo, hi) = if hi - lo <= hi.abs().max(lo.abs()) * 1e-9 {
+        let pad = match (lo == 0.0, unit) {
+            (true, Unit::Percent) => 0.01,
+            (true, _) => 1.0,
+            (false, _) => lo.abs() * 0.05,
+        };
+        (lo - pad, hi + pad)
+    } else {
+        (lo, hi)
+    };
     let (y_lo, y_hi, y_step) = nice_range(lo, hi);
     let y = |r: f64| bottom - (r - y_lo) / (y_hi - y_lo) * (bottom - top);
     out.push_str("<g class=\"y-axis\" stroke=\"#ddd\">\n");
@@ -203,10 +215,18 @@ fn panel(
             r##"<g class="series" data-name="{}" fill="none" stroke="{colour}" stroke-linejoin="round" stroke-linecap="round">
 <path class="value" stroke-width="1.2" stroke-opacity="0.6" d="{}"/>
 <path class="rolling" stroke-width="2.8" d="{}"/>
-</g>"##,
+{}</g>"##,
             escape(&s.name),
             path(&s.points, by, |p| p.value, x, &y),
             path(&s.points, by, |p| p.rolling_mean, x, &y),
+            lone_points(&s.points, by)
+                .iter()
+                .map(|&(d, v)| format!(
+                    "<circle class=\"point\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{colour}\" stroke=\"none\"/>\n",
+                    x(d),
+                    y(v)
+                ))
+                .collect::<String>(),
         );
         let yy = top + 8.0 + 18.0 * i as f64;
         let _ = writeln!(
@@ -271,6 +291,26 @@ fn path(
         }
     }
     d
+}
+
+/// The points with a value but no neighbour on either side: a line cannot show them, so
+/// they are drawn as dots (a snapshot series of one download, a day between two gaps).
+fn lone_points(points: &[Point], by: By) -> Vec<(NaiveDate, f64)> {
+    let with: Vec<(i64, NaiveDate, f64)> = points
+        .iter()
+        .filter_map(|p| {
+            let v = p.value.filter(|v| v.is_finite())?;
+            Some((by.ordinal(p.date), p.date, v))
+        })
+        .collect();
+    (0..with.len())
+        .filter(|&i| {
+            let before = i > 0 && with[i - 1].0 + 1 == with[i].0;
+            let after = i + 1 < with.len() && with[i].0 + 1 == with[i + 1].0;
+            !before && !after
+        })
+        .map(|i| (with[i].1, with[i].2))
+        .collect()
 }
 
 /// A y range covering `lo..=hi` on a round step (1, 2, 2.5 or 5 times a power of ten),
