@@ -985,6 +985,77 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
 
+        /// Snapshot downloads (a row per download, `getOffice365ServicesUserCounts`) of any
+        /// refresh days, periods and copies, checked as the CLI checks them and merged in any
+        /// grouping: one series per period, one point per refresh day holding that download's
+        /// counts, and the same download saved twice is no conflict.
+        #[test]
+        fn snapshot_points_are_one_per_period_and_refresh_day(
+            downloads in proptest::collection::vec(
+                (0i64..30, proptest::sample::select(vec![7i64, 30]), 1usize..3),
+                1..10,
+            ),
+            chunk in 1usize..4,
+        ) {
+            let registry = crate::Registry::builtin().unwrap();
+            let report = registry.find("office365ServicesUserCounts").unwrap();
+            let header: Vec<&str> = report.columns.iter().map(|c| c.csv.as_str()).collect();
+            let active = |r: i64, p: i64| (r * 7 + p) % 50;
+            let mut texts = Vec::new();
+            for &(refresh, period, copies) in &downloads {
+                let cells: Vec<String> = report.columns.iter().map(|c| match c.role {
+                    crate::schema::Role::RefreshDate => day(refresh).to_string(),
+                    crate::schema::Role::Period => period.to_string(),
+                    _ if c.csv.ends_with("Inactive") => "50".to_string(),
+                    _ => active(refresh, period).to_string(),
+                }).collect();
+                let text = format!("{}\r\n{}\r\n", header.join(","), cells.join(","));
+                for _ in 0..copies {
+                    texts.push(text.clone());
+                }
+            }
+            let collectors: Vec<Merge> = texts.iter().enumerate().map(|(index, text)| {
+                let name = format!("getOffice365ServicesUserCounts_{index}.csv");
+                let source = crate::discover::Source {
+                    input: crate::discover::Input::Path(name.clone().into()),
+                    name: name.clone(),
+                    index,
+                    group: ".".into(),
+                    relative: name.clone().into(),
+                };
+                let mut merge = Merge::for_file("t", index, &name);
+                let checked = crate::validate::check_reader(
+                    text.as_bytes(), &source, &registry, &Default::default(), &mut merge);
+                assert!(checked.is_valid(), "{:?}", checked.findings);
+                merge
+            }).collect();
+            let merged = collectors.chunks(chunk).rev()
+                .map(|c| c.iter().cloned().fold(Merge::new(), Merge::merge))
+                .fold(Merge::new(), Merge::merge)
+                .into_merged();
+            prop_assert!(merged.conflicts.is_empty());
+            let options = TrendOptions {
+                metrics: vec!["Teams Active / (Teams Active + Teams Inactive)".into()],
+                ..TrendOptions::default()
+            };
+            let t = Trend::compute(merged, options);
+            for period in [7i64, 30] {
+                let name = format!("t/Report Period={period}");
+                let want: Vec<_> = (0..30)
+                    .filter(|&r| downloads.iter().any(|d| d.0 == r && d.1 == period))
+                    .map(|r| (day(r), Some(active(r, period)), Some(active(r, period) + 50)))
+                    .collect();
+                let got: Vec<_> = t.series.iter().filter(|s| s.name == name)
+                    .flat_map(|s| s.points.iter().map(|p| (p.date, p.numerator, p.denominator)))
+                    .collect();
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
         /// The whole path, as the CLI runs it: CSV text written like Graph's downloads (BOM,
         /// newest first), checked by the validate driver into per-file merges folded in any
         /// grouping, then trended. For any overlap pattern the daily points equal the
