@@ -982,6 +982,43 @@ mod tests {
 
     use proptest::prelude::*;
 
+    /// Checks each text as the CLI checks a file (named `{prefix}_{index}.csv`) into a
+    /// per-file merge, then folds the merges in `chunk`-sized groups, last group first: the
+    /// result must not depend on the grouping.
+    fn merged_texts(texts: &[String], prefix: &str, chunk: usize) -> crate::merge::Merged {
+        let registry = crate::Registry::builtin().unwrap();
+        let collectors: Vec<Merge> = texts
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                let name = format!("{prefix}_{index}.csv");
+                let source = crate::discover::Source {
+                    input: crate::discover::Input::Path(name.clone().into()),
+                    name: name.clone(),
+                    index,
+                    group: ".".into(),
+                    relative: name.clone().into(),
+                };
+                let mut merge = Merge::for_file("t", index, &name);
+                let checked = crate::validate::check_reader(
+                    text.as_bytes(),
+                    &source,
+                    &registry,
+                    &Default::default(),
+                    &mut merge,
+                );
+                assert!(checked.is_valid(), "{:?}", checked.findings);
+                merge
+            })
+            .collect();
+        collectors
+            .chunks(chunk)
+            .rev()
+            .map(|c| c.iter().cloned().fold(Merge::new(), Merge::merge))
+            .fold(Merge::new(), Merge::merge)
+            .into_merged()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -1014,25 +1051,7 @@ mod tests {
                     texts.push(text.clone());
                 }
             }
-            let collectors: Vec<Merge> = texts.iter().enumerate().map(|(index, text)| {
-                let name = format!("getOffice365ServicesUserCounts_{index}.csv");
-                let source = crate::discover::Source {
-                    input: crate::discover::Input::Path(name.clone().into()),
-                    name: name.clone(),
-                    index,
-                    group: ".".into(),
-                    relative: name.clone().into(),
-                };
-                let mut merge = Merge::for_file("t", index, &name);
-                let checked = crate::validate::check_reader(
-                    text.as_bytes(), &source, &registry, &Default::default(), &mut merge);
-                assert!(checked.is_valid(), "{:?}", checked.findings);
-                merge
-            }).collect();
-            let merged = collectors.chunks(chunk).rev()
-                .map(|c| c.iter().cloned().fold(Merge::new(), Merge::merge))
-                .fold(Merge::new(), Merge::merge)
-                .into_merged();
+            let merged = merged_texts(&texts, "getOffice365ServicesUserCounts", chunk);
             prop_assert!(merged.conflicts.is_empty());
             let options = TrendOptions {
                 metrics: vec!["Teams Active / (Teams Active + Teams Inactive)".into()],
@@ -1070,7 +1089,6 @@ mod tests {
             ),
             chunk in 1usize..5,
         ) {
-            let registry = crate::Registry::builtin().unwrap();
             let truth = |d: i64| -> (i64, Option<i64>) {
                 let total = 500 + d.rem_euclid(17);
                 let active = (d.rem_euclid(13) != 4).then(|| (d * 31).rem_euclid(total));
@@ -1096,25 +1114,7 @@ mod tests {
                     texts.push(text.clone());
                 }
             }
-            let collectors: Vec<Merge> = texts.iter().enumerate().map(|(index, text)| {
-                let name = format!("GroupCounts_{index}.csv");
-                let source = crate::discover::Source {
-                    input: crate::discover::Input::Path(name.clone().into()),
-                    name: name.clone(),
-                    index,
-                    group: ".".into(),
-                    relative: name.clone().into(),
-                };
-                let mut merge = Merge::for_file("t", index, &name);
-                let report = crate::validate::check_reader(
-                    text.as_bytes(), &source, &registry, &Default::default(), &mut merge);
-                assert!(report.is_valid(), "{:?}", report.findings);
-                merge
-            }).collect();
-            let merged = collectors.chunks(chunk).rev()
-                .map(|c| c.iter().cloned().fold(Merge::new(), Merge::merge))
-                .fold(Merge::new(), Merge::merge)
-                .into_merged();
+            let merged = merged_texts(&texts, "GroupCounts", chunk);
             prop_assert!(merged.conflicts.is_empty());
             let t = Trend::compute(merged, TrendOptions::default());
             let got: Vec<_> = t.series[0].points.iter().map(|p| (p.date, p.denominator, p.numerator)).collect();
