@@ -11,8 +11,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
-use super::ingest::{FileEntry, Ingested};
-use super::{archive_file_test, sha256_file, Archive, ArchiveError};
+use super::ingest::{EntityRows, FileEntry, Ingested};
+use super::{archive_file_test, sha256_file, values_json, Archive, ArchiveError};
 use crate::check::{CheckOptions, FileReport};
 use crate::discover::{io_message, Input, Source};
 use crate::merge::Merge;
@@ -29,6 +29,8 @@ pub struct Checked {
     pub merge: Merge,
     /// The valid files, in input order.
     pub files: Vec<FileEntry>,
+    /// The rows of the valid detail files (a row per entity), in input order.
+    pub entities: Vec<EntityRows>,
     /// The reports of the invalid files, in input order.
     pub invalid: Vec<FileReport>,
     /// Inputs that could not be hashed (or standard input): name and why.
@@ -59,6 +61,7 @@ pub fn check_new(
         .reduce(Checked::default, Checked::join);
     checked.invalid.sort_by_key(|r| r.index);
     checked.files.sort_by_key(|f| f.index);
+    checked.entities.sort_by_key(|f| f.index);
     checked
 }
 
@@ -73,14 +76,20 @@ pub fn drop_archive_files(sources: &mut Vec<Source>, db: &Path) {
     });
 }
 
-/// The sink for one file: a per-file [`Merge`] like a trend's, plus the newest refresh date.
+/// The sink for one file: a per-file [`Merge`] like a trend's, plus the newest refresh date;
+/// for a detail report, its rows by entity.
 struct FileSink<'a> {
     source: &'a Source,
     series_by: SeriesBy,
     merge: Option<Merge>,
     series: String,
     refresh: Option<NaiveDate>,
+    /// A detail report's rows: (entity, JSON), or `None` for other reports.
+    entities: Option<(Arc<Report>, EntityList)>,
 }
+
+/// A detail file's rows as the archive stores them: (entity, the row in JSON).
+type EntityList = Vec<(String, String)>;
 
 impl RecordSink for FileSink<'_> {
     fn begin(&mut self, report: &Arc<Report>) {
@@ -91,10 +100,20 @@ impl RecordSink for FileSink<'_> {
         let mut merge = Merge::for_file(&self.series, self.source.index, &self.source.name);
         merge.begin(report);
         self.merge = Some(merge);
+        if report.entity().is_some() && report.report_date().is_none() {
+            self.entities = Some((report.clone(), Vec::new()));
+        }
     }
 
     fn record(&mut self, record: &Record<'_>) {
         self.refresh = self.refresh.max(record.refresh_date());
+        if let Some((report, rows)) = &mut self.entities {
+            if let Some(i) = report.entity() {
+                let mut entity = String::new();
+                record.cells[i].write_text(&report.columns[i].kind, &mut entity);
+                rows.push((entity, values_json(report, record.cells)));
+            }
+        }
         if let Some(merge) = &mut self.merge {
             merge.record(record);
         }
@@ -124,7 +143,9 @@ impl Checked {
             return Ok(None);
         }
         let merged = self.merge.into_merged();
-        archive.ingest(&self.files, &merged).map(Some)
+        archive
+            .ingest(&self.files, &merged, &self.entities)
+            .map(Some)
     }
 
     /// Hashes one input and, unless the archive already holds it, checks it into `self`.
@@ -160,11 +181,26 @@ impl Checked {
             merge: None,
             series: String::new(),
             refresh: None,
+            entities: None,
         };
         let report = check_source(source, registry, options, &mut sink);
         self.checked += 1;
         if let Some(merge) = sink.merge {
             self.merge.absorb(merge);
+        }
+        if let (Some((_, rows)), Some(refresh), true) =
+            (sink.entities.take(), sink.refresh, report.is_valid())
+        {
+            self.entities.push(EntityRows {
+                index: source.index,
+                report: report
+                    .report
+                    .as_ref()
+                    .map_or(String::new(), |r| r.name.clone()),
+                series: sink.series.clone(),
+                refresh,
+                rows,
+            });
         }
         match (&report.report, report.is_valid()) {
             (Some(kind), true) => self.files.push(FileEntry {
@@ -184,6 +220,7 @@ impl Checked {
     fn join(mut self, other: Checked) -> Checked {
         self.merge = self.merge.merge(other.merge);
         self.files.extend(other.files);
+        self.entities.extend(other.entities);
         self.invalid.extend(other.invalid);
         self.unreadable.extend(other.unreadable);
         self.skipped += other.skipped;

@@ -54,6 +54,22 @@ pub struct StoredConflict {
 }
 
 /// What one ingest changed.
+/// The rows of one valid detail file (a row per user, site or team), for the `entities`
+/// table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityRows {
+    /// Position in input order, as [`FileEntry::index`].
+    pub index: usize,
+    /// The report's type name.
+    pub report: String,
+    /// The series the file belongs to.
+    pub series: String,
+    /// The download's refresh date.
+    pub refresh: NaiveDate,
+    /// (entity, the row in Graph's JSON form) per row.
+    pub rows: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ingested {
     /// Files newly recorded.
@@ -68,6 +84,8 @@ pub struct Ingested {
     pub unchanged: u64,
     /// Conflicts recorded.
     pub conflicts: Vec<StoredConflict>,
+    /// Detail rows stored (entities of downloads the archive did not hold).
+    pub entities: u64,
 }
 
 impl Archive {
@@ -89,6 +107,7 @@ impl Archive {
         &mut self,
         files: &[FileEntry],
         merged: &Merged,
+        entities: &[EntityRows],
     ) -> Result<Ingested, ArchiveError> {
         let path = self.path.display().to_string();
         let sql = |source| ArchiveError::Sqlite {
@@ -266,6 +285,27 @@ impl Archive {
                         json
                     ])
                     .map_err(sql)?;
+            }
+        }
+        {
+            // A download stored once is kept: the same snapshot again adds nothing.
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO entities(report, series, refresh_date, entity, file_id, values_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(report, series, refresh_date, entity) DO NOTHING",
+                )
+                .map_err(sql)?;
+            for file in entities {
+                let Some((id, _)) = ids.get(&file.index) else {
+                    continue;
+                };
+                let refresh = file.refresh.to_string();
+                for (entity, json) in &file.rows {
+                    out.entities += insert
+                        .execute(params![file.report, file.series, refresh, entity, id, json])
+                        .map_err(sql)? as u64;
+                }
             }
         }
         tx.commit().map_err(sql)?;

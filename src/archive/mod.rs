@@ -6,7 +6,7 @@
 //! different values is a conflict, the first record (in input order within a run, the
 //! earlier-ingested across runs) is kept and the other is written to `conflicts`.
 //!
-//! # The database (schema version 1)
+//! # The database (schema version 2)
 //! - `files(id, path, sha256 UNIQUE, report, series, refresh_date, rows, ingested_at)`: one
 //!   row per ingested file; a file whose SHA-256 is already there is skipped.
 //! - `records(report, series, report_date, refresh_date, file_id, values_json)`, primary key
@@ -15,6 +15,9 @@
 //! - `conflicts(id, report, series, report_date, refresh_date, kept_file_id, other_file_id,
 //!   other_values)`: records dropped because another file with the same refresh date said
 //!   otherwise.
+//! - `entities(report, series, refresh_date, entity, file_id, values_json)`, primary key
+//!   `(report, series, refresh_date, entity)` (version 2): a detail report's rows, one per
+//!   user, site or team of a download; the first file stored for a download wins.
 //! - one view per report kind ingested, named after the report (`office365GroupsActivity
 //!   GroupCounts`), with `series`, `file_id` and one typed column per schema property.
 //!
@@ -85,11 +88,21 @@ pub const MIGRATIONS: &[&str] = &[
         other_values TEXT NOT NULL
     );
     CREATE INDEX files_series ON files(report, series);",
+    // Version 2: detail reports' rows, one per entity of a download.
+    "CREATE TABLE entities(
+        report TEXT NOT NULL,
+        series TEXT NOT NULL,
+        refresh_date TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        values_json TEXT NOT NULL,
+        PRIMARY KEY(report, series, refresh_date, entity)
+    ) WITHOUT ROWID;",
 ];
 
 /// The tables a database of ours has; anything else in a database without our
 /// application id means it belongs to someone else.
-const TABLES: &[&str] = &["files", "records", "conflicts"];
+const TABLES: &[&str] = &["files", "records", "conflicts", "entities"];
 
 /// How long a run waits for another run's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -9,9 +9,11 @@ use chrono::NaiveDate;
 use rusqlite::params;
 
 use super::{cells_from_json, Archive, ArchiveError};
-use crate::merge::{Conflict, Merged, MergedRecord, MergedSeries, Origin};
+use crate::merge::{Conflict, Merge, Merged, MergedRecord, MergedSeries, Origin};
+use crate::record::{Record, RecordSink};
 use crate::schema::{Registry, Report};
-use crate::trend::DateRange;
+use crate::trend::snapshot::{self, Summing};
+use crate::trend::{DateRange, TrendOptions};
 
 /// Which records to read; `None` takes all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -259,6 +261,93 @@ impl Archive {
             }
         }
         Ok(Merged { series, conflicts })
+    }
+}
+
+/// One download of a detail report in the archive: (report, series, refresh date).
+type Download = (String, String, String);
+
+impl Archive {
+    /// The selected detail reports' downloads, each summed as `trend` sums a detail file
+    /// (see [`Summing`]) under `options`' metrics: one record per download, merged by refresh
+    /// date with its period in the series. `since`/`until` cut refresh dates.
+    pub fn detail_merged(
+        &self,
+        registry: &Registry,
+        selection: &Selection,
+        options: &TrendOptions,
+    ) -> Result<Merged, ArchiveError> {
+        let e = |source| self.error(source);
+        let since = selection.since.map(|d| d.to_string());
+        let until = selection.until.map(|d| d.to_string());
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT e.report, e.series, e.refresh_date, e.file_id, f.path, e.values_json
+                 FROM entities e JOIN files f ON f.id = e.file_id
+                 WHERE (?1 IS NULL OR e.report = ?1) AND (?2 IS NULL OR e.series = ?2)
+                   AND (?3 IS NULL OR e.refresh_date >= ?3) AND (?4 IS NULL OR e.refresh_date <= ?4)
+                 ORDER BY e.report, e.series, e.refresh_date, e.entity",
+            )
+            .map_err(e)?;
+        let mut rows = stmt
+            .query(params![selection.report, selection.series, since, until])
+            .map_err(e)?;
+        let mut total = Merge::new();
+        // The download being summed: (report, series, refresh date) and its sink.
+        let mut current: Option<(Download, Arc<Report>, Summing)> = None;
+        let finish = |total: &mut Merge, summing: Summing| {
+            let mut summing = summing;
+            summing.finish(true);
+            total.absorb(summing.into_merge());
+        };
+        while let Some(row) = rows.next().map_err(e)? {
+            let key: (String, String, String) = (
+                row.get(0).map_err(e)?,
+                row.get(1).map_err(e)?,
+                row.get(2).map_err(e)?,
+            );
+            if current.as_ref().is_none_or(|(k, _, _)| *k != key) {
+                if let Some((_, _, summing)) = current.take() {
+                    finish(&mut total, summing);
+                }
+                let report = registry
+                    .find(&key.0)
+                    .cloned()
+                    .ok_or_else(|| ArchiveError::UnknownReport(key.0.clone()))?;
+                let metrics = options.metrics_of(&report);
+                if !snapshot::sums(&report, &metrics) {
+                    continue;
+                }
+                let file_id: i64 = row.get(3).map_err(e)?;
+                let path: String = row.get(4).map_err(e)?;
+                let merge = Merge::for_file(
+                    &key.1,
+                    usize::try_from(file_id).unwrap_or(usize::MAX),
+                    &path,
+                );
+                let summing = Summing::new(report.clone(), &metrics, merge);
+                current = Some((key, report, summing));
+            }
+            let Some((key, report, summing)) = current.as_mut() else {
+                continue;
+            };
+            let json: String = row.get(5).map_err(e)?;
+            let cells = cells_from_json(report, &json).map_err(|why| ArchiveError::BadRecord {
+                report: key.0.clone(),
+                date: key.2.clone(),
+                why,
+            })?;
+            summing.record(&Record {
+                report,
+                line: 0,
+                cells: &cells,
+            });
+        }
+        if let Some((_, _, summing)) = current.take() {
+            finish(&mut total, summing);
+        }
+        Ok(total.into_merged())
     }
 }
 

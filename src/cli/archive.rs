@@ -278,12 +278,17 @@ fn store(
     let _ =
         writeln!(
         text,
-        "{files_line}; stored {} files in {}: {} new days, {} updated, {} unchanged; {} conflict{}",
+        "{files_line}; stored {} files in {}: {} new days, {} updated, {} unchanged{}; {} conflict{}",
         ingested.files_added,
         db.display(),
         ingested.inserted,
         ingested.updated,
         ingested.unchanged,
+        if ingested.entities > 0 {
+            format!(", {} detail rows", ingested.entities)
+        } else {
+            String::new()
+        },
         ingested.conflicts.len(),
         if ingested.conflicts.len() == 1 { "" } else { "s" }
     );

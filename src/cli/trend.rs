@@ -288,10 +288,17 @@ fn from_archive(
         Ok(a) => a,
         Err(e) => return fail(e.to_string()),
     };
-    let merged = match archive.merged(&ctx.registry, &selection) {
+    let mut merged = match archive.merged(&ctx.registry, &selection) {
         Ok(m) => m,
         Err(e) => return fail(e.to_string()),
     };
+    match archive.detail_merged(&ctx.registry, &selection, &options) {
+        Ok(detail) => {
+            merged.series.extend(detail.series);
+            merged.conflicts.extend(detail.conflicts);
+        }
+        Err(e) => return fail(e.to_string()),
+    }
     if let (Some(report), true) = (report, merged.series.is_empty()) {
         // Asking for a report the archive never received is a mistake to point out, not
         // an empty trend to print.

@@ -952,3 +952,61 @@ fn export_equals_convert_merge_of_the_same_files() {
         );
     }
 }
+
+/// A database of schema version 1 (before detail rows were stored) is migrated in place by
+/// the next `add`: its records stay, detail reports' rows are stored from then on, and
+/// `trend --db` follows them as it follows their files.
+#[test]
+fn a_version_1_archive_migrates_in_place_and_then_holds_detail_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.sqlite");
+    let add = |path: &std::path::Path| {
+        m365report()
+            .args(["archive", "add", "--db"])
+            .arg(&db)
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let out = add(&root().join("samples/tenants/contoso"));
+    assert_eq!(out.status.code(), Some(0));
+    {
+        // What version 1 wrote: no `entities` table, user_version 1.
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("DROP TABLE entities; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let detail =
+        root().join("tests/fixtures/metrics/getTeamsUserActivityUserDetail_D7_2026-11-30.csv");
+    let out = add(&detail);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains(", 5 detail rows;"), "{err}");
+    let conn = Connection::open(&db).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let records: i64 = conn
+        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(records, 44, "the version 1 records are kept");
+    let trend = |args: &[&str]| {
+        let out = m365report()
+            .arg("trend")
+            .args(args)
+            .args(["--format", "csv"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let from_db = trend(&[
+        "--db",
+        db.to_str().unwrap(),
+        "--report",
+        "teamsUserActivityUserDetail",
+    ]);
+    let from_file = trend(&[detail.to_str().unwrap()]);
+    assert_eq!(from_db, from_file);
+    assert!(from_db.contains(",2026-11-30,2,4,0.5,0.5"), "{from_db}");
+}
