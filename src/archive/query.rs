@@ -264,19 +264,32 @@ impl Archive {
     }
 }
 
-/// One download of a detail report in the archive: (report, series, refresh date).
-type Download = (String, String, String);
+/// One download of a detail report held in the archive, as [`Archive::each_detail_row`]
+/// hands its rows over.
+#[derive(Debug, Clone)]
+pub struct StoredDownload {
+    /// The report.
+    pub report: Arc<Report>,
+    /// The series its file was added under.
+    pub series: String,
+    /// Its refresh date, `YYYY-MM-DD`.
+    pub refresh: String,
+    /// The id of the file stored for it (`files.id`).
+    pub file_id: i64,
+    /// That file's path as it was added.
+    pub path: String,
+}
 
 impl Archive {
-    /// The selected detail reports' downloads, each summed as `trend` sums a detail file
-    /// (see [`Summing`]) under `options`' metrics: one record per download, merged by refresh
-    /// date with its period in the series. `since`/`until` cut refresh dates.
-    pub fn detail_merged(
+    /// Calls `each` with every stored detail row of the selection, typed by its report, in
+    /// order of report, series, refresh date and entity: the rows of one download come
+    /// together. `since`/`until` cut refresh dates.
+    pub fn each_detail_row(
         &self,
         registry: &Registry,
         selection: &Selection,
-        options: &TrendOptions,
-    ) -> Result<Merged, ArchiveError> {
+        mut each: impl FnMut(&StoredDownload, &Record<'_>),
+    ) -> Result<(), ArchiveError> {
         let e = |source| self.error(source);
         let since = selection.since.map(|d| d.to_string());
         let until = selection.until.map(|d| d.to_string());
@@ -293,58 +306,96 @@ impl Archive {
         let mut rows = stmt
             .query(params![selection.report, selection.series, since, until])
             .map_err(e)?;
-        let mut total = Merge::new();
-        // The download being summed: (report, series, refresh date) and its sink.
-        let mut current: Option<(Download, Arc<Report>, Summing)> = None;
-        let finish = |total: &mut Merge, summing: Summing| {
-            let mut summing = summing;
-            summing.finish(true);
-            total.absorb(summing.into_merge());
-        };
+        let mut current: Option<StoredDownload> = None;
         while let Some(row) = rows.next().map_err(e)? {
-            let key: (String, String, String) = (
+            let (report, series, refresh): (String, String, String) = (
                 row.get(0).map_err(e)?,
                 row.get(1).map_err(e)?,
                 row.get(2).map_err(e)?,
             );
-            if current.as_ref().is_none_or(|(k, _, _)| *k != key) {
-                if let Some((_, _, summing)) = current.take() {
-                    finish(&mut total, summing);
-                }
-                let report = registry
-                    .find(&key.0)
-                    .cloned()
-                    .ok_or_else(|| ArchiveError::UnknownReport(key.0.clone()))?;
-                let metrics = options.metrics_of(&report);
-                if !snapshot::sums(&report, &metrics) {
-                    continue;
-                }
-                let file_id: i64 = row.get(3).map_err(e)?;
-                let path: String = row.get(4).map_err(e)?;
-                let merge = Merge::for_file(
-                    &key.1,
-                    usize::try_from(file_id).unwrap_or(usize::MAX),
-                    &path,
-                );
-                let summing = Summing::new(report.clone(), &metrics, merge);
-                current = Some((key, report, summing));
+            let same = current.as_ref().is_some_and(|c| {
+                c.report.name == report && c.series == series && c.refresh == refresh
+            });
+            if !same {
+                current = Some(StoredDownload {
+                    report: registry
+                        .find(&report)
+                        .cloned()
+                        .ok_or_else(|| ArchiveError::UnknownReport(report.clone()))?,
+                    series,
+                    refresh,
+                    file_id: row.get(3).map_err(e)?,
+                    path: row.get(4).map_err(e)?,
+                });
             }
-            let Some((key, report, summing)) = current.as_mut() else {
+            let Some(download) = current.as_ref() else {
                 continue;
             };
             let json: String = row.get(5).map_err(e)?;
-            let cells = cells_from_json(report, &json).map_err(|why| ArchiveError::BadRecord {
-                report: key.0.clone(),
-                date: key.2.clone(),
-                why,
+            let cells = cells_from_json(&download.report, &json).map_err(|why| {
+                ArchiveError::BadRecord {
+                    report: download.report.name.clone(),
+                    date: download.refresh.clone(),
+                    why,
+                }
             })?;
-            summing.record(&Record {
-                report,
-                line: 0,
-                cells: &cells,
-            });
+            each(
+                download,
+                &Record {
+                    report: &download.report,
+                    line: 0,
+                    cells: &cells,
+                },
+            );
         }
-        if let Some((_, _, summing)) = current.take() {
+        Ok(())
+    }
+
+    /// The selected detail reports' downloads, each summed as `trend` sums a detail file
+    /// (see [`Summing`]) under `options`' metrics: one record per download, merged by refresh
+    /// date with its period in the series. `since`/`until` cut refresh dates.
+    pub fn detail_merged(
+        &self,
+        registry: &Registry,
+        selection: &Selection,
+        options: &TrendOptions,
+    ) -> Result<Merged, ArchiveError> {
+        let mut total = Merge::new();
+        // The download being summed (report, series, refresh date) and its sink; `None` for a report
+        // without metrics to follow.
+        let mut current: Option<((String, String, String), Option<Summing>)> = None;
+        let finish = |total: &mut Merge, summing: Option<Summing>| {
+            if let Some(mut summing) = summing {
+                summing.finish(true);
+                total.absorb(summing.into_merge());
+            }
+        };
+        self.each_detail_row(registry, selection, |download, record| {
+            let key = (
+                download.report.name.clone(),
+                download.series.clone(),
+                download.refresh.clone(),
+            );
+            if current.as_ref().is_none_or(|(k, _)| *k != key) {
+                if let Some((_, summing)) = current.take() {
+                    finish(&mut total, summing);
+                }
+                let metrics = options.metrics_of(&download.report);
+                let summing = snapshot::sums(&download.report, &metrics).then(|| {
+                    let merge = Merge::for_file(
+                        &download.series,
+                        usize::try_from(download.file_id).unwrap_or(usize::MAX),
+                        &download.path,
+                    );
+                    Summing::new(download.report.clone(), &metrics, merge)
+                });
+                current = Some((key, summing));
+            }
+            if let Some((_, Some(summing))) = current.as_mut() {
+                summing.record(record);
+            }
+        })?;
+        if let Some((_, summing)) = current.take() {
             finish(&mut total, summing);
         }
         Ok(total.into_merged())

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
+use m365report::archive::{check_output, Access, Archive};
 use m365report::discover::{discover, input_paths};
-use m365report::inactive::gather::{gather, Gathered};
+use m365report::inactive::gather::{from_archive as from_archive_snapshots, gather, Gathered};
 use m365report::inactive::{compute, render, Catalogue, Inactive, Options};
 use m365report::render::render_file;
 use m365report::write::{check_target, AtomicFile};
@@ -23,9 +24,8 @@ pub struct InactiveArgs {
     /// recursively).
     #[arg(required_unless_present = "db", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Read from this archive instead of files (not yet: the archive keeps counts reports
-    /// only).
-    #[arg(long, value_name = "FILE")]
+    /// Read the per-user reports from this archive (see `archive add`) instead of files.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
     pub db: Option<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
@@ -79,11 +79,6 @@ const CONFLICTS_SHOWN: usize = 20;
 
 /// Runs `inactive`.
 pub fn run(args: &InactiveArgs, ctx: &Context) -> Outcome {
-    if args.db.is_some() {
-        return fail(
-            "inactive --db is not available yet: the archive keeps counts reports only, not the per-user detail reports inactive joins; pass the export files instead",
-        );
-    }
     let check = match args.input.options(ctx) {
         Ok(o) => o,
         Err(message) => return fail(message),
@@ -97,6 +92,9 @@ pub fn run(args: &InactiveArgs, ctx: &Context) -> Outcome {
     };
     if let Err(e) = options.check(&catalogue) {
         return fail(e);
+    }
+    if let Some(db) = &args.db {
+        return from_archive(db, args, ctx, &catalogue, &options);
     }
     let (sources, discover_errors) = discover(&args.paths);
     report_discover_errors(&discover_errors);
@@ -129,6 +127,45 @@ pub fn run(args: &InactiveArgs, ctx: &Context) -> Outcome {
     }
     summary(&pass, &result, &mut text);
     output(&result, args, text, outcome)
+}
+
+/// `inactive --db`: the archive's detail downloads, joined as files are.
+fn from_archive(
+    db: &std::path::Path,
+    args: &InactiveArgs,
+    ctx: &Context,
+    catalogue: &Catalogue,
+    options: &Options,
+) -> Outcome {
+    if let Some(out) = &args.output {
+        if let Err(e) = check_output(out, db, args.force) {
+            return fail(format!("-o {e}"));
+        }
+        clean_up_on_interrupt();
+    }
+    let archive = match Archive::open(db, Access::Read) {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let by_folder = args.group_by == GroupBy::Dir;
+    let snapshots = match from_archive_snapshots(&archive, &ctx.registry, catalogue, by_folder) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let pass = Gathered {
+        files: snapshots.len(),
+        ..Gathered::default()
+    };
+    let result = match compute(snapshots, catalogue, options) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let mut text = String::new();
+    if !ctx.quiet {
+        notes(&result, &mut text);
+    }
+    summary(&pass, &result, &mut text);
+    output(&result, args, text, Outcome::Success)
 }
 
 /// The invalid files' diagnostics and a note on files of reports not joined.

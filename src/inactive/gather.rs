@@ -9,6 +9,8 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use super::catalogue::{Catalogue, Plan};
+use crate::archive::query::Selection;
+use crate::archive::{Archive, ArchiveError};
 use crate::check::{CheckOptions, FileReport};
 use crate::discover::{Input, Source};
 use crate::record::{Cell, Fork, Record, RecordSink};
@@ -151,6 +153,54 @@ pub fn gather(
     gathered.snapshots.sort_by_key(|s| s.index);
     gathered.other.sort();
     gathered
+}
+
+/// The snapshots of the detail downloads `archive` holds, as [`gather`] makes them of
+/// files: one per stored download of a report taking part, its file named by the path it
+/// was added from. With `by_folder`, a download counts for the series it was added under
+/// (its folder, when added with `--group-by dir`).
+pub fn from_archive(
+    archive: &Archive,
+    registry: &Registry,
+    catalogue: &Catalogue,
+    by_folder: bool,
+) -> Result<Vec<Snapshot>, ArchiveError> {
+    let mut snapshots: Vec<Snapshot> = Vec::new();
+    let mut products = Products::default();
+    // (report, series, refresh date) of the last snapshot.
+    let mut last: Option<(String, String, String)> = None;
+    archive.each_detail_row(registry, &Selection::default(), |download, record| {
+        let Some(plan) = catalogue.plan_of(&download.report.name) else {
+            return;
+        };
+        let key = (
+            download.report.name.clone(),
+            download.series.clone(),
+            download.refresh.clone(),
+        );
+        if last.as_ref() != Some(&key) {
+            snapshots.push(Snapshot {
+                plan,
+                group: if by_folder {
+                    download.series.clone()
+                } else {
+                    ".".into()
+                },
+                refresh: None,
+                period: None,
+                index: usize::try_from(download.file_id).unwrap_or(usize::MAX),
+                file: download.path.clone(),
+                concealed: false,
+                rows: Vec::new(),
+            });
+            last = Some(key);
+        }
+        if let Some(snapshot) = snapshots.last_mut() {
+            take(&catalogue.plans[plan], record, snapshot, &mut products);
+        }
+    })?;
+    snapshots.sort_by_key(|s| s.index);
+    Ok(snapshots)
 }
 
 /// The folder a file counts for under `--group-by dir`: its folder relative to the PATH

@@ -232,14 +232,30 @@ fn group_by_dir_gives_one_block_per_tenant_folder() {
     );
 }
 
+/// The golden tenant added to an archive (both its snapshots) gives the same licences from
+/// `--db` as from its files; a missing archive is a usage error.
 #[test]
-fn db_is_a_usage_error_until_the_archive_keeps_detail_reports() {
-    let (code, _, stderr) = run(&["--db", "history.db"]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("inactive --db is not available yet"),
-        "{stderr}"
+fn db_reads_the_archived_detail_reports_as_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.sqlite");
+    let out = m365report()
+        .args(["archive", "add", "--db"])
+        .arg(&db)
+        .arg(tenant())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let (code, stdout, stderr) = run(&["--db", db.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, GOLDEN_CSV);
+    let (code, _, stderr) = run(&["--db", dir.path().join("none.sqlite").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no archive there"), "{stderr}");
 }
 
 #[test]
