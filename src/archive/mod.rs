@@ -566,10 +566,26 @@ fn literal(text: &str) -> String {
 /// `CREATE VIEW` for a report: its records with one typed column per schema property, for
 /// clients (Power BI, spreadsheets) that do not speak `json_extract`.
 pub fn view_sql(report: &Report) -> String {
-    let mut sql = format!(
-        "CREATE VIEW IF NOT EXISTS {} AS SELECT series, file_id",
-        ident(&report.name)
-    );
+    // A detail report's rows are in `entities` (schema version 2); a view made by version 1
+    // over `records` is replaced.
+    let detail = report.entity().is_some() && report.report_date().is_none();
+    let (table, mut sql) = if detail {
+        (
+            "entities",
+            format!(
+                "DROP VIEW IF EXISTS {name}; CREATE VIEW {name} AS SELECT series, file_id",
+                name = ident(&report.name)
+            ),
+        )
+    } else {
+        (
+            "records",
+            format!(
+                "CREATE VIEW IF NOT EXISTS {} AS SELECT series, file_id",
+                ident(&report.name)
+            ),
+        )
+    };
     for col in &report.columns {
         let path = literal(&format!("$.\"{}\"", col.property.replace('"', "\\\"")));
         let expr = format!("json_extract(values_json, {path})");
@@ -580,7 +596,7 @@ pub fn view_sql(report: &Report) -> String {
         sql.push_str(&format!(", {expr} AS {}", ident(&col.property)));
     }
     sql.push_str(&format!(
-        " FROM records WHERE report = {}",
+        " FROM {table} WHERE report = {}",
         literal(&report.name)
     ));
     sql

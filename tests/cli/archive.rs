@@ -991,6 +991,15 @@ fn a_version_1_archive_migrates_in_place_and_then_holds_detail_rows() {
         .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
         .unwrap();
     assert_eq!(records, 44, "the version 1 records are kept");
+    // The report's view reads its rows, one typed column per property.
+    let deleted: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM teamsUserActivityUserDetail WHERE isDeleted = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(deleted, 1);
     let trend = |args: &[&str]| {
         let out = m365report()
             .arg("trend")
