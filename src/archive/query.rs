@@ -56,16 +56,20 @@ fn parse_day(text: Option<String>) -> Option<NaiveDate> {
 }
 
 impl Archive {
-    /// Per (report, series): the dates held, the gaps, the newest refresh and the file count;
-    /// sorted by report, then series.
+    /// Per (report, series): the dates held (a detail report's: the refresh dates of its
+    /// downloads), the gaps, the newest refresh and the file count; sorted by report, then
+    /// series.
     pub fn status(&self) -> Result<Vec<SeriesStatus>, ArchiveError> {
         let e = |source| self.error(source);
         let mut out: BTreeMap<(String, String), SeriesStatus> = BTreeMap::new();
         let mut stmt = self
             .conn
             .prepare(
+                // A detail report's dates are the refresh dates of its downloads held.
                 "SELECT report, series, report_date, refresh_date FROM records
-                 ORDER BY report, series, report_date",
+                 UNION ALL
+                 SELECT DISTINCT report, series, refresh_date, refresh_date FROM entities
+                 ORDER BY 1, 2, 3",
             )
             .map_err(e)?;
         let mut rows = stmt.query([]).map_err(e)?;
