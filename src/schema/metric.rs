@@ -191,10 +191,10 @@ impl Metric {
                 }
             }
         }
+        // `whole` is an error here: a whole expression that binds returned above.
         match (best, whole) {
-            (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(e),
-            (None, Ok(_)) => unreachable!("a whole expression that binds returned above"),
+            (Some(e), _) | (None, Err(e)) => Err(e),
+            (None, Ok(numerator)) => Ok(Metric::new(report, numerator, None)),
         }
     }
 
