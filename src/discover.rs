@@ -29,6 +29,23 @@ pub struct Source {
 }
 
 impl Source {
+    /// The folder the file counts for under `--group-by dir`: its folder relative to the
+    /// PATH given, or, for a file directly in that PATH or named on its own, the folder as
+    /// given on the command line, so `trend tenants/* --group-by dir` still gives one series
+    /// per tenant.
+    pub fn folder(&self) -> String {
+        if self.group != "." {
+            return self.group.clone();
+        }
+        match &self.input {
+            Input::Path(path) => path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| ".".to_string(), |p| p.display().to_string()),
+            Input::Stdin => ".".to_string(),
+        }
+    }
+
     /// The file name, for report-kind hints.
     pub fn file_name(&self) -> Option<&str> {
         match &self.input {

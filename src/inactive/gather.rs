@@ -12,7 +12,7 @@ use super::catalogue::{Catalogue, Plan};
 use crate::archive::query::Selection;
 use crate::archive::{Archive, ArchiveError};
 use crate::check::{CheckOptions, FileReport};
-use crate::discover::{Input, Source};
+use crate::discover::Source;
 use crate::record::{Cell, Fork, Record, RecordSink};
 use crate::rules::file::is_concealed;
 use crate::schema::{Registry, Report};
@@ -113,7 +113,7 @@ pub fn gather(
                 snapshot: Snapshot {
                     plan: 0,
                     group: if by_folder {
-                        folder_of(source)
+                        source.folder()
                     } else {
                         ".".into()
                     },
@@ -201,21 +201,6 @@ pub fn from_archive(
     })?;
     snapshots.sort_by_key(|s| s.index);
     Ok(snapshots)
-}
-
-/// The folder a file counts for under `--group-by dir`: its folder relative to the PATH
-/// given, or for a file directly in it (or named alone) the folder as given, as `trend` does.
-fn folder_of(source: &Source) -> String {
-    if source.group != "." {
-        return source.group.clone();
-    }
-    match &source.input {
-        Input::Path(path) => path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| ".".to_string(), |p| p.display().to_string()),
-        Input::Stdin => ".".to_string(),
-    }
 }
 
 /// The sink of one file: once the report is known, its plan; then one [`Row`] a record.

@@ -13,7 +13,7 @@ use super::snapshot::{self, Summing};
 use super::{short_name, TrendOptions};
 use crate::check::{CheckOptions, FileReport};
 use crate::diagnostic::Code;
-use crate::discover::{Input, Source};
+use crate::discover::Source;
 use crate::merge::Merge;
 use crate::record::{Fork, Record, RecordSink};
 use crate::schema::{Registry, Report};
@@ -101,7 +101,7 @@ struct FileSink<'a> {
 impl RecordSink for FileSink<'_> {
     fn begin(&mut self, report: &Arc<Report>) {
         let series = match self.series_by {
-            SeriesBy::Folder => dir_series(self.source),
+            SeriesBy::Folder => self.source.folder(),
             SeriesBy::Report => short_name(report).to_string(),
         };
         let mut merge = Merge::for_file(&series, self.source.index, &self.source.name);
@@ -137,22 +137,6 @@ impl RecordSink for FileSink<'_> {
         } else if let Some(merge) = &mut self.merge {
             merge.finish(valid);
         }
-    }
-}
-
-/// The series of a file under [`SeriesBy::Folder`]: its folder relative to the PATH given,
-/// or, for a file directly in that PATH or named on its own, the folder as given on the
-/// command line, so `trend tenants/* --group-by dir` still gives one series per tenant.
-fn dir_series(source: &Source) -> String {
-    if source.group != "." {
-        return source.group.clone();
-    }
-    match &source.input {
-        Input::Path(path) => path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| ".".to_string(), |p| p.display().to_string()),
-        Input::Stdin => ".".to_string(),
     }
 }
 
