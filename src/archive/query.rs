@@ -287,12 +287,12 @@ pub struct StoredDownload {
 impl Archive {
     /// Calls `each` with every stored detail row of the selection, typed by its report, in
     /// order of report, series, refresh date and entity: the rows of one download come
-    /// together. `since`/`until` cut refresh dates.
+    /// together, the first of each with `first` set. `since`/`until` cut refresh dates.
     pub fn each_detail_row(
         &self,
         registry: &Registry,
         selection: &Selection,
-        mut each: impl FnMut(&StoredDownload, &Record<'_>),
+        mut each: impl FnMut(&StoredDownload, &Record<'_>, bool),
     ) -> Result<(), ArchiveError> {
         let e = |source| self.error(source);
         let since = selection.since.map(|d| d.to_string());
@@ -350,6 +350,7 @@ impl Archive {
                     line: 0,
                     cells: &cells,
                 },
+                !same,
             );
         }
         Ok(())
@@ -365,27 +366,19 @@ impl Archive {
         options: &TrendOptions,
     ) -> Result<Merged, ArchiveError> {
         let mut total = Merge::new();
-        // The download being summed (report, series, refresh date) and its sink; `None` for a report
-        // without metrics to follow.
-        let mut current: Option<((String, String, String), Option<Summing>)> = None;
+        // The sink of the download being summed; `None` for a report without metrics.
+        let mut current: Option<Summing> = None;
         let finish = |total: &mut Merge, summing: Option<Summing>| {
             if let Some(mut summing) = summing {
                 summing.finish(true);
                 total.absorb(summing.into_merge());
             }
         };
-        self.each_detail_row(registry, selection, |download, record| {
-            let key = (
-                download.report.name.clone(),
-                download.series.clone(),
-                download.refresh.clone(),
-            );
-            if current.as_ref().is_none_or(|(k, _)| *k != key) {
-                if let Some((_, summing)) = current.take() {
-                    finish(&mut total, summing);
-                }
+        self.each_detail_row(registry, selection, |download, record, first| {
+            if first {
+                finish(&mut total, current.take());
                 let metrics = options.metrics_of(&download.report);
-                let summing = snapshot::sums(&download.report, &metrics).then(|| {
+                current = snapshot::sums(&download.report, &metrics).then(|| {
                     let merge = Merge::for_file(
                         &download.series,
                         usize::try_from(download.file_id).unwrap_or(usize::MAX),
@@ -393,15 +386,12 @@ impl Archive {
                     );
                     Summing::new(download.report.clone(), &metrics, merge)
                 });
-                current = Some((key, summing));
             }
-            if let Some((_, Some(summing))) = current.as_mut() {
+            if let Some(summing) = current.as_mut() {
                 summing.record(record);
             }
         })?;
-        if let Some((_, summing)) = current.take() {
-            finish(&mut total, summing);
-        }
+        finish(&mut total, current.take());
         Ok(total.into_merged())
     }
 }

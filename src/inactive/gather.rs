@@ -167,38 +167,34 @@ pub fn from_archive(
 ) -> Result<Vec<Snapshot>, ArchiveError> {
     let mut snapshots: Vec<Snapshot> = Vec::new();
     let mut products = Products::default();
-    // (report, series, refresh date) of the last snapshot.
-    let mut last: Option<(String, String, String)> = None;
-    archive.each_detail_row(registry, &Selection::default(), |download, record| {
-        let Some(plan) = catalogue.plan_of(&download.report.name) else {
-            return;
-        };
-        let key = (
-            download.report.name.clone(),
-            download.series.clone(),
-            download.refresh.clone(),
-        );
-        if last.as_ref() != Some(&key) {
-            snapshots.push(Snapshot {
-                plan,
-                group: if by_folder {
-                    download.series.clone()
-                } else {
-                    ".".into()
-                },
-                refresh: None,
-                period: None,
-                index: usize::try_from(download.file_id).unwrap_or(usize::MAX),
-                file: download.path.clone(),
-                concealed: false,
-                rows: Vec::new(),
-            });
-            last = Some(key);
-        }
-        if let Some(snapshot) = snapshots.last_mut() {
-            take(&catalogue.plans[plan], record, snapshot, &mut products);
-        }
-    })?;
+    archive.each_detail_row(
+        registry,
+        &Selection::default(),
+        |download, record, first| {
+            let Some(plan) = catalogue.plan_of(&download.report.name) else {
+                return;
+            };
+            if first {
+                snapshots.push(Snapshot {
+                    plan,
+                    group: if by_folder {
+                        download.series.clone()
+                    } else {
+                        ".".into()
+                    },
+                    refresh: None,
+                    period: None,
+                    index: usize::try_from(download.file_id).unwrap_or(usize::MAX),
+                    file: download.path.clone(),
+                    concealed: false,
+                    rows: Vec::new(),
+                });
+            }
+            if let Some(snapshot) = snapshots.last_mut() {
+                take(&catalogue.plans[plan], record, snapshot, &mut products);
+            }
+        },
+    )?;
     snapshots.sort_by_key(|s| s.index);
     Ok(snapshots)
 }
