@@ -142,6 +142,35 @@ impl CellReader {
     /// unchanged or emptied, where the field rule refuses `raw`.
     #[inline(always)]
     pub fn read_into(&mut self, kind: &Kind, raw: &[u8], cell: &mut Cell) -> bool {
+        match kind {
+            // A detail report's row holds a dozen of these: last activities, licence assign
+            // dates (each column keeps its own month), flags and products.
+            Kind::OptionalDate if raw.is_empty() => {
+                *cell = Cell::Null;
+                return true;
+            }
+            Kind::OptionalDate => {
+                if let Some(date) = self.date(raw) {
+                    *cell = Cell::Date(date);
+                    return true;
+                }
+            }
+            Kind::Boolean => {
+                if let Some(value) = parse_bool(raw) {
+                    *cell = Cell::Bool(value);
+                    return true;
+                }
+            }
+            Kind::List => {
+                if let (Cell::List(items), false, Ok(raw)) =
+                    (&mut *cell, raw.is_empty(), std::str::from_utf8(raw))
+                {
+                    refill_list(items, raw);
+                    return true;
+                }
+            }
+            _ => {}
+        }
         if let (Kind::Text | Kind::Guid | Kind::Duration, Cell::Text(text)) = (kind, &mut *cell) {
             let fits = !raw.is_empty()
                 && match kind {
@@ -191,6 +220,25 @@ impl CellReader {
         self.last = Some((month, date, date.day()));
         Some(date)
     }
+}
+
+/// Puts the `+`-separated items of `raw` into `items` as [`check_text_cell`] splits them,
+/// reusing the strings already there: a products list of every row, without an
+/// allocation per item.
+#[inline(never)]
+fn refill_list(items: &mut Vec<String>, raw: &str) {
+    let mut n = 0;
+    for item in raw.split('+') {
+        match items.get_mut(n) {
+            Some(held) => {
+                held.clear();
+                held.push_str(item);
+            }
+            None => items.push(item.to_owned()),
+        }
+        n += 1;
+    }
+    items.truncate(n);
 }
 
 /// A text cell's value (or a boolean's, a GUID's...): kept out of [`CellReader::read`],
@@ -248,15 +296,15 @@ fn utf8(raw: &[u8]) -> String {
 
 /// Reads a boolean as exports write it: `True`/`False` (Graph's CSV), `Yes`/`No` (some
 /// reports' `Used ...` and `Has Other Action` columns), in any case.
+#[inline]
 pub fn parse_bool(raw: &[u8]) -> Option<bool> {
-    const TRUE: [&[u8]; 2] = [b"true", b"yes"];
-    const FALSE: [&[u8]; 2] = [b"false", b"no"];
-    if TRUE.iter().any(|t| raw.eq_ignore_ascii_case(t)) {
-        Some(true)
-    } else if FALSE.iter().any(|f| raw.eq_ignore_ascii_case(f)) {
-        Some(false)
-    } else {
-        None
+    // The length picks the one word to compare: a detail row holds a dozen flags.
+    match raw.len() {
+        4 if raw.eq_ignore_ascii_case(b"true") => Some(true),
+        5 if raw.eq_ignore_ascii_case(b"false") => Some(false),
+        3 if raw.eq_ignore_ascii_case(b"yes") => Some(true),
+        2 if raw.eq_ignore_ascii_case(b"no") => Some(false),
+        _ => None,
     }
 }
 

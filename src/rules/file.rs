@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::diagnostic::Code;
 use crate::record::Cell;
+use crate::rules::keys::KeySet;
 use crate::schema::Report;
 
 /// One broken file rule.
@@ -180,7 +181,7 @@ pub struct FileRules {
     /// Detail reports: each entity seen (lower-cased), with its line. Counts reports with
     /// dimensions: each (day, dimension values) seen. Bounded by the entities (or days times
     /// values) of the file, as the rule needs.
-    keys: std::collections::HashMap<Box<str>, u64, foldhash::fast::RandomState>,
+    keys: KeySet,
     /// The key being built for the row at hand, kept to spare an allocation a row.
     key: String,
     /// The first row and text column holding a concealed name (32 upper-case hex digits).
@@ -369,11 +370,7 @@ impl FileRules {
     /// Notes the key built in `self.key` as seen on `line`; the line it was first seen
     /// on, if it was seen before.
     fn seen_before(&mut self, line: u64) -> Option<u64> {
-        let seen = self.keys.get(self.key.as_str()).copied();
-        if seen.is_none() {
-            self.keys.insert(self.key.as_str().into(), line);
-        }
-        seen
+        self.keys.seen_before(&self.key, line)
     }
 
     /// E403: the entity of a detail report's row (with its dimension values, where the
@@ -474,7 +471,7 @@ impl FileRules {
             }
             _ => true,
         };
-        let keys = later.keys.keys().all(|k| !self.keys.contains_key(k));
+        let keys = self.keys.disjoint(&later.keys);
         clean && period && refresh && seam && keys && !self.days.meets(&later.days)
     }
 
@@ -497,8 +494,7 @@ impl FileRules {
         self.first = self.first.or(later.first);
         self.first_gap = self.first_gap.or(later.first_gap);
         self.days.union(&later.days);
-        self.keys
-            .extend(later.keys.iter().map(|(k, &line)| (k.clone(), line)));
+        self.keys.extend(&later.keys);
         self.concealed = self.concealed.or(later.concealed);
         self.distinct += later.distinct;
         self.min = self.min.into_iter().chain(later.min).min();

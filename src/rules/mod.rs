@@ -2,4 +2,5 @@
 
 pub mod field;
 pub mod file;
+pub mod keys;
 pub mod record;
