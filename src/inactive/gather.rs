@@ -19,42 +19,158 @@ use crate::schema::{Registry, Report};
 use crate::validate::check_source;
 
 /// One user's row of one file, reduced to what the join reads.
+///
+/// Two allocations a row, not six: the names share one text and the dates one slice. A
+/// tenant's reports are hundreds of thousands of rows, and allocating and freeing their
+/// parts was a fifth of `inactive`'s work (BENCHMARKS.md, "inactive").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
-    /// The user principal name as written.
-    pub upn: Box<str>,
-    /// The name lower-cased, where that differs from it (see [`Row::key`]).
-    pub lower: Option<Box<str>>,
-    /// The user id, where the report has one.
-    pub id: Option<Box<str>>,
-    /// The display name, where the report has one.
-    pub name: Option<Box<str>>,
+    /// The user principal name as written, its lower-cased form where that differs, the
+    /// user id and the display name, one after another (see `ends`).
+    names: Box<str>,
+    /// Where the name, the lower-cased name and the id end in `names`; the display name
+    /// runs to its end. An empty part is one the row lacks.
+    ends: [u32; 3],
     /// Whether the report marks the user deleted.
     pub deleted: bool,
     /// Services whose licence the row says the user holds (one bit per service).
     pub licensed: u64,
-    /// The newest last-activity date per service the row gives.
-    pub activity: Box<[(u8, NaiveDate)]>,
-    /// Licence assign dates per service.
-    pub assigned: Box<[(u8, NaiveDate)]>,
+    /// The newest last-activity date per service, then the licence assign dates per
+    /// service (see `activities`).
+    dates: Box<[(u8, NaiveDate)]>,
+    /// How many of `dates` are last activities.
+    activities: u8,
     /// The products assigned, shared by the rows of a file that have the same.
     pub products: Arc<[String]>,
     /// The line the row came from, for conflicts.
     pub line: u64,
 }
 
+/// What a [`Row`] is made of.
+#[derive(Debug, Clone, Default)]
+pub struct RowParts<'a> {
+    /// The user principal name as written.
+    pub upn: &'a str,
+    /// The user id, where the report has one.
+    pub id: Option<&'a str>,
+    /// The display name, where the report has one.
+    pub name: Option<&'a str>,
+    /// Whether the report marks the user deleted.
+    pub deleted: bool,
+    /// Services whose licence the row says the user holds (one bit per service).
+    pub licensed: u64,
+    /// The newest last-activity date per service the row gives.
+    pub activity: &'a [(u8, NaiveDate)],
+    /// Licence assign dates per service.
+    pub assigned: &'a [(u8, NaiveDate)],
+    /// The products assigned.
+    pub products: Option<Arc<[String]>>,
+    /// The line the row came from.
+    pub line: u64,
+}
+
 impl Row {
+    /// The row of `parts`; `None` where a name is too long to place (4 GiB).
+    pub fn new(parts: RowParts<'_>) -> Option<Row> {
+        let lower = Row::lower_of(parts.upn);
+        let (id, name) = (parts.id.unwrap_or(""), parts.name.unwrap_or(""));
+        let mut names = String::with_capacity(
+            parts.upn.len() + lower.as_ref().map_or(0, String::len) + id.len() + name.len(),
+        );
+        let mut ends = [0u32; 3];
+        for (end, part) in ends.iter_mut().zip([parts.upn, lower.as_deref().unwrap_or(""), id]) {
+            names.push_str(part);
+            *end = u32::try_from(names.len()).ok()?;
+        }
+        names.push_str(name);
+        u32::try_from(names.len()).ok()?;
+        let mut dates = Vec::with_capacity(parts.activity.len() + parts.assigned.len());
+        dates.extend_from_slice(parts.activity);
+        dates.extend_from_slice(parts.assigned);
+        Some(Row {
+            names: names.into_boxed_str(),
+            ends,
+            deleted: parts.deleted,
+            licensed: parts.licensed,
+            dates: dates.into_boxed_slice(),
+            activities: u8::try_from(parts.activity.len()).ok()?,
+            products: parts.products.unwrap_or_else(no_products),
+            line: parts.line,
+        })
+    }
+
+    fn part(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends.get(i).map_or(self.names.len(), |&e| e as usize);
+        &self.names[start..end]
+    }
+
+    /// Whether `other` says what this row says, wherever each came from (lines aside).
+    pub fn says_what(&self, other: &Row) -> bool {
+        // Every field named, so that a new one is compared or left out on purpose.
+        let Row {
+            names,
+            ends,
+            deleted,
+            licensed,
+            dates,
+            activities,
+            products,
+            line: _,
+        } = self;
+        *names == other.names
+            && *ends == other.ends
+            && *deleted == other.deleted
+            && *licensed == other.licensed
+            && *dates == other.dates
+            && *activities == other.activities
+            && *products == other.products
+    }
+
+    /// The user principal name as written.
+    pub fn upn(&self) -> &str {
+        self.part(0)
+    }
+
     /// The join key: the user principal name in lower case.
     pub fn key(&self) -> &str {
-        self.lower.as_deref().unwrap_or(&self.upn)
+        match self.part(1) {
+            "" => self.upn(),
+            lower => lower,
+        }
+    }
+
+    /// The user id, where the report has one.
+    pub fn id(&self) -> Option<&str> {
+        Some(self.part(2)).filter(|id| !id.is_empty())
+    }
+
+    /// The display name, where the report has one.
+    pub fn name(&self) -> Option<&str> {
+        Some(self.part(3)).filter(|name| !name.is_empty())
+    }
+
+    /// The newest last-activity date per service the row gives.
+    pub fn activity(&self) -> &[(u8, NaiveDate)] {
+        &self.dates[..usize::from(self.activities)]
+    }
+
+    /// Licence assign dates per service.
+    pub fn assigned(&self) -> &[(u8, NaiveDate)] {
+        &self.dates[usize::from(self.activities)..]
     }
 
     /// The lower-cased form of `upn` where it differs (most names are lower case already:
     /// no allocation for them).
-    pub fn lower_of(upn: &str) -> Option<Box<str>> {
-        (!upn.is_ascii() || upn.bytes().any(|b| b.is_ascii_uppercase()))
-            .then(|| upn.to_lowercase().into())
+    pub fn lower_of(upn: &str) -> Option<String> {
+        (!upn.is_ascii() || upn.bytes().any(|b| b.is_ascii_uppercase())).then(|| upn.to_lowercase())
     }
+}
+
+/// The products of a row that gives none: one shared empty list, not one per row.
+fn no_products() -> Arc<[String]> {
+    static EMPTY: std::sync::LazyLock<Arc<[String]>> = std::sync::LazyLock::new(|| Arc::from([]));
+    Arc::clone(&EMPTY)
 }
 
 /// One valid file of a report taking part: its rows and what it is a snapshot of.
@@ -300,7 +416,7 @@ fn take(plan: &Plan, record: &Record<'_>, into: &mut Snapshot, products: &mut Pr
         into.period = record.period().and_then(|p| p.parse().ok());
     }
     if let Some(row) = row_of(plan, record, products) {
-        into.concealed |= is_concealed(&row.upn);
+        into.concealed |= is_concealed(row.upn());
         into.rows.push(row);
     }
 }
@@ -309,26 +425,41 @@ fn take(plan: &Plan, record: &Record<'_>, into: &mut Snapshot, products: &mut Pr
 /// `products`; `None` for a row without a user name.
 pub fn row_of(plan: &Plan, record: &Record<'_>, products: &mut Products) -> Option<Row> {
     let cells = record.cells;
-    let text = |i: Option<usize>| -> Option<Box<str>> {
-        i.and_then(|i| cells[i].as_text())
-            .filter(|t| !t.is_empty())
-            .map(Box::from)
+    let text = |i: Option<usize>| -> Option<&str> {
+        i.and_then(|i| cells[i].as_text()).filter(|t| !t.is_empty())
     };
     let upn = text(Some(plan.entity))?;
-    let dated = |cols: &[(usize, usize)]| -> Box<[(u8, NaiveDate)]> {
-        let mut out: Vec<(u8, NaiveDate)> = Vec::with_capacity(cols.len());
+    // The dates are gathered on the stack (a report has a dozen date columns at most):
+    // the row's one allocation for them is made by `Row::new`, to their size.
+    const ON_STACK: usize = 32;
+    let columns = plan.activity.len() + plan.assigned.len();
+    let (mut stack, mut heap) = ([(0u8, NaiveDate::MIN); ON_STACK], Vec::new());
+    let dates: &mut [(u8, NaiveDate)] = if columns <= ON_STACK {
+        &mut stack[..columns]
+    } else {
+        heap.resize(columns, (0u8, NaiveDate::MIN));
+        &mut heap
+    };
+    let mut n = 0;
+    let mut dated = |cols: &[(usize, usize)]| -> usize {
+        let from = n;
         for &(c, s) in cols {
             let Some(date) = cells[c].as_date() else {
                 continue;
             };
             let s = s as u8;
-            match out.iter_mut().find(|(t, _)| *t == s) {
+            match dates[from..n].iter_mut().find(|(t, _)| *t == s) {
                 Some((_, d)) => *d = (*d).max(date),
-                None => out.push((s, date)),
+                None => {
+                    dates[n] = (s, date);
+                    n += 1;
+                }
             }
         }
-        out.into_boxed_slice()
+        n - from
     };
+    let activities = dated(&plan.activity);
+    let assigned = dated(&plan.assigned);
     let mut licensed = plan.licensed_rows.map_or(0, |s| 1u64 << s);
     for &(c, s) in &plan.licence {
         if cells[c].as_bool() == Some(true) {
@@ -336,20 +467,20 @@ pub fn row_of(plan: &Plan, record: &Record<'_>, products: &mut Products) -> Opti
         }
     }
     let products = match plan.products.map(|i| &cells[i]) {
-        Some(Cell::List(items)) => match products.get(items.as_slice()) {
+        Some(Cell::List(items)) => Some(match products.get(items.as_slice()) {
             Some(shared) => Arc::clone(shared),
             None => {
                 let shared: Arc<[String]> = items.as_slice().into();
                 products.insert(Arc::clone(&shared));
                 shared
             }
-        },
-        _ => Arc::from([]),
+        }),
+        _ => None,
     };
     // A tenant concealing names writes every user id as zeros: no key to join on.
     let id = text(plan.id).filter(|id| id.bytes().any(|b| b != b'0' && b != b'-'));
-    Some(Row {
-        lower: Row::lower_of(&upn),
+    let (activity, assigned) = dates[..activities + assigned].split_at(activities);
+    Row::new(RowParts {
         upn,
         id,
         name: text(plan.name),
@@ -357,8 +488,8 @@ pub fn row_of(plan: &Plan, record: &Record<'_>, products: &mut Products) -> Opti
             .deleted
             .is_some_and(|i| cells[i].as_bool() == Some(true)),
         licensed,
-        activity: dated(&plan.activity),
-        assigned: dated(&plan.assigned),
+        activity,
+        assigned,
         products,
         line: record.line,
     })

@@ -139,7 +139,7 @@ pub fn choose(snapshots: Vec<Snapshot>, catalogue: &Catalogue) -> (Vec<Chosen>, 
                             conflicts.push(Conflict {
                                 report: function.clone(),
                                 group: group.clone(),
-                                user: kept.upn.to_string(),
+                                user: kept.upn().to_string(),
                                 refresh: newest,
                                 kept: (merged.files[from[at]].clone(), kept.line),
                                 other: (file.file.clone(), row.line),
@@ -156,13 +156,7 @@ pub fn choose(snapshots: Vec<Snapshot>, catalogue: &Catalogue) -> (Vec<Chosen>, 
 
 /// Whether two rows of one user say the same (their lines aside).
 fn same(a: &Row, b: &Row) -> bool {
-    Row {
-        line: 0,
-        ..a.clone()
-    } == Row {
-        line: 0,
-        ..b.clone()
-    }
+    a.says_what(b)
 }
 
 /// The users of the chosen snapshots, one per person and folder: the reports giving the
@@ -185,7 +179,7 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
         let group: Arc<str> = Arc::from(c.group.as_str());
         for row in &c.rows {
             let upn_key = (c.group.as_str(), row.key());
-            let id_key = row.id.as_ref().map(|id| (c.group.as_str(), lower(id)));
+            let id_key = row.id().map(|id| (c.group.as_str(), lower(id)));
             let found = match id_key.as_ref().and_then(|k| by_id.get(k)) {
                 Some(&at) => Some(at),
                 // By name, unless both sides have ids and they differ: a name given to
@@ -194,7 +188,7 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
                     by_upn
                         .get(&upn_key)
                         .copied()
-                        .filter(|&at| match (&users[at].id, &row.id) {
+                        .filter(|&at| match (&users[at].id, row.id()) {
                             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
                             _ => true,
                         })
@@ -203,7 +197,7 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
             let at = found.unwrap_or_else(|| {
                 users.push(User {
                     group: Arc::clone(&group),
-                    upn: Arc::from(&*row.upn),
+                    upn: Arc::from(row.upn()),
                     name: None,
                     id: None,
                     deleted: false,
@@ -227,18 +221,18 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
 /// Adds what one report says of a user.
 fn absorb(user: &mut User, row: &Row) {
     if user.name.is_none() {
-        user.name = row.name.as_deref().map(Arc::from);
+        user.name = row.name().map(Arc::from);
     }
     if user.id.is_none() {
-        user.id = row.id.as_deref().map(str::to_string);
+        user.id = row.id().map(str::to_string);
     }
     user.deleted |= row.deleted;
     user.licensed |= row.licensed;
-    for &(s, date) in row.activity.iter() {
+    for &(s, date) in row.activity() {
         let slot = &mut user.last[usize::from(s)];
         *slot = (*slot).max(Some(date));
     }
-    for &(s, date) in row.assigned.iter() {
+    for &(s, date) in row.assigned() {
         let slot = &mut user.assigned[usize::from(s)];
         *slot = (*slot).max(Some(date));
     }

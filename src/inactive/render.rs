@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Inactive, Summary, Unused};
+use crate::record::DateText;
 
 /// The CSV header; `folder` first when `by_folder`.
 const CSV_COLUMNS: &str =
@@ -32,18 +33,18 @@ pub fn write_csv(result: &Inactive, by_folder: bool, out: &mut dyn Write) -> io:
         field(&mut line, &u.service);
         line.push(',');
         if let Some(d) = u.licence_assigned {
-            let _ = write!(line, "{d}");
+            line.push_str(DateText::new(d).as_str());
         }
         line.push(',');
         if let Some(d) = u.last_activity {
-            let _ = write!(line, "{d}");
+            line.push_str(DateText::new(d).as_str());
         }
         line.push(',');
         if let Some(d) = u.days_since {
-            let _ = write!(line, "{d}");
+            line.push_str(itoa::Buffer::new().format(d));
         }
         line.push(',');
-        field(&mut line, &u.products.join("+"));
+        products_field(&mut line, &u.products);
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
@@ -52,12 +53,29 @@ pub fn write_csv(result: &Inactive, by_folder: bool, out: &mut dyn Write) -> io:
 
 /// A CSV field, quoted where it must be.
 fn field(line: &mut String, text: &str) {
-    if text.contains([',', '"', '\n', '\r']) {
+    if needs_quotes(text) {
         line.push('"');
         line.push_str(&text.replace('"', "\"\""));
         line.push('"');
     } else {
         line.push_str(text);
+    }
+}
+
+fn needs_quotes(text: &str) -> bool {
+    text.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+}
+
+/// The products joined by `+`, as the reports write them, one CSV field.
+fn products_field(line: &mut String, products: &[String]) {
+    if products.iter().any(|p| needs_quotes(p)) {
+        return field(line, &products.join("+"));
+    }
+    for (i, product) in products.iter().enumerate() {
+        if i > 0 {
+            line.push('+');
+        }
+        line.push_str(product);
     }
 }
 

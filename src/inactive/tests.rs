@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
-use super::gather::{Row, Snapshot};
+use super::gather::{Row, RowParts, Snapshot};
 use super::*;
 use crate::schema::Registry;
 
@@ -19,18 +19,14 @@ fn catalogue() -> Catalogue {
 }
 
 fn row(upn: &str, licensed: u64, activity: &[(u8, NaiveDate)]) -> Row {
-    Row {
-        upn: upn.into(),
-        lower: Row::lower_of(upn),
-        id: None,
-        name: None,
-        deleted: false,
+    Row::new(RowParts {
+        upn,
         licensed,
-        activity: activity.into(),
-        assigned: Box::default(),
-        products: std::sync::Arc::from([]),
+        activity,
         line: 2,
-    }
+        ..RowParts::default()
+    })
+    .unwrap()
 }
 
 fn snapshot(plan: usize, index: usize, refresh: NaiveDate, rows: Vec<Row>) -> Snapshot {
@@ -63,12 +59,30 @@ fn upn_case_differences_join_and_ids_decide_where_both_sides_have_them() {
     let tenant = c.plan_of("office365ActiveUserDetail").unwrap();
     let teams = c.plan_of("teamsUserActivityUserDetail").unwrap();
     let t = c.service("Teams").unwrap() as u8;
-    let mut renamed = row("new.name@x.com", 0, &[(t, day(5))]);
-    renamed.id = Some("11111111-1111-1111-1111-111111111111".into());
-    let mut other = row("Ann@X.com", 0, &[(t, day(6))]);
-    other.id = Some("22222222-2222-2222-2222-222222222222".into());
-    let mut ann = row("ann@x.com", 1 << t, &[]);
-    ann.id = Some("33333333-3333-3333-3333-333333333333".into());
+    let with_id = |upn: &str, licensed: u64, activity: &[(u8, NaiveDate)], id: &str| {
+        Row::new(RowParts {
+            upn,
+            id: Some(id),
+            licensed,
+            activity,
+            line: 2,
+            ..RowParts::default()
+        })
+        .unwrap()
+    };
+    let renamed = with_id(
+        "new.name@x.com",
+        0,
+        &[(t, day(5))],
+        "11111111-1111-1111-1111-111111111111",
+    );
+    let other = with_id(
+        "Ann@X.com",
+        0,
+        &[(t, day(6))],
+        "22222222-2222-2222-2222-222222222222",
+    );
+    let ann = with_id("ann@x.com", 1 << t, &[], "33333333-3333-3333-3333-333333333333");
     let snaps = vec![
         snapshot(tenant, 0, day(10), vec![ann, row("BOB@x.com", 1 << t, &[])]),
         snapshot(
@@ -107,7 +121,7 @@ fn the_newest_snapshot_wins_and_same_day_files_that_disagree_are_a_conflict() {
     assert_eq!(chosen.len(), 1);
     assert_eq!(chosen[0].files, ["f1.csv", "f2.csv", "f3.csv"]);
     assert_eq!(chosen[0].rows.len(), 2);
-    assert_eq!(chosen[0].rows[0].activity[0].1, day(18));
+    assert_eq!(chosen[0].rows[0].activity()[0].1, day(18));
     assert_eq!(conflicts.len(), 1);
     assert_eq!(conflicts[0].kept.0, "f1.csv");
     assert_eq!(conflicts[0].other.0, "f3.csv");
@@ -168,18 +182,19 @@ fn build(c: &Catalogue, specs: &[FileSpec]) -> Vec<Snapshot> {
                             .filter_map(|s| Some((s as u8, day(days[s]?).min(day(*refresh)))))
                             .collect()
                     };
-                out.push(Row {
-                    lower: Row::lower_of(&upn),
-                    upn: upn.into(),
-                    id: None,
-                    name: None,
-                    deleted: *deleted && plan.deleted.is_some(),
-                    licensed: (bits & licence_bits) | plan.licensed_rows.map_or(0, |s| 1 << s),
-                    activity: dated(last, &plan.activity),
-                    assigned: dated(assigned, &plan.assigned),
-                    products: std::sync::Arc::from([]),
-                    line: 2,
-                });
+                out.push(
+                    Row::new(RowParts {
+                        upn: &upn,
+                        deleted: *deleted && plan.deleted.is_some(),
+                        licensed: (bits & licence_bits)
+                            | plan.licensed_rows.map_or(0, |s| 1 << s),
+                        activity: &dated(last, &plan.activity),
+                        assigned: &dated(assigned, &plan.assigned),
+                        line: 2,
+                        ..RowParts::default()
+                    })
+                    .unwrap(),
+                );
             }
             let mut s = snapshot(plans[*p], index, day(*refresh), out);
             s.file = format!("f{index}.csv");
@@ -203,7 +218,7 @@ fn brute(c: &Catalogue, snaps: &[Snapshot], days: u32) -> BTreeMap<(String, Stri
     };
     let keys: BTreeSet<String> = snaps
         .iter()
-        .flat_map(|s| s.rows.iter().map(|r| r.upn.to_lowercase()))
+        .flat_map(|s| s.rows.iter().map(|r| r.upn().to_lowercase()))
         .collect();
     for key in keys {
         // Of each report, the first file (in input order) of the newest refresh that lists
@@ -217,7 +232,7 @@ fn brute(c: &Catalogue, snaps: &[Snapshot], days: u32) -> BTreeMap<(String, Stri
             files.sort_by_key(|s| s.index);
             if let Some(r) = files
                 .iter()
-                .find_map(|s| s.rows.iter().find(|r| r.upn.to_lowercase() == key))
+                .find_map(|s| s.rows.iter().find(|r| r.upn().to_lowercase() == key))
             {
                 rows.push(r);
             }
@@ -236,8 +251,8 @@ fn brute(c: &Catalogue, snaps: &[Snapshot], days: u32) -> BTreeMap<(String, Stri
                     .map(|&(_, d)| d)
                     .max()
             };
-            let last = date_of(|r| &r.activity);
-            let assigned = date_of(|r| &r.assigned);
+            let last = date_of(|r| r.activity());
+            let assigned = date_of(|r| r.assigned());
             let start = as_of - chrono::Days::new(u64::from(days) - 1);
             let st = if last.is_some_and(|d| d >= start) {
                 Status::Active
@@ -285,4 +300,40 @@ proptest! {
             );
         }
     }
+}
+
+#[test]
+fn a_row_gives_back_each_part_it_was_made_of() {
+    let (a, b) = (day(3), day(4));
+    let row = Row::new(RowParts {
+        upn: "Ann.Lee@X.com",
+        id: Some("33333333-3333-3333-3333-333333333333"),
+        name: Some("Ann Lee"),
+        activity: &[(1, a)],
+        assigned: &[(1, b), (2, a)],
+        line: 7,
+        ..RowParts::default()
+    })
+    .unwrap();
+    assert_eq!(row.upn(), "Ann.Lee@X.com");
+    assert_eq!(row.key(), "ann.lee@x.com");
+    assert_eq!(row.id(), Some("33333333-3333-3333-3333-333333333333"));
+    assert_eq!(row.name(), Some("Ann Lee"));
+    assert_eq!(row.activity(), &[(1, a)]);
+    assert_eq!(row.assigned(), &[(1, b), (2, a)]);
+    assert!(row.products.is_empty());
+    let bare = Row::new(RowParts {
+        upn: "bob@x.com",
+        ..RowParts::default()
+    })
+    .unwrap();
+    assert_eq!((bare.key(), bare.id(), bare.name()), ("bob@x.com", None, None));
+    assert!(bare.activity().is_empty() && bare.assigned().is_empty());
+    let moved = Row::new(RowParts {
+        upn: "bob@x.com",
+        line: 9,
+        ..RowParts::default()
+    })
+    .unwrap();
+    assert!(bare.says_what(&moved) && bare != moved);
 }
