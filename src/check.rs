@@ -643,8 +643,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        // Cannot fail: `joins` said it takes the piece.
-        self.rules.append(&piece.rules);
+        self.rules.append_joined(&piece.rules);
         self.report.rows += piece.rows;
         if self.gap.is_none() {
             self.gap.clone_from(&piece.gap);

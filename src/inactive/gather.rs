@@ -78,7 +78,10 @@ impl Row {
             parts.upn.len() + lower.as_ref().map_or(0, String::len) + id.len() + name.len(),
         );
         let mut ends = [0u32; 3];
-        for (end, part) in ends.iter_mut().zip([parts.upn, lower.as_deref().unwrap_or(""), id]) {
+        for (end, part) in ends
+            .iter_mut()
+            .zip([parts.upn, lower.as_deref().unwrap_or(""), id])
+        {
             names.push_str(part);
             *end = u32::try_from(names.len()).ok()?;
         }

@@ -180,20 +180,18 @@ pub fn join(chosen: &[Chosen], catalogue: &Catalogue) -> Vec<User> {
         for row in &c.rows {
             let upn_key = (c.group.as_str(), row.key());
             let id_key = row.id().map(|id| (c.group.as_str(), lower(id)));
-            let found = match id_key.as_ref().and_then(|k| by_id.get(k)) {
-                Some(&at) => Some(at),
-                // By name, unless both sides have ids and they differ: a name given to
-                // another person after the first left.
-                None => {
-                    by_upn
-                        .get(&upn_key)
-                        .copied()
-                        .filter(|&at| match (&users[at].id, row.id()) {
+            let found =
+                match id_key.as_ref().and_then(|k| by_id.get(k)) {
+                    Some(&at) => Some(at),
+                    // By name, unless both sides have ids and they differ: a name given to
+                    // another person after the first left.
+                    None => by_upn.get(&upn_key).copied().filter(|&at| {
+                        match (&users[at].id, row.id()) {
                             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
                             _ => true,
-                        })
-                }
-            };
+                        }
+                    }),
+                };
             let at = found.unwrap_or_else(|| {
                 users.push(User {
                     group: Arc::clone(&group),

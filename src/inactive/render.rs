@@ -63,7 +63,8 @@ fn field(line: &mut String, text: &str) {
 }
 
 fn needs_quotes(text: &str) -> bool {
-    text.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    text.bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
 
 /// The products joined by `+`, as the reports write them, one CSV field.

@@ -82,7 +82,12 @@ fn upn_case_differences_join_and_ids_decide_where_both_sides_have_them() {
         &[(t, day(6))],
         "22222222-2222-2222-2222-222222222222",
     );
-    let ann = with_id("ann@x.com", 1 << t, &[], "33333333-3333-3333-3333-333333333333");
+    let ann = with_id(
+        "ann@x.com",
+        1 << t,
+        &[],
+        "33333333-3333-3333-3333-333333333333",
+    );
     let snaps = vec![
         snapshot(tenant, 0, day(10), vec![ann, row("BOB@x.com", 1 << t, &[])]),
         snapshot(
@@ -186,8 +191,7 @@ fn build(c: &Catalogue, specs: &[FileSpec]) -> Vec<Snapshot> {
                     Row::new(RowParts {
                         upn: &upn,
                         deleted: *deleted && plan.deleted.is_some(),
-                        licensed: (bits & licence_bits)
-                            | plan.licensed_rows.map_or(0, |s| 1 << s),
+                        licensed: (bits & licence_bits) | plan.licensed_rows.map_or(0, |s| 1 << s),
                         activity: &dated(last, &plan.activity),
                         assigned: &dated(assigned, &plan.assigned),
                         line: 2,
@@ -327,7 +331,10 @@ fn a_row_gives_back_each_part_it_was_made_of() {
         ..RowParts::default()
     })
     .unwrap();
-    assert_eq!((bare.key(), bare.id(), bare.name()), ("bob@x.com", None, None));
+    assert_eq!(
+        (bare.key(), bare.id(), bare.name()),
+        ("bob@x.com", None, None)
+    );
     assert!(bare.activity().is_empty() && bare.assigned().is_empty());
     let moved = Row::new(RowParts {
         upn: "bob@x.com",

@@ -110,11 +110,27 @@ pub fn parse_count(b: &[u8]) -> Option<i64> {
 /// Consecutive rows' dates mostly share their month, so the last date read is kept with its
 /// `YYYY-MM-` text: a date in that month costs a day check rather than a calendar
 /// computation, and one a day before (or after) one step of chrono's ordinal.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CellReader {
     /// The `YYYY-MM-` bytes of the last date read, as a word, that date and its day of the
     /// month.
     last: Option<(u64, NaiveDate, u32)>,
+    /// Months read before, by their `YYYY-MM-` word, with their first day: the dates of a
+    /// column that jumps about (licence assign dates) fall in a few dozen months.
+    months: [(u64, NaiveDate); MONTHS],
+}
+
+/// How many months [`CellReader`] keeps (a power of two: the slot is the word's hash).
+const MONTHS: usize = 32;
+
+impl Default for CellReader {
+    fn default() -> CellReader {
+        // A word no `YYYY-MM-` text makes: every slot starts empty.
+        CellReader {
+            last: None,
+            months: [(0, NaiveDate::MIN); MONTHS],
+        }
+    }
 }
 
 impl CellReader {
@@ -216,7 +232,22 @@ impl CellReader {
                 return Some(date);
             }
         }
-        let date = parse_iso_date(raw)?;
+        let slot = (month.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize % MONTHS;
+        let (known, first) = self.months[slot];
+        let date = match known == month {
+            true => {
+                let (tens, ones) = (day[0].wrapping_sub(b'0'), day[1].wrapping_sub(b'0'));
+                if tens > 9 || ones > 9 {
+                    return None;
+                }
+                first.with_day(u32::from(tens * 10 + ones))?
+            }
+            false => {
+                let date = parse_iso_date(raw)?;
+                self.months[slot] = (month, date.with_day(1)?);
+                date
+            }
+        };
         self.last = Some((month, date, date.day()));
         Some(date)
     }

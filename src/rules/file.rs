@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::diagnostic::Code;
 use crate::record::Cell;
 use crate::rules::keys::KeySet;
-use crate::schema::Report;
+use crate::schema::{Kind, Report};
 
 /// One broken file rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +186,9 @@ pub struct FileRules {
     key: String,
     /// The first row and text column holding a concealed name (32 upper-case hex digits).
     concealed: Option<(u64, usize)>,
+    /// The columns whose cells are texts, once a row has been seen: the ones a concealed
+    /// name can be in, looked at on every row until one is found.
+    text_columns: Option<Box<[usize]>>,
 }
 
 /// Whether `text` is a name the tenant conceals: Microsoft 365 replaces user, group and
@@ -273,10 +276,16 @@ impl FileRules {
             self.observe_entity(report, e, line, cells, &mut emit);
         }
         if self.concealed.is_none() {
-            self.concealed = cells
+            let texts = self.text_columns.get_or_insert_with(|| {
+                let text = |kind: &Kind| matches!(kind, Kind::Text | Kind::Guid | Kind::Duration);
+                (report.columns.iter().enumerate())
+                    .filter_map(|(i, c)| text(&c.kind).then_some(i))
+                    .collect()
+            });
+            self.concealed = texts
                 .iter()
-                .position(|c| c.as_text().is_some_and(is_concealed))
-                .map(|column| (line, column));
+                .find(|&&i| cells[i].as_text().is_some_and(is_concealed))
+                .map(|&column| (line, column));
         }
         let Some(r) = report.report_date() else {
             return;
@@ -485,6 +494,14 @@ impl FileRules {
         if !self.joins(later) {
             return false;
         }
+        self.append_joined(later);
+        true
+    }
+
+    /// [`FileRules::append`] of a state that [`FileRules::joins`] has said it takes: the
+    /// caller asked already, so neither asks again (for a large detail report, that
+    /// means looking up every entity of the piece).
+    pub fn append_joined(&mut self, later: &FileRules) {
         self.rows += later.rows;
         self.period = self.period.take().or_else(|| later.period.clone());
         self.refresh = self.refresh.or(later.refresh);
@@ -494,12 +511,11 @@ impl FileRules {
         self.first = self.first.or(later.first);
         self.first_gap = self.first_gap.or(later.first_gap);
         self.days.union(&later.days);
-        self.keys.extend(&later.keys);
+        self.keys.extend_disjoint(&later.keys);
         self.concealed = self.concealed.or(later.concealed);
         self.distinct += later.distinct;
         self.min = self.min.into_iter().chain(later.min).min();
         self.max = self.max.into_iter().chain(later.max).max();
-        true
     }
 
     /// Counts a row whose dates or period failed their field rules: it is a row, but the
