@@ -253,7 +253,7 @@ fn absorb(user: &mut User, row: &Row) {
 /// `text` in lower case, borrowed where it is already.
 fn lower(text: &str) -> Cow<'_, str> {
     match Row::lower_of(text) {
-        Some(l) => Cow::Owned(l.into()),
+        Some(l) => Cow::Owned(l),
         None => Cow::Borrowed(text),
     }
 }
