@@ -298,7 +298,13 @@ fn classify(
         .iter()
         .map(|n| Arc::from(n.as_str()))
         .collect();
-    for user in &users {
+    // Each user's place in (folder, lower-cased name) order, found once: the licences are
+    // then sorted on numbers, not names (comparing names lower-cased byte by byte, the
+    // sort was a third of the run on a 100,000-user tenant).
+    let rank = name_order(&users);
+    // The sort key of each inactive licence, beside it.
+    let mut keyed: Vec<(SortKey, Unused)> = Vec::new();
+    for (at, user) in users.iter().enumerate() {
         if user.deleted {
             result.deleted += 1;
             continue;
@@ -335,40 +341,54 @@ fn classify(
                     .count(st);
             }
             if st == Status::Inactive {
-                result.inactive.push(Unused {
-                    group: Arc::clone(&user.group),
-                    user_principal_name: Arc::clone(&user.upn),
-                    display_name: user.name.clone(),
-                    service: Arc::clone(&names[s]),
-                    licence_assigned: assigned,
-                    last_activity: last,
-                    days_since: last.or(assigned).map(|d| (as_of - d).num_days()),
-                    products: Arc::clone(&user.products),
-                });
+                let days_since = last.or(assigned).map(|d| (as_of - d).num_days());
+                // Longest unused first; unknown (never used, no assign date) before any
+                // number; then by folder and name, then service (their names' order).
+                let key = (
+                    std::cmp::Reverse(days_since.unwrap_or(i64::MAX)),
+                    rank[at],
+                    s,
+                );
+                keyed.push((
+                    key,
+                    Unused {
+                        group: Arc::clone(&user.group),
+                        user_principal_name: Arc::clone(&user.upn),
+                        display_name: user.name.clone(),
+                        service: Arc::clone(&names[s]),
+                        licence_assigned: assigned,
+                        last_activity: last,
+                        days_since,
+                        products: Arc::clone(&user.products),
+                    },
+                ));
             }
         }
     }
-    // Longest unused first; unknown (never used, no assign date) before any number.
     use rayon::slice::ParallelSliceMut;
-    result.inactive.par_sort_unstable_by(|a, b| {
-        let days = |u: &Unused| u.days_since.map_or(i64::MAX, |d| d);
-        days(b)
-            .cmp(&days(a))
-            .then_with(|| a.group.cmp(&b.group))
-            .then_with(|| {
-                // In any case, without allocating: this sort sees every inactive licence.
-                let (x, y) = (
-                    a.user_principal_name.as_bytes(),
-                    b.user_principal_name.as_bytes(),
-                );
-                x.iter()
-                    .map(u8::to_ascii_lowercase)
-                    .cmp(y.iter().map(u8::to_ascii_lowercase))
-            })
-            .then_with(|| a.service.cmp(&b.service))
-    });
+    keyed.par_sort_unstable_by_key(|(key, _)| *key);
+    result.inactive = keyed.into_iter().map(|(_, unused)| unused).collect();
     result.services = services.into_values().collect();
     result.products = products.into_values().collect();
+}
+
+/// Where an inactive licence goes in the output: days unused (most first), the user's
+/// place in [`name_order`], the service.
+type SortKey = (std::cmp::Reverse<i64>, u32, usize);
+
+/// The place of each user in the order of their folder, then their name in lower case.
+fn name_order(users: &[User]) -> Vec<u32> {
+    use rayon::slice::ParallelSliceMut;
+    let lower: Vec<String> = users.iter().map(|u| u.upn.to_ascii_lowercase()).collect();
+    let mut order: Vec<usize> = (0..users.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        (users[a].group.cmp(&users[b].group)).then_with(|| lower[a].cmp(&lower[b]))
+    });
+    let mut rank = vec![0u32; users.len()];
+    for (place, &user) in order.iter().enumerate() {
+        rank[user] = u32::try_from(place).unwrap_or(u32::MAX);
+    }
+    rank
 }
 
 /// Serialises shared strings as an array (serde's `rc` feature is off).

@@ -161,19 +161,29 @@ impl CellReader {
         match kind {
             // A detail report's row holds a dozen of these: last activities, licence assign
             // dates (each column keeps its own month), flags and products.
+            // Written in place where the cell holds a value of the kind already (the row
+            // before's): no drop of the old value to call.
             Kind::OptionalDate if raw.is_empty() => {
-                *cell = Cell::Null;
+                if !matches!(cell, Cell::Null) {
+                    *cell = Cell::Null;
+                }
                 return true;
             }
             Kind::OptionalDate => {
                 if let Some(date) = self.date(raw) {
-                    *cell = Cell::Date(date);
+                    match cell {
+                        Cell::Date(held) => *held = date,
+                        _ => *cell = Cell::Date(date),
+                    }
                     return true;
                 }
             }
             Kind::Boolean => {
                 if let Some(value) = parse_bool(raw) {
-                    *cell = Cell::Bool(value);
+                    match cell {
+                        Cell::Bool(held) => *held = value,
+                        _ => *cell = Cell::Bool(value),
+                    }
                     return true;
                 }
             }
