@@ -353,8 +353,8 @@ DEFS = OrderedDict([
         ],
     }),
     ("optionalDate", {
-        "description": "A date as in `date`, or empty/null where there is none (never active, not deleted).",
-        "anyOf": [{"$ref": "#/$defs/date"}, {"type": "null"}],
+        "description": "A date as in `date`, or empty/null where there is none (never active, not deleted); Forms and Copilot examples write an empty string.",
+        "anyOf": [{"$ref": "#/$defs/date"}, {"type": ["null", "string"], "maxLength": 0}],
     }),
     ("count", {
         "description": "A whole non-negative Int64, written as digits only (OData Edm.Int64): 5.0 and 5e0 are refused (E202) although JSON Schema counts them as integers, which `type` cannot tell apart; null (an empty CSV cell) means no value, not zero.",
@@ -363,9 +363,9 @@ DEFS = OrderedDict([
         "maximum": 9223372036854775807,
     }),
     ("boolean", {
-        "description": "True or false; CSV exports write True/False (some Yes/No), Graph JSON true/false; tools converting CSV to JSON keep the CSV text, in any case.",
+        "description": "True or false; CSV exports write True/False (some Yes/No), Graph JSON true/false; tools converting CSV to JSON keep the CSV text, in any case; an empty string is no value, as null is (Forms and Copilot examples write it).",
         "type": ["boolean", "string", "null"],
-        "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo])$",
+        "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|)$",
     }),
     ("guid", {
         "description": "A GUID, 8-4-4-4-12 hex digits.",

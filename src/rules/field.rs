@@ -493,6 +493,10 @@ pub fn check_json_string(kind: &Kind, s: &str) -> Result<Cell, FieldProblem> {
         }
         Kind::Text => Ok(Cell::Text(Box::new(s.to_string()))),
         Kind::Integer { .. } => Err(wrong_type(kind, "a string")),
+        // Unlike a CSV cell, a JSON string can be null instead of empty: an empty GUID or
+        // duration is none of either, as the schemas' `format` and `pattern` say.
+        Kind::Guid if s.is_empty() => Err(guid_problem(b"")),
+        Kind::Duration if s.is_empty() => Err(duration_problem(b"")),
         Kind::Boolean | Kind::Guid | Kind::Duration | Kind::List => {
             check_text_cell(kind, s.as_bytes())
         }

@@ -905,7 +905,15 @@ fn kind_at(doc: &Value, prop: &Value, depth: usize) -> Result<Kind, String> {
     if types.is_empty() {
         // `anyOf: [date, null]`: a date that may be missing.
         if let Some(alts) = alternatives {
-            let null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
+            // No value: null, or (an optional date) null or the empty string.
+            let null = |v: &Value| match v.get("type") {
+                Some(Value::String(t)) => t == "null",
+                Some(Value::Array(ts)) => {
+                    ts.iter().any(|t| t == "null")
+                        && v.get("maxLength").and_then(Value::as_u64) == Some(0)
+                }
+                _ => false,
+            };
             let kinds: Vec<Option<Kind>> = alts
                 .iter()
                 .map(|a| (!null(a)).then(|| kind_at(doc, a, depth + 1)).transpose())
