@@ -17,7 +17,9 @@ use m365report::discover::{Input, Source};
 use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::schema::{Kind, Role};
 use m365report::validate::check_reader;
-use m365report::write::{Destination, Durability, Format, Output, RecordWriter, WriteOptions};
+use m365report::write::{
+    Compression, Destination, Durability, Format, Output, RecordWriter, WriteOptions,
+};
 use m365report::{CheckOptions, Code, CsvPath, FileReport, InputFormat, Registry, Report};
 
 /// Cases per property: enough to cover every report and shape, small enough for `cargo test`.
@@ -445,6 +447,7 @@ fn written_to(
         format,
         bom: false,
         durability: Durability::default(),
+        compression: Compression::default(),
     };
     let destination = target.map_or(Destination::Stdout, |t| Destination::File(t.to_path_buf()));
     let mut writer = RecordWriter::new(options, destination);
