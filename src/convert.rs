@@ -234,7 +234,9 @@ pub fn series_by_report(merged: &Merged) -> Vec<Vec<&MergedSeries>> {
 /// Fabric read as one table, `report=<report>/part-0.<ext>` or, by series too,
 /// `report=<report>/series=<folder>/part-0.<ext>`. A series is the folder holding the
 /// inputs, as `--group-by dir` names it ([`Source::folder`]); the records of one report
-/// and series are merged as `convert --merge` merges them.
+/// and series are merged as `convert --merge` merges them. A detail report's rows (a user,
+/// site, group or team each) are merged by nobody: each of its downloads is converted into
+/// a part of its own, `part-0`, `part-1`, ... in input order ([`Partitioning::detail_parts`]).
 #[derive(Debug, Clone)]
 pub struct Partitioning {
     by_series: bool,
@@ -284,21 +286,59 @@ impl Partitioning {
     ) -> Vec<(PathBuf, Vec<&'a MergedSeries>)> {
         let mut parts: Vec<(PathBuf, Vec<&'a MergedSeries>)> = Vec::new();
         for series in &merged.series {
-            let mut path = PathBuf::from(format!("report={}", hive_escape(&series.report.name)));
-            if self.by_series {
-                let key = series.name.split('/').next().unwrap_or_default();
-                let folder = key
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|at| self.folders.get(at))
-                    .map_or(key, String::as_str);
-                path.push(format!("series={}", hive_escape(folder)));
+            if series.report.entity().is_some() {
+                continue; // see `detail_parts`
             }
+            let key = series.name.split('/').next().unwrap_or_default();
+            let folder = key
+                .parse::<usize>()
+                .ok()
+                .and_then(|at| self.folders.get(at))
+                .map_or(key, String::as_str);
+            let mut path = self.folder_of(&series.report.name, folder);
             path.push(format!("part-0.{}", format.extension()));
             match parts.iter_mut().find(|(p, _)| *p == path) {
                 Some((_, group)) => group.push(series),
                 None => parts.push((path, vec![series])),
             }
+        }
+        parts
+    }
+}
+
+impl Partitioning {
+    /// The partition's folder of `report` and `folder`, relative to the output folder.
+    fn folder_of(&self, report: &str, folder: &str) -> PathBuf {
+        let mut path = PathBuf::from(format!("report={}", hive_escape(report)));
+        if self.by_series {
+            path.push(format!("series={}", hive_escape(folder)));
+        }
+        path
+    }
+
+    /// The valid inputs of detail reports among `sources` (checked into `reports`, both in
+    /// input order), each with its own part's path relative to the output folder:
+    /// `report=R[/series=S]/part-K.<ext>`, K counting the partition's downloads from 0.
+    pub fn detail_parts(
+        &self,
+        sources: &[Source],
+        reports: &[FileReport],
+        format: Format,
+    ) -> Vec<(Source, PathBuf)> {
+        let mut counts: HashMap<PathBuf, usize> = HashMap::new();
+        let mut parts = Vec::new();
+        for report in reports.iter().filter(|r| r.is_valid()) {
+            let (Some(kind), Some(source)) = (
+                report.report.as_ref().filter(|k| k.entity().is_some()),
+                sources.iter().find(|s| s.index == report.index),
+            ) else {
+                continue;
+            };
+            let mut path = self.folder_of(&kind.name, &source.folder());
+            let count = counts.entry(path.clone()).or_default();
+            path.push(format!("part-{count}.{}", format.extension()));
+            *count += 1;
+            parts.push((source.clone(), path));
         }
         parts
     }

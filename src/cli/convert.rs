@@ -13,11 +13,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 use m365report::convert::{self, Converted, Partitioning, Ready};
-use m365report::discover::{discover, Source};
+use m365report::discover::{discover, Input, Source};
 use m365report::merge::Merged;
 use m365report::render::render_file;
 use m365report::validate::FileReport;
-use m365report::write::{Compression, Destination, Format, Output, Planner, Targets, WriteOptions};
+use m365report::write::{
+    Compression, Destination, Format, Output, Plan, Planner, Targets, WriteOptions,
+};
 use m365report::CheckOptions;
 
 use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
@@ -159,6 +161,10 @@ fn convert_inputs(args: &ConvertArgs, ctx: &Context, mut seen: Option<&mut Seen>
         [PartitionKey::Report, PartitionKey::Series] => Some(Partitioning::new(&sources, true)),
         _ => return fail("--partition takes `report` or `report,series`"),
     };
+    if partitioning.is_some() && sources.iter().any(|s| s.input == Input::Stdin) {
+        // A detail report's input is read twice (checked with the rest, then converted).
+        return fail("--partition takes files and folders, not standard input");
+    }
     if args.merge || partitioning.is_some() {
         let run = (&options, &sources[..], partitioning.as_ref());
         return run_merge(args, ctx, run, seen).max(outcome);
@@ -315,7 +321,19 @@ fn run_merge(
         compression: args.compression,
     };
     let outputs = match partitioning {
-        Some(p) => partition_outputs(&merged, p, &mut planner, write, &mut outcome),
+        Some(p) => {
+            let mut outputs = partition_outputs(&merged, p, &mut planner, write, &mut outcome);
+            let parts = p.detail_parts(sources, &reports, write.format);
+            outputs.extend(detail_outputs(
+                args,
+                ctx,
+                options,
+                parts,
+                &mut planner,
+                &mut outcome,
+            ));
+            outputs
+        }
         None => merged_outputs(&merged, &planner, single.as_ref(), write, &mut outcome),
     };
     let files: usize = kinds.iter().map(|(_, f)| f.len()).sum();
@@ -408,6 +426,65 @@ fn partition_outputs(
             }),
             Ok(None) => {}
             Err(e) => {
+                print_stderr(&format!("error: {e}\n"));
+                *outcome = Outcome::Failure;
+            }
+        }
+    }
+    outputs
+}
+
+/// The valid inputs of detail reports converted again, each into its own part under
+/// `--out-dir` (their rows are merged by nobody); failures are printed and make `outcome` 2.
+fn detail_outputs(
+    args: &ConvertArgs,
+    ctx: &Context,
+    options: &CheckOptions,
+    parts: Vec<(Source, PathBuf)>,
+    planner: &mut Planner,
+    outcome: &mut Outcome,
+) -> Vec<Ready> {
+    let mut planned = Vec::new();
+    for (source, path) in parts {
+        match planner.partition_target(&path) {
+            Ok(Some(destination)) => {
+                let format = planner.format(&source);
+                planned.push((
+                    source,
+                    Plan {
+                        format,
+                        destination,
+                    },
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                print_stderr(&format!("error: {e}\n"));
+                *outcome = Outcome::Failure;
+            }
+        }
+    }
+    let converted = convert::convert_each(
+        &planned,
+        &ctx.registry,
+        options,
+        args.bom,
+        durability(args.no_sync),
+        args.compression,
+    );
+    let mut outputs = Vec::new();
+    for result in converted {
+        match result {
+            Converted::Ready(ready) => outputs.push(ready),
+            // Checked valid a moment ago: only a file changed since lands here.
+            Converted::Invalid(report) | Converted::Kindless(report) => {
+                print_stderr(&format!(
+                    "error: {}: changed while being converted; nothing written for it\n",
+                    report.name
+                ));
+                *outcome = Outcome::Failure;
+            }
+            Converted::Failed(e) => {
                 print_stderr(&format!("error: {e}\n"));
                 *outcome = Outcome::Failure;
             }

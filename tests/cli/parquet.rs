@@ -652,3 +652,57 @@ print(json.dumps({
         assert_eq!(*g, e);
     }
 }
+
+#[test]
+fn partition_writes_each_detail_download_as_a_part_of_its_own() {
+    // A detail report's rows are merged by nobody: each download is a part.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let detail = "getTeamsUserActivityUserDetail_D7.csv";
+    let counts = "getSharePointSiteUsageFileCounts_D7.csv";
+    for (folder, file, name) in [
+        ("t1", detail, "a_getTeamsUserActivityUserDetail_D7.csv"),
+        ("t1", detail, "b_getTeamsUserActivityUserDetail_D7.csv"),
+        ("t1", counts, counts),
+        ("t2", detail, detail),
+    ] {
+        std::fs::create_dir_all(input.join(folder)).unwrap();
+        std::fs::copy(
+            root().join("samples/download").join(file),
+            input.join(folder).join(name),
+        )
+        .unwrap();
+    }
+    let out = dir.path().join("out");
+    m365report()
+        .args(["convert", "--to", "parquet", "--partition", "report,series"])
+        .arg(&input)
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        tree(&out)
+            .into_iter()
+            .filter(|f| f.ends_with(".parquet"))
+            .collect::<Vec<_>>(),
+        [
+            "report=sharePointSiteUsageFileCounts/series=t1/part-0.parquet",
+            "report=teamsUserActivityUserDetail/series=t1/part-0.parquet",
+            "report=teamsUserActivityUserDetail/series=t1/part-1.parquet",
+            "report=teamsUserActivityUserDetail/series=t2/part-0.parquet",
+        ]
+    );
+    let json = json_records(&[input.join("t2").join(detail).to_str().unwrap()]);
+    assert!(!json.is_empty());
+    for part in ["t1/part-0", "t1/part-1", "t2/part-0"] {
+        let file = out.join(format!(
+            "report=teamsUserActivityUserDetail/series={part}.parquet"
+        ));
+        assert_eq!(read_parquet(&file).0, json, "{part}");
+    }
+    // Merged, as `--merge` orders a dimension's series within a day.
+    let counts_json = json_records(&["--merge", input.join("t1").join(counts).to_str().unwrap()]);
+    let file = out.join("report=sharePointSiteUsageFileCounts/series=t1/part-0.parquet");
+    assert_eq!(read_parquet(&file).0, counts_json);
+}
