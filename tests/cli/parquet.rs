@@ -706,3 +706,27 @@ fn partition_writes_each_detail_download_as_a_part_of_its_own() {
     let file = out.join("report=sharePointSiteUsageFileCounts/series=t1/part-0.parquet");
     assert_eq!(read_parquet(&file).0, counts_json);
 }
+
+#[test]
+fn parquet_to_a_terminal_is_refused() {
+    // `script` (util-linux) runs the command with a terminal as its standard output.
+    let bin = assert_cmd::cargo::cargo_bin("m365report");
+    let input = root().join("samples/getOffice365GroupsActivityGroupCounts_D7.csv");
+    for command in [
+        format!("{} convert {} --to parquet", bin.display(), input.display()),
+        format!(
+            "{} trend {} --format parquet",
+            bin.display(),
+            input.display()
+        ),
+    ] {
+        let out = Process::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+            .expect("script runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(text.contains("binary data"), "{command}: {text}");
+        assert!(!text.contains("PAR1"), "{command}: {text}");
+    }
+}
