@@ -809,9 +809,10 @@ proptest! {
             prop_assert_eq!(summary(&pieces), summary(&whole), "{:?}, pieces of {} bytes", defect, piece);
             prop_assert!(records == whole_records, "{:?}, pieces of {} bytes: records differ", defect, piece);
         }
-        // Writers render the records of pieces on the pool's threads and join the bytes;
-        // the output is that of one pass, also where the order forces sorting mid-file.
-        for format in [Format::Json, Format::Ndjson, Format::Csv] {
+        // Writers render the records of pieces on the pool's threads and join the bytes
+        // (Parquet: gather them into arrays there, encoded here); the output is that of one
+        // pass, also where the order forces sorting mid-file.
+        for format in [Format::Json, Format::Ndjson, Format::Csv, Format::Parquet] {
             let whole = written(&bytes, &export.report, usize::MAX, format);
             for piece in (1..200).step_by(9) {
                 let pieces = written(&bytes, &export.report, piece, format);
@@ -865,7 +866,7 @@ fn writers_in_pieces_write_what_one_pass_writes() {
         };
         for order in ["newest first", "oldest first"] {
             let bytes = render_csv(&header, &rows, &style);
-            for format in [Format::Json, Format::Ndjson, Format::Csv] {
+            for format in [Format::Json, Format::Ndjson, Format::Csv, Format::Parquet] {
                 let whole = written(&bytes, report, usize::MAX, format);
                 assert!(whole.is_some(), "{}: {order}: invalid", report.name);
                 // Into a file, pieces' bytes go through the file's writer thread.
