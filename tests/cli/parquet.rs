@@ -575,6 +575,18 @@ fn parquet_snapshot_of_a_detail_report() {
     insta::assert_snapshot!(text);
 }
 
+/// `records` with the partition's columns, as DuckDB adds them from the folder names.
+fn with_partition(records: Vec<Map<String, Value>>, report: &str, series: &str) -> Vec<Value> {
+    records
+        .into_iter()
+        .map(|mut record| {
+            record.insert("report".into(), report.into());
+            record.insert("series".into(), series.into());
+            Value::Object(record)
+        })
+        .collect()
+}
+
 /// Whether python3 can import duckdb.
 fn duckdb_available() -> bool {
     Process::new("python3")
@@ -593,64 +605,95 @@ fn duckdb_reads_the_partitioned_output_as_one_table() {
         eprintln!("note: python3 has no duckdb; skipped reading Parquet with DuckDB");
         return;
     }
+    // Two tenants' GroupCounts downloads, and a detail report (lists, booleans, optional
+    // dates, durations) in one of them.
     let dir = tempfile::tempdir().unwrap();
-    let out = partitioned(dir.path(), "report,series");
-    // Every row as JSON, dates as text, partition columns from the folder names.
+    let input = dir.path().join("in");
+    let detail = "getTeamsUserActivityUserDetail_D7.csv";
+    for tenant in ["contoso", "fabrikam"] {
+        std::fs::create_dir_all(input.join(tenant)).unwrap();
+        for entry in std::fs::read_dir(root().join("samples/tenants").join(tenant)).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, input.join(tenant).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(
+        root().join("samples/download").join(detail),
+        input.join("contoso").join(detail),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    m365report()
+        .args(["convert", "--to", "parquet", "--partition", "report,series"])
+        .arg(&input)
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .success();
+    // Every row of one report's folders as JSON, dates as text, the partition columns from
+    // the folder names, in file order (series, then each file's rows).
     let script = r#"
 import duckdb, json, sys
 con = duckdb.connect()
-rows = con.execute(
-    "SELECT * FROM read_parquet(? || '/**/*.parquet', hive_partitioning=true) "
-    "ORDER BY series, reportDate DESC", [sys.argv[1]]).fetchall()
+glob = sys.argv[1] + "/report=" + sys.argv[2] + "/**/*.parquet"
+query = ("SELECT * FROM read_parquet(?, hive_partitioning=true, filename=true, "
+         "file_row_number=true) ORDER BY series, filename, file_row_number")
+rows = con.execute(query, [glob]).fetchall()
 names = [d[0] for d in con.description]
-types = con.execute(
-    "DESCRIBE SELECT * FROM read_parquet(? || '/**/*.parquet', hive_partitioning=true)",
-    [sys.argv[1]]).fetchall()
+types = con.execute("DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning=true)", [glob]).fetchall()
 print(json.dumps({
     "types": {t[0]: t[1] for t in types},
-    "rows": [{n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, r)}
+    "rows": [{n: (v.isoformat() if hasattr(v, "isoformat") else v)
+              for n, v in zip(names, r) if n not in ("filename", "file_row_number")}
              for r in rows],
 }))
 "#;
-    let run = Process::new("python3")
-        .args(["-c", script])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let duckdb = |report: &str| -> Value {
+        let run = Process::new("python3")
+            .args(["-c", script])
+            .arg(&out)
+            .arg(report)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        serde_json::from_slice(&run.stdout).unwrap()
+    };
+    let counts = "office365GroupsActivityGroupCounts";
+    let doc = duckdb(counts);
     assert_eq!(doc["types"]["reportDate"], "DATE");
     assert_eq!(doc["types"]["total"], "BIGINT");
-    let rows = doc["rows"].as_array().unwrap();
     let mut expected = Vec::new();
     for series in ["contoso", "fabrikam"] {
-        let folder = format!("samples/tenants/{series}");
-        let inputs: Vec<String> = std::fs::read_dir(&folder)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect();
-        let mut args: Vec<&str> = vec!["--merge"];
-        args.extend(inputs.iter().map(String::as_str));
-        for mut record in json_records_of(&args, "office365GroupsActivityGroupCounts") {
-            record.insert("report".into(), "office365GroupsActivityGroupCounts".into());
-            record.insert("series".into(), series.into());
-            expected.push(Value::Object(record));
+        let mut args: Vec<String> = vec!["--merge".into(), "--skip-invalid".into()];
+        for entry in std::fs::read_dir(input.join(series)).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.ends_with(detail) {
+                args.push(path.to_string_lossy().into_owned());
+            }
         }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        expected.extend(with_partition(
+            json_records_of(&args, counts),
+            counts,
+            series,
+        ));
     }
-    let got: Vec<&Value> = rows
-        .iter()
-        .filter(|r| r["report"] == "office365GroupsActivityGroupCounts")
-        .collect();
-    assert_eq!(got.len(), expected.len());
-    for (g, e) in got.iter().zip(&expected) {
-        assert_eq!(*g, e);
-    }
+    assert!(!expected.is_empty());
+    assert_eq!(doc["rows"].as_array().unwrap(), &expected);
+
+    let users = "teamsUserActivityUserDetail";
+    let doc = duckdb(users);
+    assert_eq!(doc["types"]["lastActivityDate"], "DATE");
+    assert_eq!(doc["types"]["isDeleted"], "BOOLEAN");
+    assert_eq!(doc["types"]["assignedProducts"], "VARCHAR[]");
+    let path = input.join("contoso").join(detail);
+    let expected = with_partition(json_records(&[path.to_str().unwrap()]), users, "contoso");
+    assert!(!expected.is_empty());
+    assert_eq!(doc["rows"].as_array().unwrap(), &expected);
 }
 
 #[test]
