@@ -1,10 +1,13 @@
 //! Parquet: the records of one report as a typed, columnar table for data platforms (DuckDB,
 //! Spark, Fabric, pandas).
 //!
-//! Records are gathered into Arrow arrays, one builder per column, and every
-//! [`BATCH_ROWS`] records become one row group, encoded and handed on as bytes: memory holds
-//! one batch, not the file. Column names are the JSON property names and each kind has one
-//! Arrow type ([`data_type`]); a column is nullable where the schema lets it be empty.
+//! Records are gathered into Arrow arrays, one builder per column, handed to the encoder a
+//! few thousand at a time, and every [`BATCH_ROWS`] records become one row group, encoded
+//! and handed on as bytes: memory holds one row group's compressed pages, not the file.
+//! Column names are the JSON property names and each kind has one Arrow type
+//! ([`data_type`]); a column is nullable where the schema lets it be empty (see
+//! [`arrow_schema`]). A large file's pieces are gathered into arrays on the threads that
+//! check them ([`ParquetPiece`]) and encoded in file order.
 //!
 //! Parquet is written front to back (the footer, with every row group's offset, comes last),
 //! so it streams into the same temporary file as the text formats and is committed the same
