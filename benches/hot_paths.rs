@@ -21,7 +21,7 @@ use m365report::rules::field::{check_text_cell, parse_count, parse_iso_date};
 use m365report::schema::{Kind, Role};
 use m365report::trend::{Trend, TrendOptions};
 use m365report::validate::check_reader;
-use m365report::write::{Destination, Durability, Format, RecordWriter, WriteOptions};
+use m365report::write::{Compression, Destination, Durability, Format, RecordWriter, WriteOptions};
 use m365report::{CheckOptions, CsvPath, InputFormat, Registry, Report};
 
 fn group_counts(registry: &Registry) -> Arc<Report> {
@@ -181,6 +181,7 @@ fn files(c: &mut Criterion) {
                 format: Format::Json,
                 bom: false,
                 durability: Durability::default(),
+                compression: Compression::default(),
             };
             let mut writer = RecordWriter::new(json, Destination::Stdout);
             let r = check_reader(
@@ -260,6 +261,7 @@ fn writers(c: &mut Criterion) {
                     format,
                     bom: false,
                     durability: Durability::default(),
+                    compression: Compression::default(),
                 };
                 let mut writer = RecordWriter::new(options, Destination::Stdout);
                 writer.begin(&report);

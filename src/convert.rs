@@ -7,6 +7,7 @@
 //! caller gets each input's fate in input order and decides what to say.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -17,7 +18,8 @@ use crate::merge::{Conflict, Merge, Merged, MergedSeries};
 use crate::schema::Registry;
 use crate::validate::{check_all, check_source};
 use crate::write::{
-    Destination, Durability, Format, Output, Plan, RecordWriter, WriteError, WriteOptions,
+    Compression, Destination, Durability, Format, Output, Plan, RecordWriter, WriteError,
+    WriteOptions,
 };
 
 /// What became of one input of a conversion.
@@ -54,6 +56,7 @@ pub fn convert_each(
     options: &CheckOptions,
     bom: bool,
     durability: Durability,
+    compression: Compression,
 ) -> Vec<Converted> {
     let sources: Vec<Source> = planned.iter().map(|(s, _)| s.clone()).collect();
     let plans: HashMap<usize, &Plan> = planned.iter().map(|(s, p)| (s.index, p)).collect();
@@ -69,6 +72,7 @@ pub fn convert_each(
                 format,
                 bom,
                 durability,
+                compression,
             },
             destination,
         )
@@ -101,6 +105,17 @@ pub fn check_merged(
     registry: &Registry,
     options: &CheckOptions,
 ) -> (Merged, Vec<FileReport>) {
+    check_merged_by(sources, registry, options, |_| String::new())
+}
+
+/// [`check_merged`] with the series of each input named by `series`: records of different
+/// series are merged apart (a [`Partitioning`] by folder).
+pub fn check_merged_by(
+    sources: &[Source],
+    registry: &Registry,
+    options: &CheckOptions,
+    series: impl Fn(&Source) -> String + Sync,
+) -> (Merged, Vec<FileReport>) {
     // Each file's records are merged in as soon as it is checked (a file collector adds
     // nothing unless its file proved valid), so memory follows the distinct dates, not every
     // row of every file.
@@ -109,7 +124,7 @@ pub fn check_merged(
         .fold(
             || (Merge::default(), Vec::new()),
             |(mut merge, mut reports), source| {
-                let mut collector = Merge::for_file("", source.index, &source.name);
+                let mut collector = Merge::for_file(&series(source), source.index, &source.name);
                 let report = check_source(source, registry, options, &mut collector);
                 merge.absorb(collector);
                 reports.push(report);
@@ -213,4 +228,170 @@ pub fn series_by_report(merged: &Merged) -> Vec<Vec<&MergedSeries>> {
         }
     }
     groups
+}
+
+/// `convert --partition`: merged records written as Hive-style folders that DuckDB, Spark and
+/// Fabric read as one table, `report=<report>/part-0.<ext>` or, by series too,
+/// `report=<report>/series=<folder>/part-0.<ext>`. A series is the folder holding the
+/// inputs, as `--group-by dir` names it ([`Source::folder`]); the records of one report
+/// and series are merged as `convert --merge` merges them. A detail report's rows (a user,
+/// site, group or team each) are merged by nobody: each of its downloads is converted into
+/// a part of its own, `part-0`, `part-1`, ... in input order ([`Partitioning::detail_parts`]).
+#[derive(Debug, Clone)]
+pub struct Partitioning {
+    by_series: bool,
+    /// The folders of the inputs, in input order: the series of [`Partitioning::series_of`]
+    /// is a position in this list.
+    folders: Vec<String>,
+    positions: HashMap<String, usize>,
+}
+
+impl Partitioning {
+    /// Partitions by report, and by series too if `by_series`, for the records of `sources`.
+    pub fn new(sources: &[Source], by_series: bool) -> Partitioning {
+        let mut folders = Vec::new();
+        let mut positions = HashMap::new();
+        if by_series {
+            for source in sources {
+                let folder = source.folder();
+                if !positions.contains_key(&folder) {
+                    positions.insert(folder.clone(), folders.len());
+                    folders.push(folder);
+                }
+            }
+        }
+        Partitioning {
+            by_series,
+            folders,
+            positions,
+        }
+    }
+
+    /// The series to merge `source`'s records into (for [`check_merged_by`]): its folder's
+    /// position, a name holding no `/`, since a merge appends a dimension's value after one
+    /// (`0/Site Type=Team`) and the partition is what comes before it.
+    pub fn series_of(&self, source: &Source) -> String {
+        match self.positions.get(&source.folder()) {
+            Some(at) if self.by_series => at.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// The merged series grouped into partitions, each with its file's path relative to
+    /// the output folder; partitions in the merge's order (reports, then folders, by name).
+    pub fn partitions<'a>(
+        &self,
+        merged: &'a Merged,
+        format: Format,
+    ) -> Vec<(PathBuf, Vec<&'a MergedSeries>)> {
+        let mut parts: Vec<(PathBuf, Vec<&'a MergedSeries>)> = Vec::new();
+        for series in &merged.series {
+            if series.report.entity().is_some() {
+                continue; // see `detail_parts`
+            }
+            let key = series.name.split('/').next().unwrap_or_default();
+            let folder = key
+                .parse::<usize>()
+                .ok()
+                .and_then(|at| self.folders.get(at))
+                .map_or(key, String::as_str);
+            let mut path = self.folder_of(&series.report.name, folder);
+            path.push(format!("part-0.{}", format.extension()));
+            match parts.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, group)) => group.push(series),
+                None => parts.push((path, vec![series])),
+            }
+        }
+        parts
+    }
+}
+
+impl Partitioning {
+    /// The partition's folder of `report` and `folder`, relative to the output folder.
+    fn folder_of(&self, report: &str, folder: &str) -> PathBuf {
+        let mut path = PathBuf::from(format!("report={}", hive_escape(report)));
+        if self.by_series {
+            path.push(format!("series={}", hive_escape(folder)));
+        }
+        path
+    }
+
+    /// The valid inputs of detail reports among `sources` (checked into `reports`, both in
+    /// input order), each with its own part's path relative to the output folder:
+    /// `report=R[/series=S]/part-K.<ext>`, K counting the partition's downloads from 0.
+    pub fn detail_parts(
+        &self,
+        sources: &[Source],
+        reports: &[FileReport],
+        format: Format,
+    ) -> Vec<(Source, PathBuf)> {
+        let mut counts: HashMap<PathBuf, usize> = HashMap::new();
+        let mut parts = Vec::new();
+        for report in reports.iter().filter(|r| r.is_valid()) {
+            let (Some(kind), Some(source)) = (
+                report.report.as_ref().filter(|k| k.entity().is_some()),
+                sources.iter().find(|s| s.index == report.index),
+            ) else {
+                continue;
+            };
+            let mut path = self.folder_of(&kind.name, &source.folder());
+            let count = counts.entry(path.clone()).or_default();
+            path.push(format!("part-{count}.{}", format.extension()));
+            *count += 1;
+            parts.push((source.clone(), path));
+        }
+        parts
+    }
+}
+
+/// A value as one level of a Hive-style path (`key=value`): what Hive escapes (`/`, `=`,
+/// `%`, `:`, quotes, wildcards, brackets, control characters, and so on) as `%XX`, upper-case hex,
+/// as Hive, Spark and DuckDB read it back; an empty value is Hive's
+/// `__HIVE_DEFAULT_PARTITION__`.
+pub fn hive_escape(value: &str) -> String {
+    if value.is_empty() {
+        return "__HIVE_DEFAULT_PARTITION__".to_string();
+    }
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        let escaped = matches!(
+            c,
+            '"' | '#'
+                | '%'
+                | '\''
+                | '*'
+                | '/'
+                | ':'
+                | '='
+                | '?'
+                | '\\'
+                | '\u{7f}'
+                | '{'
+                | '}'
+                | '['
+                | ']'
+                | '^'
+        ) || c < ' ';
+        if escaped {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hive_escape_keeps_plain_names_and_escapes_path_characters() {
+        assert_eq!(hive_escape("tenant-0001"), "tenant-0001");
+        assert_eq!(hive_escape("tenants/a b"), "tenants%2Fa b");
+        assert_eq!(hive_escape("x=1%"), "x%3D1%25");
+        assert_eq!(hive_escape("C:\\t\n"), "C%3A%5Ct%0A");
+        assert_eq!(hive_escape(""), "__HIVE_DEFAULT_PARTITION__");
+        assert_eq!(hive_escape("."), ".");
+    }
 }

@@ -18,7 +18,7 @@ use m365report::archive::query::{Selection, SeriesStatus};
 use m365report::archive::{check_output, Access, Archive};
 use m365report::discover::discover;
 use m365report::render::render_file;
-use m365report::write::{Destination, Format, WriteOptions};
+use m365report::write::{Compression, Destination, Format, WriteOptions};
 use m365report::Code;
 
 use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
@@ -127,6 +127,9 @@ pub struct ExportArgs {
     /// Output format: the normal form of `convert`.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub to: Format,
+    /// Compression of Parquet output (--to parquet).
+    #[arg(long, value_enum, default_value_t = Compression::Snappy, value_name = "CODEC")]
+    pub compression: Compression,
     /// Write here (atomically) instead of standard output (`-`: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -399,6 +402,11 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
     let db = args.db.path();
     // `-o -` is standard output, as for `convert`.
     let output = args.output.as_ref().filter(|o| o.as_os_str() != "-");
+    if output.is_none() {
+        if let Err(message) = super::convert::binary_on_terminal(args.to) {
+            return fail(message);
+        }
+    }
     if let Some(output) = output {
         if let Err(e) = check_output(output, &db, args.force) {
             return fail(format!("-o {e}"));
@@ -416,6 +424,7 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             format: args.to,
             bom: args.bom,
             durability: durability(args.no_sync),
+            compression: args.compression,
         },
         destination: output.map_or(Destination::Stdout, |path| Destination::File(path.clone())),
         force: args.force,

@@ -8,15 +8,18 @@
 //! invalid input never prints part of a conversion. The planning and the conversion are the
 //! library's ([`m365report::write::plan`], [`m365report::convert`]); this module prints.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
-use m365report::convert::{self, Converted, Ready};
-use m365report::discover::{discover, Source};
+use m365report::convert::{self, Converted, Partitioning, Ready};
+use m365report::discover::{discover, Input, Source};
 use m365report::merge::Merged;
 use m365report::render::render_file;
 use m365report::validate::FileReport;
-use m365report::write::{Destination, Format, Output, Planner, Targets, WriteOptions};
+use m365report::write::{
+    Compression, Destination, Format, Output, Plan, Planner, Targets, WriteOptions,
+};
 use m365report::CheckOptions;
 
 use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
@@ -51,6 +54,17 @@ pub struct ConvertArgs {
     /// newest refresh date winning.
     #[arg(long)]
     pub merge: bool,
+    /// Write Hive-style folders under --out-dir, `report=R/part-0.EXT` or with `series`
+    /// `report=R/series=FOLDER/part-0.EXT`, each holding the merged records of one report
+    /// (and folder, as --group-by dir names it): `report` or `report,series`.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "KEYS",
+        requires = "out_dir"
+    )]
+    pub partition: Vec<PartitionKey>,
     /// Convert the valid inputs even if some are invalid (those are listed, exit status 1).
     #[arg(long)]
     pub skip_invalid: bool,
@@ -65,8 +79,20 @@ pub struct ConvertArgs {
     /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets).
     #[arg(long)]
     pub bom: bool,
+    /// Compression of Parquet output (--to parquet).
+    #[arg(long, value_enum, default_value_t = Compression::Snappy, value_name = "CODEC")]
+    pub compression: Compression,
     #[command(flatten)]
     pub diagnostics: DiagnosticsArg,
+}
+
+/// A level of `--partition`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PartitionKey {
+    /// A folder per report.
+    Report,
+    /// A folder per series (the folder holding the inputs) within the report's.
+    Series,
 }
 
 impl ConvertArgs {
@@ -79,6 +105,19 @@ impl ConvertArgs {
             force: self.force,
         }
     }
+}
+
+/// Refuses Parquet for standard output on a terminal: its bytes are binary and would only
+/// garble the screen. Into a pipe or a redirected file it is allowed (`> x.parquet`, `| aws
+/// s3 cp - ...`): Parquet is written front to back, so it needs no seekable output.
+pub(super) fn binary_on_terminal(format: Format) -> Result<(), String> {
+    if format == Format::Parquet && std::io::stdout().is_terminal() {
+        return Err(
+            "--to parquet writes binary data: give -o FILE (or --out-dir DIR), or redirect standard output"
+                .to_string(),
+        );
+    }
+    Ok(())
 }
 
 /// Runs `convert`; see the module documentation for what is written when.
@@ -109,8 +148,26 @@ fn convert_inputs(args: &ConvertArgs, ctx: &Context, mut seen: Option<&mut Seen>
     if let Some(Err(message)) = seen.as_deref_mut().map(|s| s.sources(&sources)) {
         return fail(message);
     }
-    if args.merge {
-        return run_merge(args, ctx, (&options, &sources), seen).max(outcome);
+    let to_stdout =
+        args.out_dir.is_none() && args.output.as_ref().is_none_or(|o| o.as_os_str() == "-");
+    if to_stdout {
+        if let Err(message) = binary_on_terminal(args.to.unwrap_or(Format::Json)) {
+            return fail(message);
+        }
+    }
+    let partitioning = match args.partition.as_slice() {
+        [] => None,
+        [PartitionKey::Report] => Some(Partitioning::new(&sources, false)),
+        [PartitionKey::Report, PartitionKey::Series] => Some(Partitioning::new(&sources, true)),
+        _ => return fail("--partition takes `report` or `report,series`"),
+    };
+    if partitioning.is_some() && sources.iter().any(|s| s.input == Input::Stdin) {
+        // A detail report's input is read twice (checked with the rest, then converted).
+        return fail("--partition takes files and folders, not standard input");
+    }
+    if args.merge || partitioning.is_some() {
+        let run = (&options, &sources[..], partitioning.as_ref());
+        return run_merge(args, ctx, run, seen).max(outcome);
     }
     if args.out_dir.is_none() && sources.len() > 1 {
         return fail(format!(
@@ -147,6 +204,7 @@ fn run_each(
         options,
         args.bom,
         durability(args.no_sync),
+        args.compression,
     );
     let mut outputs = Vec::new();
     let mut invalid: Vec<String> = Vec::new();
@@ -225,15 +283,18 @@ fn commit_all(
 fn run_merge(
     args: &ConvertArgs,
     ctx: &Context,
-    (options, sources): (&CheckOptions, &[Source]),
+    (options, sources, partitioning): (&CheckOptions, &[Source], Option<&Partitioning>),
     mut seen: Option<&mut Seen>,
 ) -> Outcome {
-    let planner = Planner::new(args.targets(), sources);
+    let mut planner = Planner::new(args.targets(), sources);
     let single = match planner.single() {
         Ok(single) => single,
         Err(e) => return fail(e),
     };
-    let (merged, reports) = convert::check_merged(sources, &ctx.registry, options);
+    let (merged, reports) = match partitioning {
+        Some(p) => convert::check_merged_by(sources, &ctx.registry, options, |s| p.series_of(s)),
+        None => convert::check_merged(sources, &ctx.registry, options),
+    };
     let mut outcome = Outcome::Success;
     let mut invalid = Vec::new();
     for report in reports.iter().filter(|r| !r.is_valid()) {
@@ -257,8 +318,24 @@ fn run_merge(
         format: planner.format(&sources[0]),
         bom: args.bom,
         durability: durability(args.no_sync),
+        compression: args.compression,
     };
-    let outputs = merged_outputs(&merged, &planner, single.as_ref(), write, &mut outcome);
+    let outputs = match partitioning {
+        Some(p) => {
+            let mut outputs = partition_outputs(&merged, p, &mut planner, write, &mut outcome);
+            let parts = p.detail_parts(sources, &reports, write.format);
+            outputs.extend(detail_outputs(
+                args,
+                ctx,
+                options,
+                parts,
+                &mut planner,
+                &mut outcome,
+            ));
+            outputs
+        }
+        None => merged_outputs(&merged, &planner, single.as_ref(), write, &mut outcome),
+    };
     let files: usize = kinds.iter().map(|(_, f)| f.len()).sum();
     let (_, records) = commit_each(outputs, args.force, &mut outcome);
     print_stderr(&merge_summary(
@@ -315,6 +392,99 @@ fn merged_outputs(
             }),
             Ok(None) => {}
             Err(e) => {
+                print_stderr(&format!("error: {e}\n"));
+                *outcome = Outcome::Failure;
+            }
+        }
+    }
+    outputs
+}
+
+/// The merged records of each partition written into a complete output under `--out-dir`;
+/// failures are printed and make `outcome` 2.
+fn partition_outputs(
+    merged: &Merged,
+    partitioning: &Partitioning,
+    planner: &mut Planner,
+    write: WriteOptions,
+    outcome: &mut Outcome,
+) -> Vec<Ready> {
+    let mut outputs = Vec::new();
+    for (path, series) in partitioning.partitions(merged, write.format) {
+        let written = planner
+            .partition_target(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|d| {
+                let d = d.unwrap_or(Destination::Stdout);
+                convert::series_output(&series, write, d).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(Some(output)) => outputs.push(Ready {
+                name: path.display().to_string(),
+                records: series.iter().map(|s| s.records.len() as u64).sum(),
+                output,
+            }),
+            Ok(None) => {}
+            Err(e) => {
+                print_stderr(&format!("error: {e}\n"));
+                *outcome = Outcome::Failure;
+            }
+        }
+    }
+    outputs
+}
+
+/// The valid inputs of detail reports converted again, each into its own part under
+/// `--out-dir` (their rows are merged by nobody); failures are printed and make `outcome` 2.
+fn detail_outputs(
+    args: &ConvertArgs,
+    ctx: &Context,
+    options: &CheckOptions,
+    parts: Vec<(Source, PathBuf)>,
+    planner: &mut Planner,
+    outcome: &mut Outcome,
+) -> Vec<Ready> {
+    let mut planned = Vec::new();
+    for (source, path) in parts {
+        match planner.partition_target(&path) {
+            Ok(Some(destination)) => {
+                let format = planner.format(&source);
+                planned.push((
+                    source,
+                    Plan {
+                        format,
+                        destination,
+                    },
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                print_stderr(&format!("error: {e}\n"));
+                *outcome = Outcome::Failure;
+            }
+        }
+    }
+    let converted = convert::convert_each(
+        &planned,
+        &ctx.registry,
+        options,
+        args.bom,
+        durability(args.no_sync),
+        args.compression,
+    );
+    let mut outputs = Vec::new();
+    for result in converted {
+        match result {
+            Converted::Ready(ready) => outputs.push(ready),
+            // Checked valid a moment ago: only a file changed since lands here.
+            Converted::Invalid(report) | Converted::Kindless(report) => {
+                print_stderr(&format!(
+                    "error: {}: changed while being converted; nothing written for it\n",
+                    report.name
+                ));
+                *outcome = Outcome::Failure;
+            }
+            Converted::Failed(e) => {
                 print_stderr(&format!("error: {e}\n"));
                 *outcome = Outcome::Failure;
             }

@@ -16,7 +16,7 @@ use m365report::trend::gather::{gather, Gathered};
 use m365report::trend::{
     chart, check_metrics, check_metrics_used, render, short_name, By, Trend, TrendOptions,
 };
-use m365report::write::{check_target, AtomicFile};
+use m365report::write::{check_target, AtomicFile, Compression};
 use m365report::{Code, Report};
 
 use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
@@ -63,13 +63,20 @@ pub struct TrendArgs {
     /// Of a report with a dimension (`Site Type`), keep the series of this value only.
     #[arg(long, value_name = "VALUE")]
     pub dimension: Option<String>,
-    /// Output format [default: table on a terminal, csv otherwise].
+    /// Output format [default: from -o's extension, else table on a terminal, csv otherwise].
     #[arg(long, value_enum)]
     pub format: Option<TrendFormat>,
+    /// Write the output to FILE (atomically) instead of standard output (`-`: standard
+    /// output).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Compression of Parquet output (--format parquet).
+    #[arg(long, value_enum, default_value_t = Compression::Snappy, value_name = "CODEC")]
+    pub compression: Compression,
     /// Also draw an SVG line chart into this file (written atomically).
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<PathBuf>,
-    /// Replace an existing --chart file.
+    /// Replace an existing --chart or -o file.
     #[arg(long)]
     pub force: bool,
     /// Do not wait for outputs to reach the disk before renaming them into place: faster
@@ -105,6 +112,8 @@ pub enum TrendFormat {
     Csv,
     /// One JSON document with series, summaries, points, skipped reports and conflicts.
     Json,
+    /// The rows of `csv` as a typed Parquet table (binary: give -o FILE).
+    Parquet,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -145,11 +154,23 @@ fn trend(args: &TrendArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcom
     if let Err(message) = check_metrics(&options.metrics, check.report.as_deref(), &ctx.registry) {
         return fail(message);
     }
-    let format = args.format.unwrap_or(if io::stdout().is_terminal() {
-        TrendFormat::Table
-    } else {
-        TrendFormat::Csv
-    });
+    let file = output_file(args);
+    let by_extension = file
+        .and_then(|f| f.extension())
+        .and_then(|x| TrendFormat::from_str(&x.to_string_lossy(), true).ok());
+    let format =
+        args.format
+            .or(by_extension)
+            .unwrap_or(if file.is_none() && io::stdout().is_terminal() {
+                TrendFormat::Table
+            } else {
+                TrendFormat::Csv
+            });
+    if format == TrendFormat::Parquet && file.is_none() && io::stdout().is_terminal() {
+        return fail(
+            "--format parquet writes binary data: give -o FILE, or redirect standard output",
+        );
+    }
 
     if let Some(db) = &args.db {
         if let Err(message) = prepare_chart(args, &[]) {
@@ -388,6 +409,20 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
         }
     }
 
+    if let Some(path) = output_file(args) {
+        let written = rendered(&trend, format, args.compression).map_err(|e| e.to_string());
+        let committed = written.and_then(|bytes| {
+            AtomicFile::write_whole(path, &bytes, args.force, durability(args.no_sync))
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = committed {
+            let _ = writeln!(text, "error: -o {e}");
+            outcome = Outcome::Failure;
+        }
+        print_stderr(&text);
+        return outcome;
+    }
+
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let written = match format {
@@ -395,6 +430,9 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
         TrendFormat::Json => render::write_json(&trend, &mut out),
         TrendFormat::Table => out
             .write_all(render::table(&trend).as_bytes())
+            .and_then(|()| out.flush()),
+        TrendFormat::Parquet => render::parquet(&trend, args.compression)
+            .and_then(|bytes| out.write_all(&bytes))
             .and_then(|()| out.flush()),
     };
     drop(out);
@@ -485,18 +523,45 @@ fn short_name_of(ctx: &Context, report: &str) -> String {
         .map_or_else(|| report.to_string(), |r| short_name(r).to_string())
 }
 
+/// The file of `-o`, if one is given (`-o -` is standard output).
+fn output_file(args: &TrendArgs) -> Option<&Path> {
+    args.output.as_deref().filter(|o| o.as_os_str() != "-")
+}
+
+/// The whole output in `format`, for a file.
+fn rendered(trend: &Trend, format: TrendFormat, compression: Compression) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    match format {
+        TrendFormat::Csv => render::write_csv(trend, &mut bytes)?,
+        TrendFormat::Json => render::write_json(trend, &mut bytes)?,
+        TrendFormat::Table => bytes = render::table(trend).into_bytes(),
+        TrendFormat::Parquet => bytes = render::parquet(trend, compression)?,
+    }
+    Ok(bytes)
+}
+
 /// Refuses, before any work, a --chart that is one of `inputs` (or the archive of `--db`,
 /// under any name, with its `-wal`/`-shm` files) or, without --force, an existing file, as
 /// `convert` refuses its outputs; then makes Ctrl-C remove a chart left half-written. The
 /// rename checks for an existing file again when the chart is done.
 fn prepare_chart(args: &TrendArgs, inputs: &[PathBuf]) -> Result<(), String> {
-    let Some(chart) = &args.chart else {
+    let targets = [
+        ("--chart", args.chart.as_deref()),
+        ("-o", output_file(args)),
+    ];
+    let targets: Vec<(&str, &Path)> = targets
+        .into_iter()
+        .filter_map(|(flag, path)| Some((flag, path?)))
+        .collect();
+    if targets.is_empty() {
         return Ok(());
-    };
-    if let Some(db) = &args.db {
-        check_output(chart, db, args.force).map_err(|e| format!("--chart {e}"))?;
-    } else {
-        check_target(chart, inputs, args.force).map_err(|e| format!("--chart {e}"))?;
+    }
+    for (flag, target) in targets {
+        if let Some(db) = &args.db {
+            check_output(target, db, args.force).map_err(|e| format!("{flag} {e}"))?;
+        } else {
+            check_target(target, inputs, args.force).map_err(|e| format!("{flag} {e}"))?;
+        }
     }
     clean_up_on_interrupt();
     Ok(())

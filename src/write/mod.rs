@@ -23,6 +23,8 @@
 //!   An empty report is `"value": []`. Every output ends with a line feed.
 //! - NDJSON: the same record lines, nothing else.
 //! - CSV: the documented header, LF line ends, quotes only where needed, a BOM on request.
+//! - Parquet: typed columns named by the JSON properties, a row group per batch of
+//!   records (see [`parquet`](self::parquet)'s module).
 //!
 //! # Record order and memory
 //! Records come out newest report date first, ties in input order (a stable sort), as Graph
@@ -37,6 +39,7 @@
 mod atomic;
 mod csv;
 mod json;
+mod parquet;
 mod paths;
 mod plan;
 mod template;
@@ -46,6 +49,7 @@ pub use atomic::{
     check_target, commit_all, install_interrupt_cleanup, same_file, AtomicFile, Durability,
     Finished, WriteError,
 };
+pub use parquet::{arrow_schema, data_type, write_table, Compression, BATCH_ROWS};
 pub use paths::{mirror, PathError};
 pub use plan::{Plan, PlanError, Planner, Targets};
 
@@ -61,6 +65,7 @@ use crate::schema::{Kind, Report};
 
 use self::csv::CsvRecord;
 use self::json::{push_json_string, JsonRecord};
+use self::parquet::{ParquetPiece, ParquetRecords};
 use self::template::{Slot, Template};
 
 /// How much of one standard-output result is kept in memory before it spills to an unnamed
@@ -76,6 +81,8 @@ pub enum Format {
     Ndjson,
     /// Canonical CSV with the documented header.
     Csv,
+    /// Parquet: typed columns named by the JSON properties (binary; for data platforms).
+    Parquet,
 }
 
 impl Format {
@@ -85,6 +92,7 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Csv => "csv",
+            Format::Parquet => "parquet",
         }
     }
 
@@ -113,6 +121,8 @@ pub struct WriteOptions {
     pub bom: bool,
     /// Whether a file output is synced to disk before it is renamed into place.
     pub durability: Durability,
+    /// The compression of Parquet pages; ignored otherwise.
+    pub compression: Compression,
 }
 
 /// Where a [`RecordWriter`]'s output goes once finished.
@@ -333,6 +343,9 @@ struct Open {
     /// faults and zeroed pages.
     spare: Vec<Vec<u8>>,
     sorting: Option<SortBuffer>,
+    /// The Parquet encoder, for that format: records go into its column arrays instead of
+    /// `line`, and its row groups' bytes into `out`.
+    parquet: Option<Box<ParquetRecords>>,
 }
 
 /// Emptied buffers of joined forks kept for the next: as many as pieces are in flight.
@@ -461,6 +474,7 @@ impl RecordWriter {
             line: Vec::with_capacity(4096),
             spare: Vec::new(),
             sorting: None,
+            parquet: None,
         };
         let mut head = Vec::new();
         match (self.options.format, open.render.csv.as_mut()) {
@@ -478,12 +492,47 @@ impl RecordWriter {
                     .map_err(|e| WriteError::write(&self.path(), e))?;
             }
             (Format::Csv, None) => {}
+            (Format::Parquet, _) => {
+                let encoder = ParquetRecords::new(report, self.options.compression)
+                    .map_err(|e| WriteError::write(&self.path(), e))?;
+                open.parquet = Some(Box::new(encoder));
+            }
         }
         open.out
             .write_all(&head)
             .map_err(|e| WriteError::write(&self.path(), e))?;
         open.body_start = head.len() as u64;
         Ok(open)
+    }
+
+    /// [`RecordSink::join`] for a piece gathered for Parquet.
+    fn join_parquet(&mut self, piece: &mut Gathered) -> bool {
+        let State::Open(open) = &mut self.state else {
+            return false;
+        };
+        let Some(parquet) = open.parquet.as_mut() else {
+            return false;
+        };
+        if piece.spoilt
+            || open.sorting.is_some()
+            || piece.first_key.is_some_and(|key| key > open.last_key)
+        {
+            return false;
+        }
+        if piece.records == 0 {
+            return true;
+        }
+        let result = parquet.join(&mut piece.piece).and_then(|()| {
+            let bytes = parquet.take_bytes();
+            open.out.write_all(&bytes)
+        });
+        open.written += piece.records;
+        open.last_key = piece.last_key;
+        if let Err(e) = result {
+            let path = self.path();
+            self.fail(WriteError::write(&path, e));
+        }
+        true
     }
 
     fn fail(&mut self, error: WriteError) {
@@ -582,6 +631,8 @@ impl Render {
                 }
                 template.text(b"\n");
             }
+            // Parquet takes records as cells: its values are typed, not text.
+            Format::Parquet => return None,
         }
         Some(template.finish(run))
     }
@@ -617,6 +668,8 @@ impl Render {
                     csv.write(&self.report, cells, out)?;
                 }
             }
+            // Never rendered as text: `Open::put` hands its records to the encoder.
+            Format::Parquet => {}
         }
         Ok(())
     }
@@ -679,6 +732,43 @@ impl RecordSink for Rendered {
     }
 }
 
+/// A [`RecordWriter`]'s Parquet work on another thread: the records of a later piece of the
+/// file gathered into column arrays, for [`RecordSink::join`] to encode.
+struct Gathered {
+    report: Arc<Report>,
+    piece: ParquetPiece,
+    records: u64,
+    /// Sort keys of the first and the last record gathered.
+    first_key: Option<i32>,
+    last_key: i32,
+    /// A record came out of streaming order, or could not be taken: the writer reads the
+    /// piece's records again itself.
+    spoilt: bool,
+}
+
+impl RecordSink for Gathered {
+    fn record(&mut self, record: &Record<'_>) {
+        if self.spoilt {
+            return;
+        }
+        let key = sort_key(&self.report, record.cells);
+        if key > self.last_key || self.piece.push(record.cells).is_err() {
+            self.spoilt = true;
+            self.piece = ParquetRecords::fork(&self.report);
+            return;
+        }
+        self.first_key.get_or_insert(key);
+        self.last_key = key;
+        self.records += 1;
+    }
+}
+
+impl Fork for Gathered {
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
 impl Fork for Rendered {
     fn as_any(&mut self) -> &mut dyn std::any::Any {
         self
@@ -689,6 +779,15 @@ impl Open {
     /// Renders `cells` into `line` with the separator the format needs before record number
     /// `written`, handing `line` to `out` once it holds [`BATCH`] bytes.
     fn put(&mut self, cells: &[Cell]) -> io::Result<()> {
+        if let Some(parquet) = self.parquet.as_mut() {
+            parquet.push(cells)?;
+            self.written += 1;
+            let bytes = parquet.take_bytes();
+            if !bytes.is_empty() {
+                self.out.write_all(&bytes)?;
+            }
+            return Ok(());
+        }
         self.render.put(self.written == 0, cells, &mut self.line)?;
         self.written += 1;
         if self.line.len() >= BATCH {
@@ -754,6 +853,20 @@ impl Open {
                     keep(&cells);
                 }
             }
+            Format::Parquet => {
+                // The rows written so far, read back from the file they were written to
+                // (Parquet has no header: `body` is all of it but the last row group and
+                // the footer, which the encoder still holds).
+                if let Some(parquet) = self.parquet.as_mut() {
+                    let report = self.render.report.clone();
+                    let mut whole = std::mem::take(&mut body);
+                    whole.extend_from_slice(&parquet.restart(&report)?);
+                    self::parquet::read_records(&report, whole, |cells| {
+                        keep(cells);
+                        Ok(())
+                    })?;
+                }
+            }
             Format::Csv => {
                 let mut reader = ::csv::ReaderBuilder::new()
                     .has_headers(false)
@@ -779,6 +892,9 @@ impl Open {
                 decode(&report, arena, offset, &mut cells)?;
                 self.put(&cells)
             })?;
+        }
+        if let Some(parquet) = self.parquet.take() {
+            self.out.write_all(&parquet.finish()?)?;
         }
         self.write_line()?;
         if format == Format::Json {
@@ -850,6 +966,17 @@ impl RecordSink for RecordWriter {
 
     fn fork(&mut self) -> Option<Box<dyn Fork>> {
         match &mut self.state {
+            // Parquet: the piece's records gathered into arrays there, encoded here.
+            State::Open(open) if open.sorting.is_none() && open.parquet.is_some() => {
+                Some(Box::new(Gathered {
+                    report: open.render.report.clone(),
+                    piece: ParquetRecords::fork(&open.render.report),
+                    records: 0,
+                    first_key: None,
+                    last_key: i32::MAX,
+                    spoilt: false,
+                }))
+            }
             State::Open(open) if open.sorting.is_none() => Some(Box::new(Rendered {
                 render: open.render.clone(),
                 bytes: open.spare.pop().unwrap_or_default(),
@@ -864,6 +991,9 @@ impl RecordSink for RecordWriter {
     }
 
     fn join(&mut self, fork: &mut dyn Fork) -> bool {
+        if let Some(piece) = fork.as_any().downcast_mut::<Gathered>() {
+            return self.join_parquet(piece);
+        }
         let Some(piece) = fork.as_any().downcast_mut::<Rendered>() else {
             return false;
         };

@@ -152,6 +152,21 @@ impl Planner {
         Ok(Destination::File(target))
     }
 
+    /// Under `--out-dir DIR`, the file at `relative` inside it (a partition,
+    /// `report=R/series=S/part-0.parquet`), refused like any output, its folders created.
+    /// `None` without `--out-dir`.
+    pub fn partition_target(&mut self, relative: &Path) -> Result<Option<Destination>, PlanError> {
+        let Some(dir) = &self.targets.out_dir else {
+            return Ok(None);
+        };
+        let target = dir.join(relative);
+        check_target(&target, &self.inputs, self.targets.force)?;
+        if let Some(parent) = target.parent() {
+            self.create_dirs(parent)?;
+        }
+        Ok(Some(Destination::File(target)))
+    }
+
     /// Creates `dir` and its missing parents, noting the ones created.
     fn create_dirs(&mut self, dir: &Path) -> Result<(), PlanError> {
         let missing: Vec<PathBuf> = dir
@@ -187,6 +202,7 @@ fn format_of(path: &Path) -> Option<Format> {
         "json" => Some(Format::Json),
         "ndjson" | "jsonl" => Some(Format::Ndjson),
         "csv" => Some(Format::Csv),
+        "parquet" => Some(Format::Parquet),
         _ => None,
     }
 }

@@ -35,6 +35,7 @@ fn write_file(format: Format, bom: bool, rows: &[Vec<Cell>], valid: bool) -> Opt
             format,
             bom,
             durability: Durability::Synced,
+            compression: Compression::default(),
         },
         Destination::File(target.clone()),
     );
@@ -145,6 +146,7 @@ fn missing_folder_is_a_write_error_not_a_panic() {
             format: Format::Json,
             bom: false,
             durability: Durability::Synced,
+            compression: Compression::default(),
         },
         Destination::File(PathBuf::from("/no/such/folder/out.json")),
     );
@@ -169,6 +171,7 @@ fn stdout_output_is_held_until_committed() {
             format: Format::Csv,
             bom: false,
             durability: Durability::Synced,
+            compression: Compression::default(),
         },
         Destination::Stdout,
     );
@@ -305,6 +308,7 @@ fn valid_input_without_records_or_begin_gets_an_empty_output() {
             format: Format::Csv,
             bom: false,
             durability: Durability::Synced,
+            compression: Compression::default(),
         },
         Destination::Stdout,
     );
@@ -329,6 +333,7 @@ fn written_by(format: Format, feed: impl FnOnce(&mut RecordWriter, &Arc<Report>)
             format,
             bom: false,
             durability: Durability::Unsynced,
+            compression: Compression::default(),
         },
         Destination::Stdout,
     );

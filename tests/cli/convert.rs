@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use m365report::discover::{Input, Source};
 use m365report::validate::{check_source, CheckOptions};
-use m365report::write::{Destination, Durability, Format, RecordWriter, WriteOptions};
+use m365report::write::{Compression, Destination, Durability, Format, RecordWriter, WriteOptions};
 use m365report::Registry;
 use predicates::prelude::*;
 use proptest::prelude::*;
@@ -448,6 +448,7 @@ fn convert(path: &Path, format: Format, out: &Path) -> Vec<u8> {
             format,
             bom: false,
             durability: Durability::default(),
+            compression: Compression::default(),
         },
         Destination::File(out.to_path_buf()),
     );

@@ -9,6 +9,7 @@ mod convert;
 mod hardening;
 mod inactive;
 mod metrics;
+mod parquet;
 mod properties;
 mod real;
 mod trend;

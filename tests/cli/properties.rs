@@ -17,7 +17,9 @@ use m365report::discover::{Input, Source};
 use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::schema::{Kind, Role};
 use m365report::validate::check_reader;
-use m365report::write::{Destination, Durability, Format, Output, RecordWriter, WriteOptions};
+use m365report::write::{
+    Compression, Destination, Durability, Format, Output, RecordWriter, WriteOptions,
+};
 use m365report::{CheckOptions, Code, CsvPath, FileReport, InputFormat, Registry, Report};
 
 /// Cases per property: enough to cover every report and shape, small enough for `cargo test`.
@@ -445,6 +447,7 @@ fn written_to(
         format,
         bom: false,
         durability: Durability::default(),
+        compression: Compression::default(),
     };
     let destination = target.map_or(Destination::Stdout, |t| Destination::File(t.to_path_buf()));
     let mut writer = RecordWriter::new(options, destination);
@@ -806,9 +809,10 @@ proptest! {
             prop_assert_eq!(summary(&pieces), summary(&whole), "{:?}, pieces of {} bytes", defect, piece);
             prop_assert!(records == whole_records, "{:?}, pieces of {} bytes: records differ", defect, piece);
         }
-        // Writers render the records of pieces on the pool's threads and join the bytes;
-        // the output is that of one pass, also where the order forces sorting mid-file.
-        for format in [Format::Json, Format::Ndjson, Format::Csv] {
+        // Writers render the records of pieces on the pool's threads and join the bytes
+        // (Parquet: gather them into arrays there, encoded here); the output is that of one
+        // pass, also where the order forces sorting mid-file.
+        for format in [Format::Json, Format::Ndjson, Format::Csv, Format::Parquet] {
             let whole = written(&bytes, &export.report, usize::MAX, format);
             for piece in (1..200).step_by(9) {
                 let pieces = written(&bytes, &export.report, piece, format);
@@ -862,7 +866,7 @@ fn writers_in_pieces_write_what_one_pass_writes() {
         };
         for order in ["newest first", "oldest first"] {
             let bytes = render_csv(&header, &rows, &style);
-            for format in [Format::Json, Format::Ndjson, Format::Csv] {
+            for format in [Format::Json, Format::Ndjson, Format::Csv, Format::Parquet] {
                 let whole = written(&bytes, report, usize::MAX, format);
                 assert!(whole.is_some(), "{}: {order}: invalid", report.name);
                 // Into a file, pieces' bytes go through the file's writer thread.

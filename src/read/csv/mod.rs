@@ -616,6 +616,7 @@ mod tests {
                 format,
                 bom: false,
                 durability: crate::write::Durability::Unsynced,
+                compression: crate::write::Compression::default(),
             },
             crate::write::Destination::Stdout,
         );
