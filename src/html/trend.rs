@@ -68,15 +68,26 @@ pub fn contents(out: &mut String, trend: &Trend, validation: bool) {
     if validation {
         out.push_str("<li><a href=\"#validation\">Validation</a></li>\n");
     }
+    // One line per report, its metrics as links: a whole download set has 90 reports and
+    // several hundred metrics.
+    let mut reports: Vec<(&str, Vec<String>)> = Vec::new();
     for (k, group) in groups(trend).iter().enumerate() {
         let head = group[0];
-        let _ = writeln!(
-            out,
-            "<li><a href=\"#m{k}\">{}: {}</a> <span class=\"muted\">({} series)</span></li>",
-            escape(&head.report),
-            escape(&head.metric.name),
-            group.len()
-        );
+        let mut link = format!("<a href=\"#m{k}\">{}</a>", escape(&head.metric.name));
+        if group.len() > 1 {
+            let _ = write!(
+                link,
+                " <span class=\"muted\">({} series)</span>",
+                group.len()
+            );
+        }
+        match reports.iter_mut().find(|(r, _)| *r == head.report) {
+            Some((_, links)) => links.push(link),
+            None => reports.push((&head.report, vec![link])),
+        }
+    }
+    for (report, links) in reports {
+        let _ = writeln!(out, "<li>{}: {}</li>", escape(report), links.join(", "));
     }
     out.push_str(
         "<li><a href=\"#conflicts\">Conflicts</a></li>\n<li><a href=\"#gaps\">Gaps</a></li>\n\
