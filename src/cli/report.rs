@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use m365report::discover::{discover, input_paths};
-use m365report::html::{overview_page, Inputs};
+use m365report::html::page::overview_page;
+use m365report::html::Inputs;
 use m365report::overview::Overview;
 use m365report::trend::TrendOptions;
 use m365report::write::{check_target, AtomicFile};

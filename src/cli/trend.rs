@@ -405,7 +405,7 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
         };
         if let Err(e) = AtomicFile::write_whole(
             path,
-            html::trend_page(&trend, &inputs).as_bytes(),
+            html::page::trend_page(&trend, &inputs).as_bytes(),
             args.force,
             durability(args.no_sync),
         ) {

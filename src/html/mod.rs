@@ -8,14 +8,11 @@
 //! from outside (file, folder and series names come from users' folders) goes through
 //! [`escape`]. `trend.rs` writes a [`Trend`](crate::trend::Trend)'s sections (charts,
 //! tables, summaries, conflicts, gaps, skipped reports), `validation.rs` the findings of
-//! every file; this module only assembles.
+//! every file, `page.rs` assembles them into the pages; this module holds the shell.
 
+pub mod page;
 pub mod trend;
 pub mod validation;
-
-use std::fmt::Write as _;
-
-use crate::overview::Overview;
 
 /// The page's shell: `{{version}}`, `{{title}}` and `{{body}}` are filled in.
 const TEMPLATE: &str = include_str!("page.html");
@@ -71,48 +68,6 @@ pub struct Inputs {
     pub paths: Vec<String>,
     /// One line on the files read (`21 files: 21 valid, 0 invalid`).
     pub files: String,
-}
-
-/// The page of `trend --html`: the trend of `inputs`.
-pub fn trend_page(trend: &crate::trend::Trend, inputs: &Inputs) -> String {
-    let mut body = String::with_capacity(64 * 1024);
-    body.push_str("<header>\n<h1>Trend</h1>\n");
-    inputs_facts(&mut body, inputs, trend);
-    body.push_str("</header>\n");
-    trend::contents(&mut body, trend, false);
-    trend::sections(&mut body, trend);
-    document(&format!("Trend: {}", inputs.paths.join(", ")), &body)
-}
-
-/// The page of `m365report report`: every file's validation, then the trend of the valid
-/// ones.
-pub fn overview_page(overview: &Overview, inputs: &Inputs) -> String {
-    let mut body = String::with_capacity(64 * 1024);
-    body.push_str("<header>\n<h1>Usage reports</h1>\n");
-    inputs_facts(&mut body, inputs, &overview.trend);
-    body.push_str("</header>\n");
-    trend::contents(&mut body, &overview.trend, true);
-    validation::section(&mut body, overview);
-    trend::sections(&mut body, &overview.trend);
-    document(
-        &format!("Usage reports: {}", inputs.paths.join(", ")),
-        &body,
-    )
-}
-
-/// The header's facts: inputs, files, dates covered, series, conflicts.
-fn inputs_facts(out: &mut String, inputs: &Inputs, t: &crate::trend::Trend) {
-    out.push_str("<dl class=\"facts\">\n<dt>Inputs</dt><dd><ul class=\"inputs\">");
-    for p in &inputs.paths {
-        let _ = write!(out, "<li><code>{}</code></li>", escape(p));
-    }
-    let _ = writeln!(
-        out,
-        "</ul></dd>\n<dt>Files</dt><dd>{}</dd>",
-        escape(&inputs.files)
-    );
-    trend::facts(out, t);
-    out.push_str("</dl>\n");
 }
 
 #[cfg(test)]
