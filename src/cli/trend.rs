@@ -1,5 +1,5 @@
 //! `m365report trend PATH...`: merge overlapping exports and show the active ratio over time,
-//! as a table, CSV or JSON, and optionally an SVG chart.
+//! as a table, CSV or JSON, and optionally an SVG chart and an HTML page.
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
