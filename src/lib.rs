@@ -4,7 +4,8 @@
 //! The library follows the data's path: [`discover`] finds input files, [`read`] turns bytes
 //! into typed [`record::Record`]s with source positions while [`rules`] checks them against
 //! the report's [`schema`], producing [`diagnostic::Finding`]s; [`write`](mod@write) and [`trend`] consume
-//! the records that passed.
+//! the records that passed; [`overview`] puts a folder's validation and trend together and
+//! [`html`] writes them as one self-contained page.
 
 pub mod annotate;
 pub mod archive;
@@ -12,8 +13,10 @@ pub mod check;
 pub mod convert;
 pub mod diagnostic;
 pub mod discover;
+pub mod html;
 pub mod inactive;
 pub mod merge;
+pub mod overview;
 pub mod read;
 pub mod record;
 pub mod render;

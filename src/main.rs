@@ -33,6 +33,8 @@ enum Command {
     Inactive(cli::inactive::InactiveArgs),
     /// Keep usage history beyond Graph's 180 days in an embedded SQLite database.
     Archive(cli::archive::ArchiveArgs),
+    /// Write one self-contained HTML page for a download folder: validation, trends, gaps.
+    Report(cli::report::ReportArgs),
     /// Explain a diagnostic code (`E202`) with a bad and a good example.
     Explain(cli::explain::ExplainArgs),
     /// Print the shell completion script for bash, zsh, fish or PowerShell.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Trend(args) => cli::trend::run(args, &ctx),
         Command::Inactive(args) => cli::inactive::run(args, &ctx),
         Command::Archive(args) => cli::archive::run(args, &ctx),
+        Command::Report(args) => cli::report::run(args, &ctx),
         Command::Explain(_) | Command::Completions(_) | Command::Man(_) => Outcome::Success,
     };
     outcome.exit_code()

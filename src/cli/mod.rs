@@ -8,6 +8,7 @@ pub mod convert;
 pub mod explain;
 pub mod inactive;
 pub mod man;
+pub mod report;
 pub mod schemas;
 pub mod trend;
 pub mod validate;

@@ -1,5 +1,5 @@
 //! `m365report trend PATH...`: merge overlapping exports and show the active ratio over time,
-//! as a table, CSV or JSON, and optionally an SVG chart.
+//! as a table, CSV or JSON, and optionally an SVG chart and an HTML page.
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use m365report::archive::query::Selection;
 use m365report::archive::{check_output, Access, Archive};
 use m365report::discover::{discover, input_paths};
+use m365report::html;
 use m365report::merge::Merged;
 use m365report::render::render_file;
 use m365report::trend::gather::{gather, Gathered};
@@ -76,7 +77,11 @@ pub struct TrendArgs {
     /// Also draw an SVG line chart into this file (written atomically).
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<PathBuf>,
-    /// Replace an existing --chart or -o file.
+    /// Also write a self-contained HTML page into this file (charts, sortable tables,
+    /// summaries, conflicts, gaps; written atomically, loads nothing from the network).
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
+    /// Replace an existing --chart, --html or -o file.
     #[arg(long)]
     pub force: bool,
     /// Do not wait for outputs to reach the disk before renaming them into place: faster
@@ -264,6 +269,7 @@ fn from_files(
         files_line,
         outcome,
         several_folders,
+        inputs: args.paths.iter().map(|p| p.display().to_string()).collect(),
     };
     Ok((pass.merge.into_merged(), rendering))
 }
@@ -341,6 +347,7 @@ fn from_archive(
     }
     let files: u64 = merged.series.iter().map(|s| s.files).sum();
     let files_line = format!("{}: {files} files archived", db.display());
+    let inputs = vec![format!("--db {}", db.display())];
     output(
         merged,
         Rendering {
@@ -350,6 +357,7 @@ fn from_archive(
             files_line,
             outcome: Outcome::Success,
             several_folders: false,
+            inputs,
         },
         args,
         ctx,
@@ -368,6 +376,8 @@ struct Rendering {
     outcome: Outcome,
     /// Whether the inputs came from several folders (a hint when they conflict).
     several_folders: bool,
+    /// The paths given (or the archive), for the --html page's header.
+    inputs: Vec<String>,
 }
 
 /// Computes the trend of `merged` and writes the summary, the chart and the output.
@@ -379,6 +389,7 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
         files_line,
         outcome: data_outcome,
         several_folders,
+        inputs,
     } = r;
     let reports: Vec<&Report> = merged.series.iter().map(|s| &*s.report).collect();
     if let Err(message) = check_metrics_used(&options.metrics, &reports, &ctx.registry) {
@@ -405,6 +416,21 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
             durability(args.no_sync),
         ) {
             let _ = writeln!(text, "error: --chart {e}");
+            outcome = Outcome::Failure;
+        }
+    }
+    if let Some(path) = &args.html {
+        let inputs = html::Inputs {
+            paths: inputs,
+            files: files_line.clone(),
+        };
+        if let Err(e) = AtomicFile::write_whole(
+            path,
+            html::page::trend_page(&trend, &inputs).as_bytes(),
+            args.force,
+            durability(args.no_sync),
+        ) {
+            let _ = writeln!(text, "error: --html {e}");
             outcome = Outcome::Failure;
         }
     }
@@ -540,27 +566,39 @@ fn rendered(trend: &Trend, format: TrendFormat, compression: Compression) -> io:
     Ok(bytes)
 }
 
-/// Refuses, before any work, a --chart that is one of `inputs` (or the archive of `--db`,
-/// under any name, with its `-wal`/`-shm` files) or, without --force, an existing file, as
-/// `convert` refuses its outputs; then makes Ctrl-C remove a chart left half-written. The
-/// rename checks for an existing file again when the chart is done.
+/// Refuses, before any work, a --chart, --html or -o that is one of `inputs` (or the
+/// archive of `--db`, under any name, with its `-wal`/`-shm` files) or, without --force, an
+/// existing file, as `convert` refuses its outputs, and two of them being one file; then
+/// makes Ctrl-C remove an output left half-written. The rename checks for an existing file
+/// again when the output is done.
 fn prepare_chart(args: &TrendArgs, inputs: &[PathBuf]) -> Result<(), String> {
-    let targets = [
+    let outputs = [
         ("--chart", args.chart.as_deref()),
+        ("--html", args.html.as_deref()),
         ("-o", output_file(args)),
     ];
-    let targets: Vec<(&str, &Path)> = targets
+    let outputs: Vec<(&str, &Path)> = outputs
         .into_iter()
         .filter_map(|(flag, path)| Some((flag, path?)))
         .collect();
-    if targets.is_empty() {
+    if outputs.is_empty() {
         return Ok(());
     }
-    for (flag, target) in targets {
+    for (i, (flag, path)) in outputs.iter().enumerate() {
+        for (other, earlier) in &outputs[..i] {
+            if path == earlier || m365report::write::same_file(path, earlier) {
+                return Err(format!(
+                    "{other} and {flag} are both {}; give them different files",
+                    path.display()
+                ));
+            }
+        }
+    }
+    for (flag, path) in outputs {
         if let Some(db) = &args.db {
-            check_output(target, db, args.force).map_err(|e| format!("{flag} {e}"))?;
+            check_output(path, db, args.force).map_err(|e| format!("{flag} {e}"))?;
         } else {
-            check_target(target, inputs, args.force).map_err(|e| format!("{flag} {e}"))?;
+            check_target(path, inputs, args.force).map_err(|e| format!("{flag} {e}"))?;
         }
     }
     clean_up_on_interrupt();

@@ -59,6 +59,11 @@ fn panels(trend: &Trend) -> Vec<(Vec<&Series>, usize, usize)> {
 
 /// The chart as an SVG document.
 pub fn svg(trend: &Trend) -> String {
+    svg_titled(trend, "Trend")
+}
+
+/// [`svg`] under another title (the HTML page draws a chart per report and metric).
+pub fn svg_titled(trend: &Trend, title: &str) -> String {
     let by = trend.options.by;
     let panels = panels(trend);
     let longest = trend
@@ -82,9 +87,10 @@ pub fn svg(trend: &Trend) -> String {
     let unit = by.as_str();
     let _ = writeln!(
         out,
-        r##"<text class="title" x="{}" y="24" text-anchor="middle" font-size="18" font-weight="bold">Trend</text>
+        r##"<text class="title" x="{}" y="24" text-anchor="middle" font-size="18" font-weight="bold">{}</text>
 <text x="{}" y="44" text-anchor="middle" fill="#555">thin: value per {unit}; bold: rolling mean over {} {unit}s</text>"##,
         (LEFT + right) / 2.0,
+        escape(title),
         (LEFT + right) / 2.0,
         trend.options.window,
     );

@@ -318,7 +318,7 @@ pub fn value_text(v: Option<f64>, unit: Unit) -> String {
 }
 
 /// A change in the unit's terms: percentage points for a ratio, signed counts or bytes.
-fn change_text(v: Option<f64>, unit: Unit) -> String {
+pub fn change_text(v: Option<f64>, unit: Unit) -> String {
     match (v, unit) {
         (None, _) => "-".into(),
         (Some(v), Unit::Percent) => format!("{v:+.2} pp"),

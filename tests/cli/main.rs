@@ -7,6 +7,7 @@ mod archive;
 mod catalogue;
 mod convert;
 mod hardening;
+mod html;
 mod inactive;
 mod metrics;
 mod parquet;
