@@ -44,6 +44,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     // These need no registry, threads or colour: they describe the tool, not data.
     match &cli.command {
@@ -81,5 +82,21 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+}
+
+/// Tells glibc's allocator to keep memory a thread frees for the next allocation rather
+/// than give it back to the system at once: files are read into buffers of half a
+/// megabyte and checked with per-file sets of entities, freed when a file is done and
+/// needed again by the next, and memory given back and taken again is paid for in page
+/// faults (0.3 s of kernel time a run over 180 detail downloads: BENCHMARKS.md, "Session
+/// 10"). The peak stays what the work needs.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 8);
     }
 }

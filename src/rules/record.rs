@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Code;
 use crate::record::Cell;
-use crate::schema::{Report, Role};
+use crate::schema::Report;
 
 /// One broken record rule, pointing at a column of the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,10 +70,8 @@ pub fn check_record(report: &Report, cells: &[Cell], mut emit: impl FnMut(Record
         let Some(refresh) = cells[f].as_date() else {
             return;
         };
-        for (j, column) in report.columns.iter().enumerate() {
-            if column.role != Role::LastActivity {
-                continue;
-            }
+        for &j in report.last_activities() {
+            let column = &report.columns[j];
             if let Some(date) = cells[j].as_date().filter(|d| *d > refresh) {
                 emit(RecordProblem {
                     code: Code::ActivityAfterRefresh,

@@ -381,6 +381,7 @@ pub struct Report {
     period: Option<usize>,
     entity: Option<usize>,
     dimensions: Vec<usize>,
+    last_activities: Vec<usize>,
     required: usize,
 }
 
@@ -536,9 +537,13 @@ impl Report {
         let report_date = role_index(Role::ReportDate)?;
         let period = role_index(Role::Period)?;
         let entity = role_index(Role::Entity)?;
-        let dimensions: Vec<usize> = (0..columns.len())
-            .filter(|&i| columns[i].role == Role::Dimension)
-            .collect();
+        let with_role = |role: Role| -> Vec<usize> {
+            (0..columns.len())
+                .filter(|&i| columns[i].role == role)
+                .collect()
+        };
+        let dimensions = with_role(Role::Dimension);
+        let last_activities = with_role(Role::LastActivity);
         for (i, role) in [(refresh_date, "refreshDate"), (report_date, "reportDate")] {
             if let Some(i) = i {
                 if columns[i].kind != Kind::Date {
@@ -594,6 +599,7 @@ impl Report {
             period,
             entity,
             dimensions,
+            last_activities,
             required: columns_required,
             metrics: Vec::new(),
             summary: false,
@@ -632,6 +638,12 @@ impl Report {
     /// report has one: a file holds one row per entity.
     pub fn entity(&self) -> Option<usize> {
         self.entity
+    }
+
+    /// Indexes of the last-activity columns (a detail report's `Exchange Last Activity
+    /// Date`...), kept so that a row's check does not walk every column to find them.
+    pub fn last_activities(&self) -> &[usize] {
+        &self.last_activities
     }
 
     /// Indexes of the dimension columns (`Site Type`): a counts report with dimensions holds
@@ -803,6 +815,7 @@ impl Report {
             period,
             entity: None,
             dimensions: Vec::new(),
+            last_activities: Vec::new(),
             required,
         };
         (report, terms)
