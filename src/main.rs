@@ -75,16 +75,6 @@ fn main() -> ExitCode {
     outcome.exit_code()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cli_is_well_formed() {
-        Cli::command().debug_assert();
-    }
-}
-
 /// Tells glibc's allocator to keep memory a thread frees for the next allocation rather
 /// than give it back to the system at once: files are read into buffers of half a
 /// megabyte and checked with per-file sets of entities, freed when a file is done and
@@ -98,5 +88,15 @@ fn keep_freed_memory() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
         libc::mallopt(libc::M_ARENA_MAX, 8);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

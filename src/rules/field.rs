@@ -110,28 +110,20 @@ pub fn parse_count(b: &[u8]) -> Option<i64> {
 /// Consecutive rows' dates mostly share their month, so the last date read is kept with its
 /// `YYYY-MM-` text: a date in that month costs a day check rather than a calendar
 /// computation, and one a day before (or after) one step of chrono's ordinal.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CellReader {
     /// The `YYYY-MM-` bytes of the last date read, as a word, that date and its day of the
     /// month.
     last: Option<(u64, NaiveDate, u32)>,
     /// Months read before, by their `YYYY-MM-` word, with their first day: the dates of a
-    /// column that jumps about (licence assign dates) fall in a few dozen months.
-    months: [(u64, NaiveDate); MONTHS],
+    /// column that jumps about (licence assign dates) fall in a few dozen months. Boxed,
+    /// and made at the first date out of the last month: readers sit side by side, one per
+    /// column, and are walked on every row.
+    months: Option<Box<[(u64, NaiveDate); MONTHS]>>,
 }
 
 /// How many months [`CellReader`] keeps (a power of two: the slot is the word's hash).
 const MONTHS: usize = 32;
-
-impl Default for CellReader {
-    fn default() -> CellReader {
-        // A word no `YYYY-MM-` text makes: every slot starts empty.
-        CellReader {
-            last: None,
-            months: [(0, NaiveDate::MIN); MONTHS],
-        }
-    }
-}
 
 impl CellReader {
     /// The value of `raw` in a column of `kind`, if it passes the column's field rule.
@@ -243,7 +235,11 @@ impl CellReader {
             }
         }
         let slot = (month.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize % MONTHS;
-        let (known, first) = self.months[slot];
+        // A word no `YYYY-MM-` text makes: every slot starts empty.
+        let months = self
+            .months
+            .get_or_insert_with(|| Box::new([(0, NaiveDate::MIN); MONTHS]));
+        let (known, first) = months[slot];
         let date = match known == month {
             true => {
                 let (tens, ones) = (day[0].wrapping_sub(b'0'), day[1].wrapping_sub(b'0'));
@@ -254,7 +250,7 @@ impl CellReader {
             }
             false => {
                 let date = parse_iso_date(raw)?;
-                self.months[slot] = (month, date.with_day(1)?);
+                months[slot] = (month, date.with_day(1)?);
                 date
             }
         };
