@@ -222,52 +222,47 @@ pub fn gather(
     catalogue: &Catalogue,
     by_folder: bool,
 ) -> Gathered {
-    let mut gathered = sources
-        .par_iter()
-        .map(|source| {
-            let mut sink = FileSink {
-                catalogue,
-                plan: None,
-                report: None,
-                snapshot: Snapshot {
-                    plan: 0,
-                    group: if by_folder {
-                        source.folder()
-                    } else {
-                        ".".into()
-                    },
-                    refresh: None,
-                    period: None,
-                    index: source.index,
-                    file: source.name.clone(),
-                    concealed: false,
-                    rows: Vec::new(),
+    // One lock taken once a file: a file's check is thousands of times longer than a push.
+    let kept = std::sync::Mutex::new((Gathered::default(), Newest::default()));
+    sources.par_iter().for_each(|source| {
+        let mut sink = FileSink {
+            catalogue,
+            plan: None,
+            report: None,
+            snapshot: Snapshot {
+                plan: 0,
+                group: if by_folder {
+                    source.folder()
+                } else {
+                    ".".into()
                 },
-                products: Default::default(),
-            };
-            let report = check_source(source, registry, options, &mut sink);
-            (report, sink)
-        })
-        .fold(Gathered::default, |mut g, (report, sink)| {
-            g.files += 1;
-            g.io_error |= report.io_error;
-            if !report.is_valid() {
-                g.invalid.push(report);
-            } else if sink.plan.is_some() {
-                g.snapshots.push(sink.snapshot);
-            } else if let Some(r) = sink.report {
-                g.other.push((report.name.clone(), r.name.clone()));
-            }
-            g
-        })
-        .reduce(Gathered::default, |mut a, b| {
-            a.snapshots.extend(b.snapshots);
-            a.invalid.extend(b.invalid);
-            a.other.extend(b.other);
-            a.files += b.files;
-            a.io_error |= b.io_error;
-            a
-        });
+                refresh: None,
+                period: None,
+                index: source.index,
+                file: source.name.clone(),
+                concealed: false,
+                rows: Vec::new(),
+            },
+            products: Default::default(),
+        };
+        let report = check_source(source, registry, options, &mut sink);
+        let mut kept = kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (g, newest) = &mut *kept;
+        g.files += 1;
+        g.io_error |= report.io_error;
+        if !report.is_valid() {
+            g.invalid.push(report);
+        } else if sink.plan.is_some() {
+            newest.push(&mut g.snapshots, sink.snapshot);
+        } else if let Some(r) = sink.report {
+            g.other.push((report.name.clone(), r.name.clone()));
+        }
+    });
+    let (mut gathered, _) = kept
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     gathered.invalid.sort_by_key(|r| r.index);
     gathered.snapshots.sort_by_key(|s| s.index);
     gathered.other.sort();
@@ -285,6 +280,9 @@ pub fn from_archive(
     by_folder: bool,
 ) -> Result<Vec<Snapshot>, ArchiveError> {
     let mut snapshots: Vec<Snapshot> = Vec::new();
+    let mut newest = Newest::default();
+    // The download being read: kept (or its rows dropped) once the next one starts.
+    let mut current: Option<Snapshot> = None;
     let mut products = Products::default();
     archive.each_detail_row(
         registry,
@@ -294,7 +292,10 @@ pub fn from_archive(
                 return;
             };
             if first {
-                snapshots.push(Snapshot {
+                if let Some(done) = current.take() {
+                    newest.push(&mut snapshots, done);
+                }
+                current = Some(Snapshot {
                     plan,
                     group: if by_folder {
                         download.series.clone()
@@ -309,13 +310,53 @@ pub fn from_archive(
                     rows: Vec::new(),
                 });
             }
-            if let Some(snapshot) = snapshots.last_mut() {
+            if let Some(snapshot) = &mut current {
                 take(&catalogue.plans[plan], record, snapshot, &mut products);
             }
         },
     )?;
+    if let Some(done) = current {
+        newest.push(&mut snapshots, done);
+    }
     snapshots.sort_by_key(|s| s.index);
     Ok(snapshots)
+}
+
+/// Of each report and folder, the snapshots of the newest refresh date so far (see
+/// [`Newest::push`]).
+#[derive(Debug, Default)]
+pub(super) struct Newest {
+    /// (folder, plan) -> the newest refresh date and the indexes of its snapshots.
+    held: std::collections::HashMap<(String, usize), (Option<NaiveDate>, Vec<usize>)>,
+}
+
+impl Newest {
+    /// Adds `snapshot` to `snapshots`, keeping rows only where the join can use them: of
+    /// each report and folder only the newest refresh date's files are joined
+    /// ([`super::join::choose`]), so an older one keeps its name, refresh date and period
+    /// (the history it covers, which the warnings read) and drops its rows as soon as a
+    /// newer one is seen. Memory then follows the users of the newest downloads, not every
+    /// download read (BENCHMARKS.md, "inactive").
+    pub(super) fn push(&mut self, snapshots: &mut Vec<Snapshot>, mut snapshot: Snapshot) {
+        let at = snapshots.len();
+        let key = (snapshot.group.clone(), snapshot.plan);
+        let (newest, of_newest) = self
+            .held
+            .entry(key)
+            .or_insert((snapshot.refresh, Vec::new()));
+        if snapshot.refresh < *newest {
+            snapshot.rows = Vec::new();
+        } else {
+            if snapshot.refresh > *newest {
+                for i in of_newest.drain(..) {
+                    snapshots[i].rows = Vec::new();
+                }
+                *newest = snapshot.refresh;
+            }
+            of_newest.push(at);
+        }
+        snapshots.push(snapshot);
+    }
 }
 
 /// The sink of one file: once the report is known, its plan; then one [`Row`] a record.

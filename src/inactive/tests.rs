@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
-use super::gather::{Row, RowParts, Snapshot};
+use super::gather::{Newest, Row, RowParts, Snapshot};
 use super::*;
 use crate::schema::Registry;
 
@@ -303,6 +303,41 @@ proptest! {
                 "service {}", summary.name
             );
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    /// Dropping the rows of older snapshots as files arrive, in any order, keeps only the
+    /// newest refresh date's rows of each report and changes nothing in the result.
+    #[test]
+    fn only_the_newest_snapshots_keep_rows_and_the_result_is_the_same(
+        specs in files(),
+        days in 1u32..120,
+        order in any::<u64>(),
+    ) {
+        let c = catalogue();
+        let snaps = build(&c, &specs);
+        let mut arriving = snaps.clone();
+        arriving.sort_by_key(|s| (s.index as u64 ^ order).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let (mut kept, mut newest) = (Vec::new(), Newest::default());
+        for s in arriving {
+            newest.push(&mut kept, s);
+        }
+        kept.sort_by_key(|s| s.index);
+        for s in &kept {
+            let max = snaps.iter().filter(|o| o.plan == s.plan).map(|o| o.refresh).max().flatten();
+            let original = &snaps.iter().find(|o| o.index == s.index).unwrap().rows;
+            if s.refresh == max {
+                prop_assert_eq!(&s.rows, original);
+            } else {
+                prop_assert!(s.rows.is_empty(), "an older snapshot kept its rows");
+            }
+        }
+        let options = Options { days, ..Options::default() };
+        let whole = serde_json::to_value(compute(snaps, &c, &options).unwrap()).unwrap();
+        let pruned = serde_json::to_value(compute(kept, &c, &options).unwrap()).unwrap();
+        prop_assert_eq!(whole, pruned);
     }
 }
 
