@@ -107,20 +107,31 @@ pub fn parse_count(b: &[u8]) -> Option<i64> {
 /// Reads the cells of one column on the good path: the value [`check_text_cell`] gives, or
 /// `None` where it finds a problem (the caller then asks it why).
 ///
-/// Consecutive rows' dates mostly share their month, so the last date read is kept with its
-/// `YYYY-MM-` text: a date in that month costs a day check rather than a calendar
-/// computation, and one a day before (or after) one step of chrono's ordinal.
+/// A column's dates fall in a few months (a download's last activities in the last few,
+/// licence assign dates in a few dozen), so each month met is kept by its `YYYY-MM-` text
+/// with the dates of its days as they are read: a date read before costs a look-up, not a
+/// calendar computation (chrono's was 6% of checking a detail row).
 #[derive(Debug, Clone, Default)]
 pub struct CellReader {
-    /// The `YYYY-MM-` bytes of the last date read, as a word, that date and its day of the
-    /// month.
-    last: Option<(u64, NaiveDate, u32)>,
-    /// Months read before, by their `YYYY-MM-` word, with their first day: the dates of a
-    /// column that jumps about (licence assign dates) fall in a few dozen months. Boxed,
-    /// and made at the first date out of the last month: readers sit side by side, one per
-    /// column, and are walked on every row.
-    months: Option<Box<[(u64, NaiveDate); MONTHS]>>,
+    /// Months read, by the hash of their `YYYY-MM-` word. Boxed, and made at the first
+    /// date: readers sit side by side, one per column, and are walked on every row.
+    months: Option<Box<[Month; MONTHS]>>,
 }
+
+/// One month of a [`CellReader`]: its `YYYY-MM-` bytes as a word (0, which no such text
+/// makes, for none), its first day, and the dates of the days read so far, by day.
+#[derive(Debug, Clone, Copy)]
+struct Month {
+    word: u64,
+    first: NaiveDate,
+    days: [Option<NaiveDate>; 32],
+}
+
+const NO_MONTH: Month = Month {
+    word: 0,
+    first: NaiveDate::MIN,
+    days: [None; 32],
+};
 
 /// How many months [`CellReader`] keeps (a power of two: the slot is the word's hash).
 const MONTHS: usize = 32;
@@ -181,7 +192,7 @@ impl CellReader {
             }
             Kind::List => {
                 if let (Cell::List(items), false, Ok(raw)) =
-                    (&mut *cell, raw.is_empty(), std::str::from_utf8(raw))
+                    (&mut *cell, raw.is_empty(), text_of(raw))
                 {
                     refill_list(items, raw);
                     return true;
@@ -196,7 +207,7 @@ impl CellReader {
                     Kind::Duration => is_duration(raw),
                     _ => true,
                 };
-            if let (true, Ok(raw)) = (fits, std::str::from_utf8(raw)) {
+            if let (true, Ok(raw)) = (fits, text_of(raw)) {
                 text.clear();
                 text.push_str(raw);
                 return true;
@@ -211,52 +222,52 @@ impl CellReader {
         }
     }
 
-    /// [`parse_iso_date`], remembering the month.
+    /// [`parse_iso_date`], remembering the month and the day.
     #[inline(always)]
     fn date(&mut self, raw: &[u8]) -> Option<NaiveDate> {
         let b: &[u8; 10] = raw.try_into().ok()?;
         let (head, day) = b.split_at(8);
-        let month = u64::from_le_bytes(head.try_into().ok()?);
-        if let Some((known, last, d)) = self.last {
-            if known == month {
-                let (tens, ones) = (day[0].wrapping_sub(b'0'), day[1].wrapping_sub(b'0'));
-                if tens > 9 || ones > 9 {
-                    return None;
-                }
-                let day = u32::from(tens * 10 + ones);
-                // Days 1 to 28 are in every month: a step between them stays in it.
-                let date = match day {
-                    1..=28 if day + 1 == d => last.pred_opt(),
-                    1..=28 if day == d + 1 => last.succ_opt(),
-                    _ => last.with_day(day),
-                }?;
-                self.last = Some((month, date, day));
-                return Some(date);
-            }
+        let word = u64::from_le_bytes(head.try_into().ok()?);
+        let (tens, ones) = (day[0].wrapping_sub(b'0'), day[1].wrapping_sub(b'0'));
+        // Day 40 and after is in no month; the month's dates say which days before are.
+        if tens > 3 || ones > 9 {
+            return None;
         }
-        let slot = (month.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize % MONTHS;
-        // A word no `YYYY-MM-` text makes: every slot starts empty.
+        let day = usize::from(tens * 10 + ones);
+        let slot = (word.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize % MONTHS;
         let months = self
             .months
-            .get_or_insert_with(|| Box::new([(0, NaiveDate::MIN); MONTHS]));
-        let (known, first) = months[slot];
-        let date = match known == month {
-            true => {
-                let (tens, ones) = (day[0].wrapping_sub(b'0'), day[1].wrapping_sub(b'0'));
-                if tens > 9 || ones > 9 {
-                    return None;
-                }
-                first.with_day(u32::from(tens * 10 + ones))?
+            .get_or_insert_with(|| Box::new([NO_MONTH; MONTHS]));
+        let month = &mut months[slot];
+        if month.word == word {
+            if let Some(date) = month.days.get(day).copied().flatten() {
+                return Some(date);
             }
-            false => {
-                let date = parse_iso_date(raw)?;
-                months[slot] = (month, date.with_day(1)?);
-                date
-            }
+            let date = month.first.with_day(u32::try_from(day).ok()?)?;
+            month.days[day] = Some(date);
+            return Some(date);
+        }
+        let date = parse_iso_date(raw)?;
+        *month = Month {
+            word,
+            first: date.with_day(1)?,
+            days: [None; 32],
         };
-        self.last = Some((month, date, date.day()));
+        month.days[day] = Some(date);
         Some(date)
     }
+}
+
+/// `raw` as text, if it is UTF-8. ASCII, nearly every cell, is told a word at a time, where
+/// `from_utf8` goes byte by byte through a short text: a detail row's names and products
+/// were 3% of checking it (BENCHMARKS.md, "Sessions 10 and 11").
+#[inline]
+fn text_of(raw: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    if raw.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(raw) });
+    }
+    std::str::from_utf8(raw)
 }
 
 /// Puts the `+`-separated items of `raw` into `items` as [`check_text_cell`] splits them,

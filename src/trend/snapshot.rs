@@ -34,10 +34,15 @@ struct Sums {
     period: Cell,
     period_column: Option<usize>,
     deleted: Option<usize>,
-    /// Per term, the first day of its period window (`R - P + 1`), found once: a file has
-    /// one refresh date and period (E401 and E402 say so otherwise).
-    window: Vec<Option<Option<NaiveDate>>>,
+    /// Per term, the days its activity counts in (`R - P + 1` to `R`, `None` where the row
+    /// gave no refresh date or period), found at the first row counted: a file has one
+    /// refresh date and period (E401 and E402 say so otherwise). Found once rather than
+    /// looked up per term and row: a detail row is summed for a dozen terms.
+    windows: Option<Box<[Option<Window>]>>,
 }
+
+/// The first and last day a term's activity counts in.
+type Window = (NaiveDate, NaiveDate);
 
 impl Sums {
     /// Empty sums of the same terms.
@@ -46,7 +51,7 @@ impl Sums {
             sums: vec![Some(0); self.terms.len()],
             refresh: None,
             period: Cell::Null,
-            window: vec![None; self.terms.len()],
+            windows: None,
             ..self.clone()
         }
     }
@@ -85,29 +90,29 @@ impl RecordSink for Sums {
                 return;
             }
         }
-        for ((term, sum), window) in self
-            .terms
-            .iter()
-            .zip(self.sums.iter_mut())
-            .zip(self.window.iter_mut())
-        {
+        let refresh = self.refresh;
+        let windows = self.windows.get_or_insert_with(|| {
+            (self.terms.iter())
+                .map(|term| match term {
+                    Term::Active { days, .. } => {
+                        let r = record.refresh_date()?;
+                        let first = r - Duration::days(period_days(record, *days)? - 1);
+                        Some((first, refresh.unwrap_or(first)))
+                    }
+                    _ => None,
+                })
+                .collect()
+        });
+        for ((term, sum), window) in self.terms.iter().zip(&mut self.sums).zip(windows.iter()) {
             let add = match term {
                 Term::Entities => Some(1),
-                Term::Active { column, days } => {
-                    let first = *window.get_or_insert_with(|| {
-                        let refresh = record.refresh_date()?;
-                        let p = period_days(record, *days)?;
-                        Some(refresh - Duration::days(p - 1))
-                    });
-                    // No refresh date or period to place the activity: unknown.
-                    first.map(|first| {
-                        let refresh = self.refresh.unwrap_or(first);
-                        record.cells[*column]
-                            .as_date()
-                            .is_some_and(|last| last >= first && last <= refresh)
-                            .into()
-                    })
-                }
+                // No refresh date or period to place the activity: unknown.
+                Term::Active { column, .. } => window.map(|(first, last)| {
+                    record.cells[*column]
+                        .as_date()
+                        .is_some_and(|d| d >= first && d <= last)
+                        .into()
+                }),
                 Term::Sum(columns) => columns.iter().try_fold(0i64, |acc, &i| {
                     record.cells[i].as_int().and_then(|v| acc.checked_add(v))
                 }),
@@ -134,7 +139,7 @@ impl Summing {
         Summing {
             sums: Sums {
                 sums: vec![Some(0); terms.len()],
-                window: vec![None; terms.len()],
+                windows: None,
                 terms: terms.into(),
                 refresh: None,
                 period: Cell::Null,

@@ -255,18 +255,29 @@ pub(super) fn read_error(checker: &mut Checker<'_>, e: RecordsError, line: u64) 
 }
 
 /// Whether two cells' texts are equal, compared in place: cells are a few bytes long, where
-/// a call to `memcmp` costs more than the comparison. Texts of 8 to 16 bytes (dates) are
-/// compared as two overlapping words, shorter ones (counts, periods) byte by byte.
+/// a call to `memcmp` costs more than the comparison. Texts of 4 to 16 bytes (dates,
+/// `True`, `False`) are compared as two overlapping words, shorter ones (counts, periods)
+/// byte by byte, longer ones (names, which share long prefixes) by `memcmp`.
 #[inline]
 pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
     }
-    if (8..=16).contains(&n) {
-        let word =
-            |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
-        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
+    match n {
+        8..=16 => {
+            let word = |s: &[u8], at: usize| {
+                u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]))
+            };
+            word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+        }
+        4..=7 => {
+            let word = |s: &[u8], at: usize| {
+                u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]))
+            };
+            word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4)
+        }
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
     }
-    a.iter().zip(b).all(|(x, y)| x == y)
 }
