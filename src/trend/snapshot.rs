@@ -28,36 +28,54 @@ pub struct Summing {
 #[derive(Debug, Clone)]
 struct Sums {
     terms: Arc<[Term]>,
-    /// Per term: the sum so far, `None` once a null or an overflow made it unknown.
+    /// Per term: the sum so far, `None` once a null or an overflow made it unknown. An
+    /// `entities` term's sum is `entities`, added when the sums are read.
     sums: Vec<Option<i64>>,
+    /// The entities counted (not deleted): every metric of a detail report divides by
+    /// them, so they are counted once a row, not once per metric.
+    entities: i64,
     refresh: Option<NaiveDate>,
     period: Cell,
     period_column: Option<usize>,
     deleted: Option<usize>,
-    /// Per term, the days its activity counts in (`R - P + 1` to `R`, `None` where the row
-    /// gave no refresh date or period), found at the first row counted: a file has one
-    /// refresh date and period (E401 and E402 say so otherwise). Found once rather than
-    /// looked up per term and row: a detail row is summed for a dozen terms.
-    windows: Option<Box<[Option<Window>]>>,
+    /// Each `active(...)` term with a window, as (term, column, first day, last day): the
+    /// days its activity counts in (`R - P + 1` to `R`), found at the first row counted. A
+    /// file has one refresh date and period (E401 and E402 say so otherwise), so they are
+    /// found once rather than per term and row: a detail row is summed for a dozen terms.
+    active: Option<Box<[ActiveTerm]>>,
 }
 
-/// The first and last day a term's activity counts in.
-type Window = (NaiveDate, NaiveDate);
+/// An `active(...)` term of [`Sums`]: its index, its column, and the first and last day its
+/// activity counts in.
+type ActiveTerm = (usize, usize, NaiveDate, NaiveDate);
 
 impl Sums {
     /// Empty sums of the same terms.
     fn fresh(&self) -> Sums {
         Sums {
             sums: vec![Some(0); self.terms.len()],
+            entities: 0,
             refresh: None,
             period: Cell::Null,
-            windows: None,
+            active: None,
             ..self.clone()
         }
     }
 
+    /// The sum of each term.
+    fn totals(&self) -> impl Iterator<Item = Option<i64>> + '_ {
+        self.terms
+            .iter()
+            .zip(&self.sums)
+            .map(|(term, sum)| match term {
+                Term::Entities => sum.and_then(|s| s.checked_add(self.entities)),
+                _ => *sum,
+            })
+    }
+
     /// Adds a later piece's sums.
     fn add(&mut self, other: &Sums) {
+        self.entities += other.entities;
         for (a, b) in self.sums.iter_mut().zip(&other.sums) {
             *a = a.zip(*b).and_then(|(a, b)| a.checked_add(b));
         }
@@ -90,34 +108,38 @@ impl RecordSink for Sums {
                 return;
             }
         }
-        let refresh = self.refresh;
-        let windows = self.windows.get_or_insert_with(|| {
-            (self.terms.iter())
-                .map(|term| match term {
-                    Term::Active { days, .. } => {
-                        let r = record.refresh_date()?;
-                        let first = r - Duration::days(period_days(record, *days)? - 1);
-                        Some((first, refresh.unwrap_or(first)))
+        if self.active.is_none() {
+            let mut active = Vec::new();
+            for (t, term) in self.terms.iter().enumerate() {
+                if let Term::Active { column, days } = term {
+                    let first = record
+                        .refresh_date()
+                        .and_then(|r| Some(r - Duration::days(period_days(record, *days)? - 1)));
+                    match first {
+                        Some(first) => {
+                            active.push((t, *column, first, self.refresh.unwrap_or(first)))
+                        }
+                        // No refresh date or period to place the activity: unknown.
+                        None => self.sums[t] = None,
                     }
-                    _ => None,
-                })
-                .collect()
-        });
-        for ((term, sum), window) in self.terms.iter().zip(&mut self.sums).zip(windows.iter()) {
-            let add = match term {
-                Term::Entities => Some(1),
-                // No refresh date or period to place the activity: unknown.
-                Term::Active { column, .. } => window.map(|(first, last)| {
-                    record.cells[*column]
-                        .as_date()
-                        .is_some_and(|d| d >= first && d <= last)
-                        .into()
-                }),
-                Term::Sum(columns) => columns.iter().try_fold(0i64, |acc, &i| {
+                }
+            }
+            self.active = Some(active.into());
+        }
+        self.entities += 1;
+        for &(t, column, first, last) in self.active.iter().flat_map(|a| a.iter()) {
+            if let (Cell::Date(d), Some(sum)) = (&record.cells[column], &mut self.sums[t]) {
+                // At most one a row: no overflow.
+                *sum += i64::from(*d >= first && *d <= last);
+            }
+        }
+        for (term, sum) in self.terms.iter().zip(&mut self.sums) {
+            if let Term::Sum(columns) = term {
+                let add = columns.iter().try_fold(0i64, |acc, &i| {
                     record.cells[i].as_int().and_then(|v| acc.checked_add(v))
-                }),
-            };
-            *sum = sum.zip(add).and_then(|(a, b)| a.checked_add(b));
+                });
+                *sum = sum.zip(add).and_then(|(a, b)| a.checked_add(b));
+            }
         }
     }
 }
@@ -139,7 +161,8 @@ impl Summing {
         Summing {
             sums: Sums {
                 sums: vec![Some(0); terms.len()],
-                windows: None,
+                entities: 0,
+                active: None,
                 terms: terms.into(),
                 refresh: None,
                 period: Cell::Null,
@@ -187,7 +210,7 @@ impl RecordSink for Summing {
                     _ => break,
                 }
             }
-            cells.extend(sums.sums.iter().map(|s| s.map_or(Cell::Null, Cell::Int)));
+            cells.extend(sums.totals().map(|s| s.map_or(Cell::Null, Cell::Int)));
             // A file with no rows has no refresh date to place it: nothing to merge.
             if sums.refresh.is_some() && cells.len() == self.summary.columns.len() {
                 let record = Record {
