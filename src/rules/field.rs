@@ -336,7 +336,7 @@ fn text(raw: &[u8]) -> Cell {
 /// The cell's text: rows reach the field rules checked as UTF-8, so the lossy conversion
 /// (which scans in chunks) is only for what slipped through.
 fn utf8(raw: &[u8]) -> String {
-    match std::str::from_utf8(raw) {
+    match text_of(raw) {
         Ok(text) => text.to_owned(),
         Err(_) => String::from_utf8_lossy(raw).into_owned(),
     }
