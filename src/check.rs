@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::diagnostic::{Code, Finding, Severity, Snippet};
-use crate::discover::{io_message, Source};
+use crate::discover::{io_message, Input, Source};
 use crate::record::{Cell, Fork, Record, RecordBuffer, RecordSink, TextRun};
 use crate::rules::file::{FileProblem, FileRules};
 use crate::rules::record::{check_record, RecordProblem};
@@ -84,6 +84,14 @@ pub struct CheckOptions {
     /// this many bytes, checked in parallel a few per thread at a time (so memory stays
     /// bounded) and joined in order. Findings do not depend on it; only speed does.
     pub piece_bytes: usize,
+    /// A CSV input of known size up to this many bytes is checked on its own thread, its
+    /// pieces one after another by the one checker; a larger one (or one of unknown size,
+    /// such as standard input) has its pieces checked in parallel and joined. With many
+    /// files the files themselves keep every core busy, and joining pieces (their entity
+    /// sets, their sums) is work that one thread per file does not need. `None`, the
+    /// default: decided for each run by [`CheckOptions::spread_over`] (every input is cut
+    /// when a caller does not call it). Findings do not depend on it; only speed does.
+    pub whole_up_to: Option<u64>,
     /// The fastest path CSV rows may take (the default: any). Findings do not depend on it;
     /// tests and benchmarks lower it to compare the paths.
     pub csv_path: CsvPath,
@@ -97,8 +105,32 @@ impl Default for CheckOptions {
             max_findings: 100,
             limits: Limits::default(),
             piece_bytes: 512 << 10,
+            whole_up_to: None,
             csv_path: CsvPath::default(),
         }
+    }
+}
+
+impl CheckOptions {
+    /// These options for a run over `sources`, with [`CheckOptions::whole_up_to`] set
+    /// unless it is already: a file of less than half a thread's share of the run's bytes
+    /// is checked whole on one thread, since the other files keep the other threads busy; a
+    /// larger one is cut across threads. One large file alone is always cut; 180 daily
+    /// downloads of 4 MB are each read whole.
+    pub fn spread_over(&self, sources: &[Source]) -> CheckOptions {
+        let mut options = self.clone();
+        if options.whole_up_to.is_none() {
+            let total: u64 = sources
+                .iter()
+                .filter_map(|s| match &s.input {
+                    Input::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+                    Input::Stdin => None,
+                })
+                .sum();
+            let threads = rayon::current_num_threads().max(1) as u64;
+            options.whole_up_to = Some(total / (2 * threads));
+        }
+        options
     }
 }
 
@@ -201,6 +233,8 @@ pub(crate) struct Checker<'a> {
     gap: Option<Location>,
     /// Reading stopped early (syntax error, limit, I/O): whole-file rules would mislead.
     pub(crate) stopped: bool,
+    /// The input's size in bytes, when known before reading (a file, not a pipe).
+    pub(crate) size: Option<u64>,
 }
 
 impl<'a> Checker<'a> {
@@ -218,6 +252,12 @@ impl<'a> Checker<'a> {
             FileReport::new(source),
             sink,
         )
+    }
+
+    /// Whether the input is checked whole on this thread rather than cut across threads
+    /// (see [`CheckOptions::whole_up_to`]).
+    pub(crate) fn whole(&self) -> bool {
+        (self.size.zip(self.options.whole_up_to)).is_some_and(|(size, most)| size <= most)
     }
 
     /// A checker with fresh file rules and no finding yet, for `report`.
@@ -239,6 +279,7 @@ impl<'a> Checker<'a> {
             header_errors: false,
             gap: None,
             stopped: false,
+            size: None,
         }
     }
 
@@ -594,6 +635,14 @@ impl<'a> Checker<'a> {
         let mut checked = FileReport::named(String::new(), 0);
         checked.report = Some(report.clone());
         Checker::starting(registry, options, file_name, checked, sink)
+    }
+
+    /// Tells the file rules that about `bytes` more bytes of rows like those checked so
+    /// far (`seen` bytes of them) are to come.
+    pub(crate) fn expect_bytes(&mut self, seen: usize, bytes: u64) {
+        let rows = self.report.rows as u128 * u128::from(bytes) / seen.max(1) as u128;
+        // Bounded: a size that lies (a file growing) costs memory, never more than this.
+        self.rules.expect_rows(rows.min(1 << 22) as usize);
     }
 
     /// What a piece's checker found, to hand to [`Checker::absorb`].

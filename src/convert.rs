@@ -116,6 +116,7 @@ pub fn check_merged_by(
     options: &CheckOptions,
     series: impl Fn(&Source) -> String + Sync,
 ) -> (Merged, Vec<FileReport>) {
+    let options = &options.spread_over(sources);
     // Each file's records are merged in as soon as it is checked (a file collector adds
     // nothing unless its file proved valid), so memory follows the distinct dates, not every
     // row of every file.

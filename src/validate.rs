@@ -23,10 +23,17 @@ pub fn check_source(
     options: &CheckOptions,
     sink: &mut dyn RecordSink,
 ) -> FileReport {
-    let reader: Box<dyn Read> = match &source.input {
-        Input::Stdin => Box::new(std::io::stdin().lock()),
+    let (reader, size): (Box<dyn Read>, _) = match &source.input {
+        Input::Stdin => (Box::new(std::io::stdin().lock()), None),
         Input::Path(path) => match std::fs::File::open(path) {
-            Ok(file) => Box::new(file),
+            Ok(file) => {
+                let size = file
+                    .metadata()
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len());
+                (Box::new(file), size)
+            }
             Err(e) => {
                 let mut report = FileReport::new(source);
                 report.io_error = true;
@@ -45,7 +52,7 @@ pub fn check_source(
             }
         },
     };
-    check_reader(reader, source, registry, options, sink)
+    check_sized(reader, size, source, registry, options, sink)
 }
 
 /// Checks bytes from any reader, named and grouped as `source` says.
@@ -56,7 +63,20 @@ pub fn check_reader(
     options: &CheckOptions,
     sink: &mut dyn RecordSink,
 ) -> FileReport {
+    check_sized(reader, None, source, registry, options, sink)
+}
+
+/// [`check_reader`] for an input of `size` bytes, when known.
+pub(crate) fn check_sized(
+    reader: impl Read,
+    size: Option<u64>,
+    source: &Source,
+    registry: &Registry,
+    options: &CheckOptions,
+    sink: &mut dyn RecordSink,
+) -> FileReport {
     let mut checker = Checker::new(registry, options, source, sink);
+    checker.size = size;
     match read::sniff(reader, options.input_format) {
         Err(e) => checker.io_failure(&e),
         Ok(Sniffed::Rejected(finding)) => checker.push_finding(finding),
@@ -80,6 +100,7 @@ pub fn check_all<S: RecordSink + Send>(
     options: &CheckOptions,
     sink: impl Fn(&Source) -> S + Sync,
 ) -> Vec<(FileReport, S)> {
+    let options = &options.spread_over(sources);
     sources
         .par_iter()
         .map(|source| {

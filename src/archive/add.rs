@@ -51,6 +51,7 @@ pub fn check_new(
     series_by: SeriesBy,
     done: &(dyn Fn() + Sync),
 ) -> Checked {
+    let options = &options.spread_over(sources);
     let mut checked = sources
         .par_iter()
         .fold(Checked::default, |pass, source| {

@@ -222,6 +222,7 @@ pub fn gather(
     catalogue: &Catalogue,
     by_folder: bool,
 ) -> Gathered {
+    let options = &options.spread_over(sources);
     // One lock taken once a file: a file's check is thousands of times longer than a push.
     let kept = std::sync::Mutex::new((Gathered::default(), Newest::default()));
     sources.par_iter().for_each(|source| {

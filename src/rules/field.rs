@@ -346,10 +346,14 @@ fn utf8(raw: &[u8]) -> String {
 /// reports' `Used ...` and `Has Other Action` columns), in any case.
 #[inline]
 pub fn parse_bool(raw: &[u8]) -> Option<bool> {
-    // The length picks the one word to compare: a detail row holds a dozen flags.
+    // The length picks the one word to compare, as a whole: a detail row holds a dozen
+    // flags. Setting bit 5 of each byte lower-cases a letter, and every letter of these
+    // words has it set, so only their upper- and lower-case forms compare equal.
+    const LOWER: u32 = 0x2020_2020;
+    let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) | LOWER;
     match raw.len() {
-        4 if raw.eq_ignore_ascii_case(b"true") => Some(true),
-        5 if raw.eq_ignore_ascii_case(b"false") => Some(false),
+        4 if word(raw) == u32::from_le_bytes(*b"true") => Some(true),
+        5 if word(raw) == u32::from_le_bytes(*b"fals") && raw[4] | 0x20 == b'e' => Some(false),
         3 if raw.eq_ignore_ascii_case(b"yes") => Some(true),
         2 if raw.eq_ignore_ascii_case(b"no") => Some(false),
         _ => None,
@@ -736,6 +740,36 @@ mod tests {
         max: i64::MAX,
         nullable: true,
     };
+
+    #[test]
+    fn booleans_in_any_case_and_nothing_one_byte_away() {
+        let reference = |raw: &[u8]| match () {
+            _ if raw.eq_ignore_ascii_case(b"true") || raw.eq_ignore_ascii_case(b"yes") => {
+                Some(true)
+            }
+            _ if raw.eq_ignore_ascii_case(b"false") || raw.eq_ignore_ascii_case(b"no") => {
+                Some(false)
+            }
+            _ => None,
+        };
+        for word in [
+            "true", "false", "yes", "no", "True", "FALSE", "fAlSe", "Yes",
+        ] {
+            let raw = word.as_bytes();
+            assert_eq!(parse_bool(raw), reference(raw), "{word}");
+            assert!(parse_bool(raw).is_some());
+            // Every byte in every place: only a letter's other case still reads.
+            for at in 0..raw.len() {
+                for b in 0..=255u8 {
+                    let mut changed = raw.to_vec();
+                    changed[at] = b;
+                    assert_eq!(parse_bool(&changed), reference(&changed), "{changed:?}");
+                }
+            }
+        }
+        assert_eq!(parse_bool(b"tru"), None);
+        assert_eq!(parse_bool(b""), None);
+    }
 
     #[test]
     fn dates() {

@@ -61,6 +61,15 @@ impl KeySet {
         None
     }
 
+    /// Makes room for `more` keys like those held so far, at once rather than growing (and
+    /// moving every entry) as they come.
+    pub fn reserve(&mut self, more: usize) {
+        if let Some(per_key) = self.text.len().checked_div(self.table.len()) {
+            self.text.reserve(more.saturating_mul(per_key));
+        }
+        self.table.reserve(more, |e| e.hash);
+    }
+
     /// Whether no key of `other` is in this set.
     pub fn disjoint(&self, other: &KeySet) -> bool {
         other
@@ -136,6 +145,20 @@ mod tests {
         let mut again = KeySet::default();
         again.seen_before("zz", 50);
         assert!(!early.disjoint(&again));
+    }
+
+    #[test]
+    fn keys_noted_after_making_room_are_found_as_before() {
+        let mut keys = KeySet::default();
+        keys.reserve(100);
+        assert_eq!(keys.seen_before("a", 2), None);
+        keys.reserve(1000);
+        for i in 0..1000u64 {
+            assert_eq!(keys.seen_before(&i.to_string(), i + 3), None);
+        }
+        assert_eq!(keys.seen_before("a", 9), Some(2));
+        assert_eq!(keys.seen_before("999", 9), Some(1002));
+        assert_eq!(keys.len(), 1001);
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn gather(
     (series_by, stop_at_invalid): (SeriesBy, bool),
     done: &(dyn Fn() + Sync),
 ) -> Gathered {
+    let options = &options.spread_over(sources);
     let stop = AtomicBool::new(false);
     let mut gathered = sources
         .par_iter()

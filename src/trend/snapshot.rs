@@ -43,6 +43,9 @@ struct Sums {
     /// file has one refresh date and period (E401 and E402 say so otherwise), so they are
     /// found once rather than per term and row: a detail row is summed for a dozen terms.
     active: Option<Box<[ActiveTerm]>>,
+    /// The indices of the `Term::Sum` terms: most detail metrics have none, and a row
+    /// should not walk every term to learn it.
+    summed: Arc<[usize]>,
 }
 
 /// An `active(...)` term of [`Sums`]: its index, its column, and the first and last day its
@@ -133,11 +136,12 @@ impl RecordSink for Sums {
                 *sum += i64::from(*d >= first && *d <= last);
             }
         }
-        for (term, sum) in self.terms.iter().zip(&mut self.sums) {
-            if let Term::Sum(columns) = term {
+        for &t in self.summed.iter() {
+            if let Term::Sum(columns) = &self.terms[t] {
                 let add = columns.iter().try_fold(0i64, |acc, &i| {
                     record.cells[i].as_int().and_then(|v| acc.checked_add(v))
                 });
+                let sum = &mut self.sums[t];
                 *sum = sum.zip(add).and_then(|(a, b)| a.checked_add(b));
             }
         }
@@ -158,6 +162,9 @@ impl Summing {
         let summary = Arc::new(summary);
         merge.begin(&summary);
         let deleted = detail.columns.iter().position(|c| c.role == Role::Deleted);
+        let summed = (terms.iter().enumerate())
+            .filter_map(|(t, term)| matches!(term, Term::Sum(_)).then_some(t))
+            .collect();
         Summing {
             sums: Sums {
                 sums: vec![Some(0); terms.len()],
@@ -168,6 +175,7 @@ impl Summing {
                 period: Cell::Null,
                 period_column: detail.period(),
                 deleted,
+                summed,
             },
             summary,
             merge,

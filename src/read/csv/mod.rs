@@ -73,7 +73,12 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         Next::Piece(text, line) => match feed.next() {
             Next::Piece(second, second_line) => {
                 let first = [(text, line), (second, second_line)];
-                match check_pieces(first, &mut feed, &layout, &report, checker) {
+                let after = if checker.whole() {
+                    check_one_by_one(first, &mut feed, &layout, checker)
+                } else {
+                    check_pieces(first, &mut feed, &layout, &report, checker)
+                };
+                match after {
                     Some(after) => after,
                     None => return,
                 }
@@ -107,6 +112,41 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
 /// A piece checked on its own: its text and first line, what checking it found, and its
 /// good records.
 type Checked = (Vec<u8>, u64, Piece, PieceRecords);
+
+/// Checks the pieces of an input one after another on this thread, by `checker` itself:
+/// what [`join_piece`] does when a piece must be checked again, so findings and records
+/// are the same. Each piece's text is read into the one before's. What ended the input, or
+/// `None` when checking stopped.
+fn check_one_by_one<R: Read>(
+    first: [(Vec<u8>, u64); 2],
+    feed: &mut Feed<'_, R>,
+    layout: &Layout<'_>,
+    checker: &mut Checker<'_>,
+) -> Option<Next> {
+    let first_line = first[0].1;
+    let mut first = first.into_iter();
+    loop {
+        let (mut text, line) = match first.next() {
+            Some(piece) => piece,
+            None => match feed.next() {
+                Next::Piece(text, line) => (text, line),
+                other => return Some(other),
+            },
+        };
+        check_plain(&text, line, layout, checker);
+        if checker.stopped {
+            return None;
+        }
+        if line == first_line {
+            let rest = checker.size.unwrap_or(0).saturating_sub(text.len() as u64);
+            checker.expect_bytes(text.len(), rest);
+        }
+        if feed.spare.is_empty() {
+            text.clear();
+            feed.spare.push(text);
+        }
+    }
+}
 
 /// Checks the pieces of a large input on the pool while this thread reads the next ones and
 /// joins those checked, in order (see [`join_piece`]). A piece goes to the pool as soon as
@@ -355,7 +395,7 @@ mod tests {
     use crate::discover::{Input, Source};
     use crate::record::{Record, RecordSink};
     use crate::schema::{Kind, Role};
-    use crate::validate::{check_reader, CheckOptions};
+    use crate::validate::CheckOptions;
     use crate::CsvPath;
     use crate::Registry;
 
@@ -373,10 +413,28 @@ mod tests {
         }
     }
 
+    /// How an input is cut: bytes per piece, and whether its pieces are checked one after
+    /// another by one checker (a file read whole, see `CheckOptions::whole_up_to`) rather
+    /// than on their own and joined.
+    type Cut = (usize, bool);
+
+    /// The whole input as one piece.
+    const ONE_PIECE: Cut = (usize::MAX, false);
+
+    /// One piece, or pieces of up to 400 bytes read whole or joined.
+    fn cuts() -> impl proptest::strategy::Strategy<Value = Cut> {
+        use proptest::strategy::Strategy;
+        proptest::prop_oneof![
+            proptest::strategy::Just(ONE_PIECE),
+            (1usize..400, proptest::bool::ANY),
+        ]
+        .boxed()
+    }
+
     /// Findings, counts and records of checking `text` as a GroupCounts CSV in one piece (on
     /// this thread), with or without the short path.
     fn outcome(text: &[u8], long: bool) -> (String, Vec<(u64, Vec<crate::Cell>)>) {
-        outcome_with(text, long, true, usize::MAX)
+        outcome_with(text, long, true, ONE_PIECE)
     }
 
     /// Checks `text` as a GroupCounts CSV into `sink`, cut into pieces of `piece_bytes`,
@@ -384,10 +442,10 @@ mod tests {
     fn check_group_counts(
         text: &[u8],
         long: bool,
-        piece_bytes: usize,
+        cut: Cut,
         sink: &mut dyn RecordSink,
     ) -> crate::FileReport {
-        check_as("GroupCounts", text, long, piece_bytes, sink)
+        check_as("GroupCounts", text, long, cut, sink)
     }
 
     /// [`check_group_counts`] for any report.
@@ -395,13 +453,14 @@ mod tests {
         report: &str,
         text: &[u8],
         long: bool,
-        piece_bytes: usize,
+        (piece_bytes, whole): Cut,
         sink: &mut dyn RecordSink,
     ) -> crate::FileReport {
         let registry = Registry::builtin().unwrap();
         let options = CheckOptions {
             report: registry.find(report).cloned(),
             piece_bytes,
+            whole_up_to: whole.then_some(u64::MAX),
             // The reference: every row through the parser and `check_row`.
             csv_path: if long { CsvPath::Full } else { CsvPath::Steady },
             ..CheckOptions::default()
@@ -413,18 +472,19 @@ mod tests {
             group: ".".into(),
             relative: "t.csv".into(),
         };
-        check_reader(text, &source, &registry, &options, sink)
+        let size = whole.then_some(text.len() as u64);
+        crate::validate::check_sized(text, size, &source, &registry, &options, sink)
     }
 
-    /// [`outcome`], with or without records, cut into pieces of `piece_bytes`.
+    /// [`outcome`], with or without records, cut as `cut` says.
     fn outcome_with(
         text: &[u8],
         long: bool,
         records: bool,
-        piece_bytes: usize,
+        cut: Cut,
     ) -> (String, Vec<(u64, Vec<crate::Cell>)>) {
         let mut kept = Kept(Vec::new(), records);
-        let report = check_group_counts(text, long, piece_bytes, &mut kept);
+        let report = check_group_counts(text, long, cut, &mut kept);
         let summary = format!(
             "{:?} rows {} errors {} warnings {} omitted {}",
             report.findings, report.rows, report.errors, report.warnings, report.omitted
@@ -564,7 +624,7 @@ mod tests {
             }
             let outcome = |long: bool| {
                 let mut kept = Kept(Vec::new(), true);
-                let r = check_as(&report.name, text.as_bytes(), long, usize::MAX, &mut kept);
+                let r = check_as(&report.name, text.as_bytes(), long, ONE_PIECE, &mut kept);
                 (format!("{:?} rows {} errors {}", r.findings, r.rows, r.errors), kept.0)
             };
             let (short, long) = (outcome(false), outcome(true));
@@ -587,15 +647,15 @@ mod tests {
                 0..120,
             ),
             early_refresh in proptest::bool::ANY,
-            piece_bytes in proptest::prop_oneof![proptest::strategy::Just(usize::MAX), 1usize..400],
+            cut in cuts(),
         ) {
             // Mostly good cells: a steady run ends at the first odd one.
             let pick = |p: u8| if p % 16 == 15 && p > 128 { 0 } else { p };
             let refresh = early_refresh.then_some("2026-11-01");
             let text = generated_csv(&rows, "\r\n", pick, refresh, |shape| shape < 30);
             for records in [false, true] {
-                let steady = outcome_with(text.as_bytes(), false, records, piece_bytes);
-                let long = outcome_with(text.as_bytes(), true, records, usize::MAX);
+                let steady = outcome_with(text.as_bytes(), false, records, cut);
+                let long = outcome_with(text.as_bytes(), true, records, ONE_PIECE);
                 proptest::prop_assert_eq!(&steady.0, &long.0, "{}", text);
                 proptest::prop_assert!(steady.1 == long.1, "records differ\n{}", text);
             }
@@ -603,12 +663,12 @@ mod tests {
     }
 
     /// What converting `text` to `format` writes (`None` for an invalid file), with the
-    /// short path and steady runs or without, cut into pieces of `piece_bytes`.
+    /// short path and steady runs or without, cut as `cut` says.
     fn converted(
         text: &[u8],
         long: bool,
         format: crate::write::Format,
-        piece_bytes: usize,
+        cut: Cut,
     ) -> Option<Vec<u8>> {
         use std::io::{Read, Seek};
         let mut writer = crate::write::RecordWriter::new(
@@ -620,7 +680,7 @@ mod tests {
             },
             crate::write::Destination::Stdout,
         );
-        let report = check_group_counts(text, long, piece_bytes, &mut writer);
+        let report = check_group_counts(text, long, cut, &mut writer);
         let output = writer.take_output(report.report.as_ref()).unwrap();
         let crate::write::Output::Stdout(mut spool) = output? else {
             panic!("a file output for standard output");
@@ -647,7 +707,7 @@ mod tests {
                 ),
                 0..120,
             ),
-            piece_bytes in proptest::prop_oneof![proptest::strategy::Just(usize::MAX), 1usize..400],
+            cut in cuts(),
             empty in proptest::bool::ANY,
         ) {
             // Mostly good rows (an odd cell makes the file invalid, and no output); with
@@ -658,8 +718,8 @@ mod tests {
                 text = text.replace(",0,", ",,");
             }
             for format in [crate::write::Format::Json, crate::write::Format::Ndjson, crate::write::Format::Csv] {
-                let runs = converted(text.as_bytes(), false, format, piece_bytes);
-                let cells = converted(text.as_bytes(), true, format, usize::MAX);
+                let runs = converted(text.as_bytes(), false, format, cut);
+                let cells = converted(text.as_bytes(), true, format, ONE_PIECE);
                 proptest::prop_assert!(
                     runs == cells,
                     "{format:?} differs\n{text}\n{}\n{}",

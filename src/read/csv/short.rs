@@ -22,6 +22,10 @@ pub(super) struct Slot<'t, 'k> {
     reader: CellReader,
     /// The cell's text in the row before (see [`ShortPath::valid`]).
     pub(super) previous: &'t [u8],
+    /// Whether a cell is compared with the one before at all (see [`ShortPath::TRIAL`]).
+    compare: bool,
+    /// Cells found the same as the one before, in the first rows.
+    repeats: u32,
 }
 
 /// Rows of the usual shape, checked without splitting them first ([`ShortPath::row`]).
@@ -31,6 +35,8 @@ pub(super) struct ShortPath<'t, 'k> {
     /// The row before took the short path: the slots' texts and the scratch values are its
     /// own, so a cell with the same text keeps its value.
     pub(super) valid: bool,
+    /// Rows read, up to [`ShortPath::TRIAL`].
+    rows: u32,
 }
 
 impl<'t, 'k> ShortPath<'t, 'k> {
@@ -55,14 +61,24 @@ impl<'t, 'k> ShortPath<'t, 'k> {
                     kind: &layout.report.columns[column].kind,
                     reader: CellReader::default(),
                     previous: &[],
+                    compare: true,
+                    repeats: 0,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
         (!slots.is_empty()).then_some(ShortPath {
             slots,
             valid: false,
+            rows: 0,
         })
     }
+
+    /// Rows after which a column whose cells seldom repeat the row before's (a detail
+    /// report's flags and dates, one user to the next) stops being compared: the
+    /// comparison's outcome is a branch the processor cannot predict, which costs more
+    /// than reading the cell again. Columns that repeat (the refresh date, the period, a
+    /// counts report's dimension) keep their value.
+    const TRIAL: u32 = 64;
 
     /// Reads and checks the row of plain text (see [`crate::read::records::is_plain`]) starting
     /// at `pos`, on line `line`, when it has the usual shape: as many fields as the header,
@@ -94,6 +110,15 @@ impl<'t, 'k> ShortPath<'t, 'k> {
             return None;
         }
         self.valid = true;
+        if self.rows < Self::TRIAL {
+            self.rows += 1;
+            if self.rows == Self::TRIAL {
+                for slot in &mut self.slots {
+                    // Most cells the same as the one before: worth comparing.
+                    slot.compare = slot.repeats >= Self::TRIAL * 15 / 16;
+                }
+            }
+        }
         checker.good_row(line, &scratch.cells, &|col| {
             locate_column(raw, line, layout.cell_of, col)
         });
@@ -139,7 +164,8 @@ impl<'t> Slot<'t, '_> {
     /// `None` if it fails its field rule.
     #[inline(always)]
     fn take(&mut self, cell: &'t [u8], valid: bool, cells: &mut [Cell]) -> Option<()> {
-        if valid && same_bytes(self.previous, cell) {
+        if valid && self.compare && same_bytes(self.previous, cell) {
+            self.repeats = self.repeats.wrapping_add(1);
             return Some(());
         }
         if !self
