@@ -3,13 +3,14 @@
 //! [`crate::validate`] makes one per input and hands it to the reader the input needs. It
 //! knows nothing of CSV or JSON syntax: positions come to it as [`Location`]s.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::diagnostic::{Code, Finding, Severity, Snippet};
-use crate::discover::{io_message, Input, Source};
+use crate::discover::{io_message, Source};
 use crate::record::{Cell, Fork, Record, RecordBuffer, RecordSink, TextRun};
 use crate::rules::file::{FileProblem, FileRules};
 use crate::rules::record::{check_record, RecordProblem};
@@ -84,14 +85,15 @@ pub struct CheckOptions {
     /// this many bytes, checked in parallel a few per thread at a time (so memory stays
     /// bounded) and joined in order. Findings do not depend on it; only speed does.
     pub piece_bytes: usize,
-    /// A CSV input of known size up to this many bytes is checked on its own thread, its
-    /// pieces one after another by the one checker; a larger one (or one of unknown size,
-    /// such as standard input) has its pieces checked in parallel and joined. With many
-    /// files the files themselves keep every core busy, and joining pieces (their entity
-    /// sets, their sums) is work that one thread per file does not need. `None`, the
-    /// default: decided for each run by [`CheckOptions::spread_over`] (every input is cut
-    /// when a caller does not call it). Findings do not depend on it; only speed does.
-    pub whole_up_to: Option<u64>,
+    /// The files of the run not started yet, when the run counts them
+    /// ([`CheckOptions::spread_over`]). While some are, a CSV input's pieces are checked one
+    /// after another on its own thread by its one checker: the other files keep the other
+    /// threads busy, and joining pieces (their entity sets, their sums) is work a file read
+    /// whole does not need. Once none is left (the last files of a run, or a run of one
+    /// large file) the rest of its pieces are checked in parallel and joined. `None`: every
+    /// input of more than one piece is checked in parallel. Findings do not depend on it;
+    /// only speed does.
+    pub pending: Option<Arc<Pending>>,
     /// The fastest path CSV rows may take (the default: any). Findings do not depend on it;
     /// tests and benchmarks lower it to compare the paths.
     pub csv_path: CsvPath,
@@ -105,32 +107,43 @@ impl Default for CheckOptions {
             max_findings: 100,
             limits: Limits::default(),
             piece_bytes: 512 << 10,
-            whole_up_to: None,
+            pending: None,
             csv_path: CsvPath::default(),
         }
     }
 }
 
 impl CheckOptions {
-    /// These options for a run over `sources`, with [`CheckOptions::whole_up_to`] set
-    /// unless it is already: a file of less than half a thread's share of the run's bytes
-    /// is checked whole on one thread, since the other files keep the other threads busy; a
-    /// larger one is cut across threads. One large file alone is always cut; 180 daily
-    /// downloads of 4 MB are each read whole.
+    /// These options for a run over `sources`, counting the files not started yet (see
+    /// [`CheckOptions::pending`]) unless a caller counts them already.
     pub fn spread_over(&self, sources: &[Source]) -> CheckOptions {
         let mut options = self.clone();
-        if options.whole_up_to.is_none() {
-            let total: u64 = sources
-                .iter()
-                .filter_map(|s| match &s.input {
-                    Input::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-                    Input::Stdin => None,
-                })
-                .sum();
-            let threads = rayon::current_num_threads().max(1) as u64;
-            options.whole_up_to = Some(total / (2 * threads));
+        if options.pending.is_none() {
+            options.pending = Some(Arc::new(Pending::new(sources.len())));
         }
         options
+    }
+}
+
+/// How many files of a run are not started yet; see [`CheckOptions::pending`].
+#[derive(Debug, Default)]
+pub struct Pending(AtomicUsize);
+
+impl Pending {
+    /// `files` not started yet.
+    pub fn new(files: usize) -> Pending {
+        Pending(AtomicUsize::new(files))
+    }
+
+    /// Notes a file started.
+    pub fn start(&self) {
+        // Never below zero: a caller may check more sources than it counted.
+        let _ = (self.0).fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// Whether some file is not started yet.
+    pub fn any(&self) -> bool {
+        self.0.load(Ordering::Relaxed) > 0
     }
 }
 
@@ -254,10 +267,10 @@ impl<'a> Checker<'a> {
         )
     }
 
-    /// Whether the input is checked whole on this thread rather than cut across threads
-    /// (see [`CheckOptions::whole_up_to`]).
+    /// Whether the input's next pieces are checked on this thread rather than across
+    /// threads (see [`CheckOptions::pending`]).
     pub(crate) fn whole(&self) -> bool {
-        (self.size.zip(self.options.whole_up_to)).is_some_and(|(size, most)| size <= most)
+        (self.options.pending.as_ref()).is_some_and(|p| p.any())
     }
 
     /// A checker with fresh file rules and no finding yet, for `report`.

@@ -23,6 +23,9 @@ pub fn check_source(
     options: &CheckOptions,
     sink: &mut dyn RecordSink,
 ) -> FileReport {
+    if let Some(pending) = &options.pending {
+        pending.start();
+    }
     let (reader, size): (Box<dyn Read>, _) = match &source.input {
         Input::Stdin => (Box::new(std::io::stdin().lock()), None),
         Input::Path(path) => match std::fs::File::open(path) {

@@ -72,13 +72,8 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         // A small file, one piece: checked here.
         Next::Piece(text, line) => match feed.next() {
             Next::Piece(second, second_line) => {
-                let first = [(text, line), (second, second_line)];
-                let after = if checker.whole() {
-                    check_one_by_one(first, &mut feed, &layout, checker)
-                } else {
-                    check_pieces(first, &mut feed, &layout, &report, checker)
-                };
-                match after {
+                let first = vec![(text, line), (second, second_line)];
+                match check_one_by_one(first, &mut feed, &layout, &report, checker) {
                     Some(after) => after,
                     None => return,
                 }
@@ -113,14 +108,17 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
 /// good records.
 type Checked = (Vec<u8>, u64, Piece, PieceRecords);
 
-/// Checks the pieces of an input one after another on this thread, by `checker` itself:
-/// what [`join_piece`] does when a piece must be checked again, so findings and records
-/// are the same. Each piece's text is read into the one before's. What ended the input, or
-/// `None` when checking stopped.
+/// Checks the pieces of an input one after another on this thread, by `checker` itself,
+/// while other files of the run are waiting (see [`crate::CheckOptions::pending`]); the
+/// rest in parallel ([`check_pieces`]) once none is. A piece checked here is checked as
+/// [`join_piece`] checks a piece again, so findings and records are the same. Each piece's
+/// text is read into the one before's. What ended the input, or `None` when checking
+/// stopped.
 fn check_one_by_one<R: Read>(
-    first: [(Vec<u8>, u64); 2],
+    first: Vec<(Vec<u8>, u64)>,
     feed: &mut Feed<'_, R>,
     layout: &Layout<'_>,
+    report: &std::sync::Arc<Report>,
     checker: &mut Checker<'_>,
 ) -> Option<Next> {
     let first_line = first[0].1;
@@ -133,13 +131,19 @@ fn check_one_by_one<R: Read>(
                 other => return Some(other),
             },
         };
+        if !checker.whole() {
+            let rest = std::iter::once((text, line)).chain(first).collect();
+            return check_pieces(rest, feed, layout, report, checker);
+        }
         check_plain(&text, line, layout, checker);
         if checker.stopped {
             return None;
         }
         if line == first_line {
-            let rest = checker.size.unwrap_or(0).saturating_sub(text.len() as u64);
-            checker.expect_bytes(text.len(), rest);
+            if let Some(size) = checker.size {
+                let rest = size.saturating_sub(text.len() as u64);
+                checker.expect_bytes(text.len(), rest);
+            }
         }
         if feed.spare.is_empty() {
             text.clear();
@@ -154,7 +158,7 @@ fn check_one_by_one<R: Read>(
 /// for a whole batch, and the pool always has the next piece at hand while this thread
 /// reads. What ended the input, or `None` when checking stopped.
 fn check_pieces<R: Read>(
-    first: [(Vec<u8>, u64); 2],
+    first: Vec<(Vec<u8>, u64)>,
     feed: &mut Feed<'_, R>,
     layout: &Layout<'_>,
     report: &std::sync::Arc<Report>,
@@ -414,21 +418,44 @@ mod tests {
     }
 
     /// How an input is cut: bytes per piece, and whether its pieces are checked one after
-    /// another by one checker (a file read whole, see `CheckOptions::whole_up_to`) rather
-    /// than on their own and joined.
-    type Cut = (usize, bool);
+    /// another by one checker while other files wait (see `CheckOptions::pending`): `None`,
+    /// never (every piece on its own, then joined); `Some(n)`, until `n` bytes of the input
+    /// are read, when the last waiting file starts and the rest are checked in parallel.
+    type Cut = (usize, Option<usize>);
 
     /// The whole input as one piece.
-    const ONE_PIECE: Cut = (usize::MAX, false);
+    const ONE_PIECE: Cut = (usize::MAX, None);
 
-    /// One piece, or pieces of up to 400 bytes read whole or joined.
+    /// One piece, or pieces of up to 400 bytes joined, checked in turn, or checked in turn
+    /// and then joined.
     fn cuts() -> impl proptest::strategy::Strategy<Value = Cut> {
         use proptest::strategy::Strategy;
         proptest::prop_oneof![
             proptest::strategy::Just(ONE_PIECE),
-            (1usize..400, proptest::bool::ANY),
+            (1usize..400, proptest::option::of(0usize..4000)),
         ]
         .boxed()
+    }
+
+    /// `text` read a little at a time, starting the run's last waiting file once `at`
+    /// bytes have been read.
+    struct Starting<'t> {
+        text: &'t [u8],
+        read: usize,
+        at: usize,
+        pending: std::sync::Arc<crate::check::Pending>,
+    }
+
+    impl std::io::Read for Starting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.read >= self.at {
+                self.pending.start();
+            }
+            let n = buf.len().min(97).min(self.text.len() - self.read);
+            buf[..n].copy_from_slice(&self.text[self.read..][..n]);
+            self.read += n;
+            Ok(n)
+        }
     }
 
     /// Findings, counts and records of checking `text` as a GroupCounts CSV in one piece (on
@@ -453,14 +480,15 @@ mod tests {
         report: &str,
         text: &[u8],
         long: bool,
-        (piece_bytes, whole): Cut,
+        (piece_bytes, in_turn): Cut,
         sink: &mut dyn RecordSink,
     ) -> crate::FileReport {
         let registry = Registry::builtin().unwrap();
+        let pending = std::sync::Arc::new(crate::check::Pending::new(1));
         let options = CheckOptions {
             report: registry.find(report).cloned(),
             piece_bytes,
-            whole_up_to: whole.then_some(u64::MAX),
+            pending: in_turn.map(|_| pending.clone()),
             // The reference: every row through the parser and `check_row`.
             csv_path: if long { CsvPath::Full } else { CsvPath::Steady },
             ..CheckOptions::default()
@@ -472,8 +500,14 @@ mod tests {
             group: ".".into(),
             relative: "t.csv".into(),
         };
-        let size = whole.then_some(text.len() as u64);
-        crate::validate::check_sized(text, size, &source, &registry, &options, sink)
+        let reader = Starting {
+            text,
+            read: 0,
+            at: in_turn.unwrap_or(0),
+            pending,
+        };
+        let size = Some(text.len() as u64);
+        crate::validate::check_sized(reader, size, &source, &registry, &options, sink)
     }
 
     /// [`outcome`], with or without records, cut as `cut` says.
