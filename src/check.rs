@@ -125,6 +125,16 @@ impl CheckOptions {
     }
 }
 
+impl CheckOptions {
+    /// Notes that a source of the run waits no more (see [`CheckOptions::pending`]): it is
+    /// being checked, or will not be (already archived, unreadable).
+    pub fn dequeue(&self) {
+        if let Some(pending) = &self.pending {
+            pending.start();
+        }
+    }
+}
+
 /// How many files of a run are not started yet; see [`CheckOptions::pending`].
 #[derive(Debug, Default)]
 pub struct Pending(AtomicUsize);

@@ -13,7 +13,7 @@ use crate::record::RecordSink;
 use crate::schema::Registry;
 
 use crate::check::Checker;
-pub use crate::check::{CheckOptions, FileReport, Location};
+pub use crate::check::{CheckOptions, FileReport, Location, Pending};
 
 /// Checks one input and feeds its good records to `sink`. Never panics on any input; an
 /// unreadable input gives a report with `io_error` set and an `E007` finding.
@@ -23,9 +23,7 @@ pub fn check_source(
     options: &CheckOptions,
     sink: &mut dyn RecordSink,
 ) -> FileReport {
-    if let Some(pending) = &options.pending {
-        pending.start();
-    }
+    options.dequeue();
     let (reader, size): (Box<dyn Read>, _) = match &source.input {
         Input::Stdin => (Box::new(std::io::stdin().lock()), None),
         Input::Path(path) => match std::fs::File::open(path) {

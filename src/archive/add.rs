@@ -159,6 +159,7 @@ impl Checked {
         series_by: SeriesBy,
     ) -> Checked {
         let Input::Path(path) = &source.input else {
+            options.dequeue();
             self.unreadable.push((
                 source.name.clone(),
                 "standard input cannot be archived (it has no file to name); save it first".into(),
@@ -168,11 +169,13 @@ impl Checked {
         let sha256 = match sha256_file(path) {
             Ok(h) => h,
             Err(e) => {
+                options.dequeue();
                 self.unreadable.push((source.name.clone(), io_message(&e)));
                 return self;
             }
         };
         if known.contains(&sha256) {
+            options.dequeue();
             self.skipped += 1;
             return self;
         }

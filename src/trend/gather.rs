@@ -66,6 +66,7 @@ pub fn gather(
         .par_iter()
         .fold(Gathered::default, |mut pass, source| {
             if stop_at_invalid && stop.load(Ordering::Relaxed) {
+                options.dequeue();
                 pass.not_checked += 1;
                 return pass;
             }

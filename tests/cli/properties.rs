@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use m365report::discover::{Input, Source};
 use m365report::record::{Cell, Discard, Record, RecordSink};
 use m365report::schema::{Kind, Role};
-use m365report::validate::check_reader;
+use m365report::validate::{check_reader, Pending};
 use m365report::write::{
     Compression, Destination, Durability, Format, Output, RecordWriter, WriteOptions,
 };
@@ -406,6 +406,18 @@ fn check_into(
     piece_bytes: usize,
     sink: &mut dyn RecordSink,
 ) -> FileReport {
+    check_with(bytes, report, format, (piece_bytes, None), sink)
+}
+
+/// [`check_into`] with the run's count of files waiting (see `CheckOptions::pending`):
+/// while some wait, the pieces are checked in turn by the file's one checker.
+fn check_with(
+    bytes: &[u8],
+    report: &Arc<Report>,
+    format: Option<InputFormat>,
+    (piece_bytes, pending): (usize, Option<Arc<Pending>>),
+    sink: &mut dyn RecordSink,
+) -> FileReport {
     let name = format!("export-{}.data", report.name);
     let source = Source {
         input: Input::Path(PathBuf::from(&name)),
@@ -418,6 +430,7 @@ fn check_into(
         report: Some(report.clone()),
         input_format: format,
         piece_bytes,
+        pending,
         ..CheckOptions::default()
     };
     check_reader(bytes, &source, registry(), &options, sink)
@@ -808,6 +821,14 @@ proptest! {
             let pieces = check_into(&bytes, &export.report, None, piece, &mut records);
             prop_assert_eq!(summary(&pieces), summary(&whole), "{:?}, pieces of {} bytes", defect, piece);
             prop_assert!(records == whole_records, "{:?}, pieces of {} bytes: records differ", defect, piece);
+        }
+        // Other files waiting: the pieces checked in turn by the one checker.
+        for piece in (1..200).step_by(7) {
+            let mut records = Collect::default();
+            let waiting = Some(Arc::new(Pending::new(usize::MAX)));
+            let in_turn = check_with(&bytes, &export.report, None, (piece, waiting), &mut records);
+            prop_assert_eq!(summary(&in_turn), summary(&whole), "{:?}, pieces of {} bytes in turn", defect, piece);
+            prop_assert!(records == whole_records, "{:?}, pieces of {} bytes in turn: records differ", defect, piece);
         }
         // Writers render the records of pieces on the pool's threads and join the bytes
         // (Parquet: gather them into arrays there, encoded here); the output is that of one
