@@ -24,17 +24,10 @@ pub fn check_source(
     sink: &mut dyn RecordSink,
 ) -> FileReport {
     options.dequeue();
-    let (reader, size): (Box<dyn Read>, _) = match &source.input {
-        Input::Stdin => (Box::new(std::io::stdin().lock()), None),
+    let reader: Box<dyn Read> = match &source.input {
+        Input::Stdin => Box::new(std::io::stdin().lock()),
         Input::Path(path) => match std::fs::File::open(path) {
-            Ok(file) => {
-                let size = file
-                    .metadata()
-                    .ok()
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len());
-                (Box::new(file), size)
-            }
+            Ok(file) => Box::new(file),
             Err(e) => {
                 let mut report = FileReport::new(source);
                 report.io_error = true;
@@ -53,7 +46,7 @@ pub fn check_source(
             }
         },
     };
-    check_sized(reader, size, source, registry, options, sink)
+    check_reader(reader, source, registry, options, sink)
 }
 
 /// Checks bytes from any reader, named and grouped as `source` says.
@@ -64,20 +57,7 @@ pub fn check_reader(
     options: &CheckOptions,
     sink: &mut dyn RecordSink,
 ) -> FileReport {
-    check_sized(reader, None, source, registry, options, sink)
-}
-
-/// [`check_reader`] for an input of `size` bytes, when known.
-pub(crate) fn check_sized(
-    reader: impl Read,
-    size: Option<u64>,
-    source: &Source,
-    registry: &Registry,
-    options: &CheckOptions,
-    sink: &mut dyn RecordSink,
-) -> FileReport {
     let mut checker = Checker::new(registry, options, source, sink);
-    checker.size = size;
     match read::sniff(reader, options.input_format) {
         Err(e) => checker.io_failure(&e),
         Ok(Sniffed::Rejected(finding)) => checker.push_finding(finding),

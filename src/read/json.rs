@@ -1240,7 +1240,7 @@ impl<R: Read> Reader<'_, '_, R> {
             let Ok(cell) = result else {
                 return false;
             };
-            self.cells[j] = cell;
+            self.cells[j].set(cell);
             self.ok[j] = true;
             self.which[j] = i;
         }
@@ -1251,7 +1251,7 @@ impl<R: Read> Reader<'_, '_, R> {
                 if !column.optional {
                     return false;
                 }
-                self.cells[j] = Cell::Null;
+                self.cells[j].set(Cell::Null);
                 self.ok[j] = true;
                 self.which[j] = usize::MAX;
             }
@@ -1290,7 +1290,7 @@ impl<R: Read> Reader<'_, '_, R> {
         });
         for (j, column) in report.columns.iter().enumerate() {
             self.ok[j] = false;
-            self.cells[j] = Cell::Null;
+            self.cells[j].set(Cell::Null);
             let found = members
                 .iter()
                 .enumerate()
@@ -1350,7 +1350,7 @@ impl<R: Read> Reader<'_, '_, R> {
             };
             match result {
                 Ok(cell) => {
-                    self.cells[j] = cell;
+                    self.cells[j].set(cell);
                     self.ok[j] = true;
                 }
                 Err(p) => {

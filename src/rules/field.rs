@@ -164,20 +164,20 @@ impl CellReader {
         match kind {
             // A detail report's row holds a dozen of these: last activities, licence assign
             // dates (each column keeps its own month), flags and products.
-            // Written over the row before's value without a drop to call (see `put`).
+            // Written over the row before's value without a drop to call (see `Cell::set`).
             Kind::OptionalDate if raw.is_empty() => {
-                put(cell, Cell::Null);
+                cell.set(Cell::Null);
                 return true;
             }
             Kind::OptionalDate => {
                 if let Some(date) = self.date(raw) {
-                    put(cell, Cell::Date(date));
+                    cell.set(Cell::Date(date));
                     return true;
                 }
             }
             Kind::Boolean => {
                 if let Some(value) = parse_bool(raw) {
-                    put(cell, Cell::Bool(value));
+                    cell.set(Cell::Bool(value));
                     return true;
                 }
             }
@@ -206,7 +206,7 @@ impl CellReader {
         }
         match self.read(kind, raw) {
             Some(value) => {
-                put(cell, value);
+                cell.set(value);
                 true
             }
             None => false,
@@ -330,20 +330,6 @@ fn utf8(raw: &[u8]) -> String {
     match text_of(raw) {
         Ok(text) => text.to_owned(),
         Err(_) => String::from_utf8_lossy(raw).into_owned(),
-    }
-}
-
-/// Writes `value` over `cell`. Where the old value holds no memory (a date, a flag, a
-/// count, a null: a detail row's cells), it is forgotten rather than dropped: dropping a
-/// cell is a call that looks at its variant, once per cell of every row (3% of a detail
-/// trend's time); forgetting a value that owns nothing leaks nothing.
-#[inline(always)]
-fn put(cell: &mut Cell, value: Cell) {
-    match cell {
-        Cell::Text(_) | Cell::List(_) => *cell = value,
-        Cell::Null | Cell::Int(_) | Cell::Date(_) | Cell::Enum(_) | Cell::Bool(_) => {
-            std::mem::forget(std::mem::replace(cell, value))
-        }
     }
 }
 

@@ -175,7 +175,7 @@ pub(super) fn check_row(
     for (j, column) in report.columns.iter().enumerate() {
         let Some(i) = cell_of[j] else {
             // An optional column the file lacks holds no value; a required one is an E101.
-            cells[j] = Cell::Null;
+            cells[j].set(Cell::Null);
             ok[j] = column.optional;
             known[j] = false;
             continue;
@@ -183,7 +183,7 @@ pub(super) fn check_row(
         let raw_field = record.get(i).unwrap_or_default();
         if raw_field.is_empty() && column.accepts_empty() {
             // A column some exports lack may be empty where present: no value.
-            cells[j] = Cell::Null;
+            cells[j].set(Cell::Null);
             ok[j] = true;
             known[j] = false;
             continue;
@@ -195,7 +195,7 @@ pub(super) fn check_row(
         }
         match check_text_cell(&column.kind, raw_field) {
             Ok(cell) => {
-                cells[j] = cell;
+                cells[j].set(cell);
                 ok[j] = true;
                 known[j] = raw_field.len() <= 16;
                 if known[j] {
@@ -204,7 +204,7 @@ pub(super) fn check_row(
                 }
             }
             Err(p) => {
-                cells[j] = Cell::Null;
+                cells[j].set(Cell::Null);
                 ok[j] = false;
                 known[j] = false;
                 checker.push_with(p.code.severity(), || {

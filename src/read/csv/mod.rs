@@ -140,7 +140,7 @@ fn check_one_by_one<R: Read>(
             return None;
         }
         if line == first_line {
-            if let Some(size) = checker.size {
+            if let Some(size) = checker.size() {
                 let rest = size.saturating_sub(text.len() as u64);
                 checker.expect_bytes(text.len(), rest);
             }
@@ -506,8 +506,7 @@ mod tests {
             at: in_turn.unwrap_or(0),
             pending,
         };
-        let size = Some(text.len() as u64);
-        crate::validate::check_sized(reader, size, &source, &registry, &options, sink)
+        crate::validate::check_reader(reader, &source, &registry, &options, sink)
     }
 
     /// [`outcome`], with or without records, cut as `cut` says.

@@ -317,10 +317,10 @@ pub(super) fn steady_run(
             day = day.pred_opt().unwrap_or(day);
             for (&count, &column) in counts.iter().zip(layout.map) {
                 if let (Some(count), Some(column)) = (count, column) {
-                    scratch.cells[column] = count.map_or(Cell::Null, Cell::Int);
+                    scratch.cells[column].set(count.map_or(Cell::Null, Cell::Int));
                 }
             }
-            scratch.cells[day_column] = Cell::Date(day);
+            scratch.cells[day_column].set(Cell::Date(day));
             checker.steady_record(line, &scratch.cells);
             line += 1;
         })
