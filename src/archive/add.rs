@@ -95,7 +95,7 @@ type EntityList = Vec<(String, String)>;
 impl RecordSink for FileSink<'_> {
     fn begin(&mut self, report: &Arc<Report>) {
         self.series = match self.series_by {
-            SeriesBy::Folder => self.source.group.clone(),
+            SeriesBy::Folder => self.source.folder(),
             SeriesBy::Report => short_name(report).to_string(),
         };
         let mut merge = Merge::for_file(&self.series, self.source.index, &self.source.name);

@@ -388,6 +388,41 @@ fn trend_from_the_archive_equals_trend_on_the_files() {
     }
 }
 
+#[test]
+fn folders_named_one_by_one_are_the_series_trend_names_too() {
+    // `archive add tenants/* --group-by dir`: each tenant folder named on its own is its
+    // own series, as `trend` names it, not one series "." for all.
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = root().join("samples/tenants");
+    let mut folders: Vec<String> = std::fs::read_dir(&tenants)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    folders.sort();
+    assert!(folders.len() > 1);
+    let mut add = vec!["add", "--group-by", "dir"];
+    add.extend(folders.iter().map(String::as_str));
+    let (code, err) = archive(dir.path(), &add);
+    assert_eq!(code, 0, "{err}");
+    let db = dir.path().join("m365report.sqlite");
+    let files = m365report()
+        .args(["trend", "--group-by", "dir", "--format", "csv"])
+        .args(&folders)
+        .output()
+        .unwrap();
+    let archived = m365report()
+        .args(["trend", "--format", "csv", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(archived.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&files.stdout);
+    assert!(text.lines().count() > 10, "{text}");
+    assert_eq!(text, String::from_utf8_lossy(&archived.stdout));
+}
+
 /// Runs `trend ARGS` from `dir`; returns (exit status, stdout, stderr).
 fn trend(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = m365report()
