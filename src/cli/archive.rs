@@ -24,7 +24,8 @@ use m365report::Code;
 use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
 use super::validate::InputArgs;
 use super::{
-    clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome, Progress,
+    clean_up_on_interrupt, durability, fail, parquet_compression, print_stderr, Context, GroupBy,
+    Outcome, Progress,
 };
 
 /// The database used when neither `--db` nor `M365REPORT_DB` names one.
@@ -127,9 +128,9 @@ pub struct ExportArgs {
     /// Output format: the normal form of `convert`.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub to: Format,
-    /// Compression of Parquet output (--to parquet).
-    #[arg(long, value_enum, default_value_t = Compression::Snappy, value_name = "CODEC")]
-    pub compression: Compression,
+    /// Compression of Parquet output (--to parquet): snappy (the default) or zstd.
+    #[arg(long, value_enum, value_name = "CODEC")]
+    pub compression: Option<Compression>,
     /// Write here (atomically) instead of standard output (`-`: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -399,6 +400,10 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             return fail(format!("--since {since} is after --until {until}"));
         }
     }
+    if let Err(message) = parquet_compression(args.compression, args.to == Format::Parquet, "--to")
+    {
+        return fail(message);
+    }
     let db = args.db.path();
     // `-o -` is standard output, as for `convert`.
     let output = args.output.as_ref().filter(|o| o.as_os_str() != "-");
@@ -424,7 +429,7 @@ fn export(args: &ExportArgs, ctx: &Context) -> Outcome {
             format: args.to,
             bom: args.bom,
             durability: durability(args.no_sync),
-            compression: args.compression,
+            compression: args.compression.unwrap_or_default(),
         },
         destination: output.map_or(Destination::Stdout, |path| Destination::File(path.clone())),
         force: args.force,

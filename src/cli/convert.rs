@@ -18,13 +18,15 @@ use m365report::merge::Merged;
 use m365report::render::render_file;
 use m365report::validate::FileReport;
 use m365report::write::{
-    Compression, Destination, Format, Output, Plan, Planner, Targets, WriteOptions,
+    format_of, Compression, Destination, Format, Output, Plan, Planner, Targets, WriteOptions,
 };
 use m365report::CheckOptions;
 
 use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
 use super::validate::InputArgs;
-use super::{clean_up_on_interrupt, durability, fail, print_stderr, Context, Outcome};
+use super::{
+    clean_up_on_interrupt, durability, fail, parquet_compression, print_stderr, Context, Outcome,
+};
 
 /// Arguments of `convert`.
 #[derive(Debug, Args)]
@@ -79,9 +81,9 @@ pub struct ConvertArgs {
     /// Start CSV output with a UTF-8 byte-order mark (for spreadsheets).
     #[arg(long)]
     pub bom: bool,
-    /// Compression of Parquet output (--to parquet).
-    #[arg(long, value_enum, default_value_t = Compression::Snappy, value_name = "CODEC")]
-    pub compression: Compression,
+    /// Compression of Parquet output (--to parquet): snappy (the default) or zstd.
+    #[arg(long, value_enum, value_name = "CODEC")]
+    pub compression: Option<Compression>,
     #[command(flatten)]
     pub diagnostics: DiagnosticsArg,
 }
@@ -133,6 +135,11 @@ fn convert_inputs(args: &ConvertArgs, ctx: &Context, mut seen: Option<&mut Seen>
         Ok(options) => options,
         Err(message) => return fail(message),
     };
+    let to = (args.to).or_else(|| args.output.as_deref().and_then(format_of));
+    if let Err(message) = parquet_compression(args.compression, to == Some(Format::Parquet), "--to")
+    {
+        return fail(message);
+    }
     clean_up_on_interrupt();
     let (sources, discover_errors) = discover(&args.inputs);
     report_walk_errors(&discover_errors, seen.as_deref_mut());
@@ -204,7 +211,7 @@ fn run_each(
         options,
         args.bom,
         durability(args.no_sync),
-        args.compression,
+        args.compression.unwrap_or_default(),
     );
     let mut outputs = Vec::new();
     let mut invalid: Vec<String> = Vec::new();
@@ -318,7 +325,7 @@ fn run_merge(
         format: planner.format(&sources[0]),
         bom: args.bom,
         durability: durability(args.no_sync),
-        compression: args.compression,
+        compression: args.compression.unwrap_or_default(),
     };
     let outputs = match partitioning {
         Some(p) => {
@@ -470,7 +477,7 @@ fn detail_outputs(
         options,
         args.bom,
         durability(args.no_sync),
-        args.compression,
+        args.compression.unwrap_or_default(),
     );
     let mut outputs = Vec::new();
     for result in converted {

@@ -198,6 +198,21 @@ pub fn clean_up_on_interrupt() {
     }
 }
 
+/// The Parquet compression `--compression` asks for (snappy when not given); a usage
+/// error when the output is not Parquet, where the flag would be silently ignored.
+pub fn parquet_compression(
+    asked: Option<m365report::write::Compression>,
+    parquet: bool,
+    flag: &str,
+) -> Result<m365report::write::Compression, String> {
+    match asked {
+        Some(_) if !parquet => Err(format!(
+            "--compression applies to Parquet output only: add {flag} parquet, or leave it out"
+        )),
+        asked => Ok(asked.unwrap_or_default()),
+    }
+}
+
 /// Prints `error: {message}` on standard error; the outcome of a usage or I/O error.
 pub fn fail(message: impl std::fmt::Display) -> Outcome {
     print_stderr(&format!("error: {message}\n"));

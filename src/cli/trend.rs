@@ -23,7 +23,8 @@ use m365report::{Code, Report};
 use super::annotate::{annotated, report_walk_errors, DiagnosticsArg, Seen};
 use super::validate::InputArgs;
 use super::{
-    clean_up_on_interrupt, durability, fail, print_stderr, Context, GroupBy, Outcome, Progress,
+    clean_up_on_interrupt, durability, fail, parquet_compression, print_stderr, Context, GroupBy,
+    Outcome, Progress,
 };
 
 /// Arguments of `trend`.
@@ -71,9 +72,9 @@ pub struct TrendArgs {
     /// output).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Compression of Parquet output (--format parquet).
-    #[arg(long, value_enum, default_value_t = Compression::Snappy, value_name = "CODEC")]
-    pub compression: Compression,
+    /// Compression of Parquet output (--format parquet): snappy (the default) or zstd.
+    #[arg(long, value_enum, value_name = "CODEC")]
+    pub compression: Option<Compression>,
     /// Also draw an SVG line chart into this file (written atomically).
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<PathBuf>,
@@ -171,6 +172,10 @@ fn trend(args: &TrendArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcom
             } else {
                 TrendFormat::Csv
             });
+    let parquet = format == TrendFormat::Parquet;
+    if let Err(message) = parquet_compression(args.compression, parquet, "--format") {
+        return fail(message);
+    }
     if format == TrendFormat::Parquet && file.is_none() && io::stdout().is_terminal() {
         return fail(
             "--format parquet writes binary data: give -o FILE, or redirect standard output",
@@ -436,7 +441,8 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
     }
 
     if let Some(path) = output_file(args) {
-        let written = rendered(&trend, format, args.compression).map_err(|e| e.to_string());
+        let written = rendered(&trend, format, args.compression.unwrap_or_default())
+            .map_err(|e| e.to_string());
         let committed = written.and_then(|bytes| {
             AtomicFile::write_whole(path, &bytes, args.force, durability(args.no_sync))
                 .map_err(|e| e.to_string())
@@ -457,7 +463,7 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
         TrendFormat::Table => out
             .write_all(render::table(&trend).as_bytes())
             .and_then(|()| out.flush()),
-        TrendFormat::Parquet => render::parquet(&trend, args.compression)
+        TrendFormat::Parquet => render::parquet(&trend, args.compression.unwrap_or_default())
             .and_then(|bytes| out.write_all(&bytes))
             .and_then(|()| out.flush()),
     };

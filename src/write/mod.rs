@@ -51,7 +51,7 @@ pub use atomic::{
 };
 pub use parquet::{arrow_schema, data_type, write_table, Compression, BATCH_ROWS};
 pub use paths::{mirror, PathError};
-pub use plan::{Plan, PlanError, Planner, Targets};
+pub use plan::{format_of, Plan, PlanError, Planner, Targets};
 
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

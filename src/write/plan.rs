@@ -196,7 +196,7 @@ impl Planner {
 }
 
 /// The format named by an output file's extension, if it names one.
-fn format_of(path: &Path) -> Option<Format> {
+pub fn format_of(path: &Path) -> Option<Format> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
         "json" => Some(Format::Json),

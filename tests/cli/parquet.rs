@@ -226,6 +226,33 @@ fn rows_out_of_order_come_out_newest_first_across_row_groups() {
 }
 
 #[test]
+fn compression_for_an_output_that_is_not_parquet_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("samples/download/getTeamsUserActivityUserDetail_D7.csv");
+    let (input, csv) = (input.to_str().unwrap(), dir.path().join("x.csv"));
+    let db = dir.path().join("a.sqlite");
+    let (csv, db) = (csv.to_str().unwrap(), db.to_str().unwrap());
+    let runs: [&[&str]; 4] = [
+        &["convert", input, "--compression", "zstd"],
+        &["convert", input, "-o", csv, "--compression", "zstd"],
+        &["trend", input, "--format", "csv", "--compression", "snappy"],
+        &["archive", "export", "--db", db, "--compression", "zstd"],
+    ];
+    for args in runs {
+        let out = m365report().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("--compression applies to Parquet output only"),
+            "{args:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!Path::new(csv).exists());
+    assert!(!Path::new(db).exists());
+}
+
+#[test]
 fn zstd_and_snappy_hold_the_same_rows() {
     let dir = tempfile::tempdir().unwrap();
     let input = "samples/download/getTeamsUserActivityUserDetail_D7.csv";
