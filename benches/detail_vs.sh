@@ -7,17 +7,13 @@
 #
 #   bash benches/detail_vs.sh [USERS] [DAYS]    # default 20000 180 (3.6 M rows, 760 MB)
 #
-# Needs a release build (cargo build --release), hyperfine and the python duckdb module.
+# Needs hyperfine and the python duckdb module (benches/common.sh says which is missing).
 # KEEP=DIR keeps (or reuses) the corpus in DIR instead of a temporary folder.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
+need hyperfine duckdb time
 users=${1:-20000}
 days=${2:-180}
-bin=target/release/m365report
-[ -x "$bin" ] || bin=${CARGO_TARGET_DIR:-target}/release/m365report
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 corpus=${KEEP:-$work/corpus}
 if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus" 2>/dev/null)" ]; then
     python3 benches/gen_corpus.py activeusers "$corpus" --users "$users" --days "$days"

@@ -6,15 +6,11 @@
 #
 #   bash benches/inactive_vs.sh [USERS]      # default 100000 (about 700,000 rows)
 #
-# Needs a release build (cargo build --release), hyperfine and the python duckdb module.
+# Needs hyperfine and the python duckdb module (benches/common.sh says which is missing).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
+need hyperfine duckdb time
 users=${1:-100000}
-bin=target/release/m365report
-[ -x "$bin" ] || bin=${CARGO_TARGET_DIR:-target}/release/m365report
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 python3 benches/gen_tenant.py --users "$users" --out "$work/all" >/dev/null
 mkdir "$work/tenant"
 for r in Office365ActiveUserDetail TeamsUserActivityUserDetail EmailActivityUserDetail \

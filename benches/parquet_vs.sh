@@ -8,18 +8,13 @@
 # Needs hyperfine (`apt-get install -y hyperfine`) and DuckDB's Python module
 # (`python3 -m pip install duckdb`); a release build is made if there is none.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-here=$PWD
+source "$(dirname "$0")/common.sh"
+need hyperfine duckdb
 dir=${1:-/tmp/m365report-parquet}
 runs=${RUNS:-5}
-bin=${CARGO_TARGET_DIR:-$here/target}/release/m365report
 mkdir -p "$dir"
-command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get install -y hyperfine)" >&2; exit 2; }
-python3 -c 'import duckdb' 2>/dev/null || { echo "DuckDB is required (python3 -m pip install duckdb)" >&2; exit 2; }
-[ -x "$bin" ] || cargo build --release --quiet
 S=$dir/GroupCounts_stress.csv
 [ -s "$S" ] || python3 benches/gen_corpus.py stress "$S" --rows 2000000
-echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)'), threads: all cores"
 
 ours="$bin convert $S -o $dir/ours.parquet --to parquet --force"

@@ -5,16 +5,13 @@
 #
 #   bash benches/trend_vs.sh [CORPUS_DIR]      # default /tmp/m365report-corpus
 #
-# Needs a release build (cargo build --release) and, for the DuckDB column, `pip install
-# duckdb`. Prints wall-clock seconds, CPU seconds (user + system) and peak memory per tool,
+# Needs /usr/bin/time and, for the DuckDB column, `pip install duckdb`. Prints wall-clock seconds, CPU seconds (user + system) and peak memory per tool,
 # best of three runs; CPU seconds are the fairer figure on a shared machine.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
+need time
 corpus=${1:-/tmp/m365report-corpus}
-bin=target/release/m365report
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
+out=$work
 [ -d "$corpus/tenant-0200" ] || python3 benches/gen_corpus.py tenants "$corpus"
 
 best() { # name, command...: best of three by wall time
