@@ -2,18 +2,15 @@
 //! everything trendable trended, one series per folder, as `trend PATH --group-by dir`
 //! does with each report's default metrics.
 //!
-//! The files are read twice: once by [`check_all`] for every file's findings (a valid
-//! file's warnings and notes included, which a trend does not keep), once by the trend's
-//! [`gather`]. A download folder is tens of files, so the second read costs little and
-//! keeps both passes exactly the commands' own.
+//! The files are read once: the trend's [`gather`] checks each file and keeps every
+//! file's report (a valid file's warnings and notes included), so the page shows exactly
+//! what `validate` and `trend --group-by dir` would.
 
 use crate::check::{CheckOptions, FileReport};
 use crate::discover::{DiscoverError, Source};
-use crate::record::Discard;
 use crate::schema::Registry;
-use crate::trend::gather::{gather, SeriesBy};
+use crate::trend::gather::{gather, Gathering, SeriesBy};
 use crate::trend::{Trend, TrendOptions};
-use crate::validate::check_all;
 
 /// What a whole folder holds: each file's validation and the trend of the valid ones.
 #[derive(Debug, Clone)]
@@ -36,17 +33,15 @@ impl Overview {
         check: &CheckOptions,
         options: TrendOptions,
     ) -> Overview {
-        let files: Vec<FileReport> = check_all(sources, registry, check, |_| Discard)
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
-        let pass = gather(
-            sources,
-            registry,
-            (check, &options),
-            (SeriesBy::Folder, false),
-            &|| {},
-        );
+        let how = Gathering {
+            series_by: SeriesBy::Folder,
+            stop_at_invalid: false,
+            keep_valid: true,
+        };
+        let pass = gather(sources, registry, (check, &options), how, &|| {});
+        let mut files = pass.invalid;
+        files.extend(pass.valid);
+        files.sort_by_key(|r| r.index);
         let trend = Trend::compute(pass.merge.into_merged(), options);
         Overview {
             files,

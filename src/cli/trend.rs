@@ -13,7 +13,7 @@ use m365report::discover::{discover, input_paths};
 use m365report::html;
 use m365report::merge::Merged;
 use m365report::render::render_file;
-use m365report::trend::gather::{gather, Gathered};
+use m365report::trend::gather::{gather, Gathered, Gathering};
 use m365report::trend::{
     chart, check_metrics, check_metrics_used, render, short_name, By, Trend, TrendOptions,
 };
@@ -200,7 +200,11 @@ fn trend(args: &TrendArgs, ctx: &Context, mut seen: Option<&mut Seen>) -> Outcom
         return fail(message);
     }
     let progress = Progress::files(ctx, sources.len());
-    let how = (args.group_by.series_by(), args.strict);
+    let how = Gathering {
+        series_by: args.group_by.series_by(),
+        stop_at_invalid: args.strict,
+        keep_valid: false,
+    };
     let pass = gather(&sources, &ctx.registry, (&check, &options), how, &|| {
         progress.inc()
     });

@@ -28,14 +28,29 @@ pub enum SeriesBy {
     Folder,
 }
 
+/// How a trend's files are gathered.
+#[derive(Debug, Clone, Copy)]
+pub struct Gathering {
+    /// Which series a file's records join.
+    pub series_by: SeriesBy,
+    /// `--strict`: the files not yet started when one proves invalid are not read.
+    pub stop_at_invalid: bool,
+    /// Keep the valid files' reports too (their warnings and notes), as `report` shows
+    /// them, rather than reading every file a second time to validate it.
+    pub keep_valid: bool,
+}
+
 /// What checking every file gathered: the merge, the invalid files' reports (for their
-/// diagnostics, in input order) and counts. Valid files leave only their records and a count.
+/// diagnostics, in input order) and counts. Valid files leave only their records and a
+/// count, unless [`Gathering::keep_valid`] asks for their reports.
 #[derive(Default)]
 pub struct Gathered {
     /// The valid files' records.
     pub merge: Merge,
     /// The reports of the invalid files, in input order.
     pub invalid: Vec<FileReport>,
+    /// With [`Gathering::keep_valid`], the reports of the valid files, in input order.
+    pub valid: Vec<FileReport>,
     /// Files checked.
     pub files: usize,
     /// Warnings in all files.
@@ -57,9 +72,14 @@ pub fn gather(
     sources: &[Source],
     registry: &Registry,
     (options, trend): (&CheckOptions, &TrendOptions),
-    (series_by, stop_at_invalid): (SeriesBy, bool),
+    how: Gathering,
     done: &(dyn Fn() + Sync),
 ) -> Gathered {
+    let Gathering {
+        series_by,
+        stop_at_invalid,
+        keep_valid,
+    } = how;
     let options = &options.spread_over(sources);
     let stop = AtomicBool::new(false);
     let mut gathered = sources
@@ -82,10 +102,11 @@ pub fn gather(
                 stop.store(true, Ordering::Relaxed);
             }
             done();
-            pass.add(report, sink)
+            pass.add(report, sink, keep_valid)
         })
         .reduce(Gathered::default, Gathered::join);
     gathered.invalid.sort_by_key(|r| r.index);
+    gathered.valid.sort_by_key(|r| r.index);
     gathered
 }
 
@@ -159,7 +180,7 @@ impl Gathered {
         Some((which, &finding.message))
     }
 
-    fn add(mut self, report: FileReport, sink: FileSink<'_>) -> Gathered {
+    fn add(mut self, report: FileReport, sink: FileSink<'_>, keep_valid: bool) -> Gathered {
         self.files += 1;
         self.warnings += report.warnings;
         self.io_error |= report.io_error;
@@ -182,6 +203,8 @@ impl Gathered {
         }
         if !report.is_valid() {
             self.invalid.push(report);
+        } else if keep_valid {
+            self.valid.push(report);
         }
         self
     }
@@ -189,6 +212,7 @@ impl Gathered {
     fn join(mut self, other: Gathered) -> Gathered {
         self.merge = self.merge.merge(other.merge);
         self.invalid.extend(other.invalid);
+        self.valid.extend(other.valid);
         self.files += other.files;
         self.warnings += other.warnings;
         self.io_error |= other.io_error;
