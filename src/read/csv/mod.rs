@@ -108,6 +108,17 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
 /// good records.
 type Checked = (Vec<u8>, u64, Piece, PieceRecords);
 
+/// The next piece: the first of `first` (read already), else the input's next.
+fn next_of<R: Read>(
+    first: &mut std::vec::IntoIter<(Vec<u8>, u64)>,
+    feed: &mut Feed<'_, R>,
+) -> Next {
+    match first.next() {
+        Some((text, line)) => Next::Piece(text, line),
+        None => feed.next(),
+    }
+}
+
 /// Checks the pieces of an input one after another on this thread, by `checker` itself,
 /// while other files of the run are waiting (see [`crate::CheckOptions::pending`]); the
 /// rest in parallel ([`check_pieces`]) once none is. A piece checked here is checked as
@@ -124,12 +135,9 @@ fn check_one_by_one<R: Read>(
     let first_line = first[0].1;
     let mut first = first.into_iter();
     loop {
-        let (mut text, line) = match first.next() {
-            Some(piece) => piece,
-            None => match feed.next() {
-                Next::Piece(text, line) => (text, line),
-                other => return Some(other),
-            },
+        let (mut text, line) = match next_of(&mut first, feed) {
+            Next::Piece(text, line) => (text, line),
+            other => return Some(other),
         };
         if !checker.whole() {
             let rest = std::iter::once((text, line)).chain(first).collect();
@@ -176,15 +184,12 @@ fn check_pieces<R: Read>(
         let mut after = None;
         loop {
             while after.is_none() && waiting.len() < most {
-                let (text, line) = match first.next() {
-                    Some(piece) => piece,
-                    None => match feed.next() {
-                        Next::Piece(text, line) => (text, line),
-                        other => {
-                            after = Some(other);
-                            break;
-                        }
-                    },
+                let (text, line) = match next_of(&mut first, feed) {
+                    Next::Piece(text, line) => (text, line),
+                    other => {
+                        after = Some(other);
+                        break;
+                    }
                 };
                 let mut records = checker.piece_records();
                 let done = done.clone();
