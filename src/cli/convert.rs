@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use clap::Args;
 use m365report::convert::{self, Converted, Partitioning, Ready};
 use m365report::discover::{discover, Input, Source};
-use m365report::merge::Merged;
+use m365report::merge::{Merged, MergedSeries};
 use m365report::render::render_file;
 use m365report::validate::FileReport;
 use m365report::write::{
@@ -388,23 +388,44 @@ fn merged_outputs(
             Some(d) => Ok(d.clone()),
             None => planner.report_target(&report.name, write.format),
         };
-        match destination
-            .map_err(|e| e.to_string())
-            .and_then(|d| convert::series_output(&series, write, d).map_err(|e| e.to_string()))
-        {
-            Ok(Some(output)) => outputs.push(Ready {
-                name: report.name.clone(),
-                records: series.iter().map(|s| s.records.len() as u64).sum(),
-                output,
-            }),
-            Ok(None) => {}
-            Err(e) => {
-                print_stderr(&format!("error: {e}\n"));
-                *outcome = Outcome::Failure;
-            }
-        }
+        let destination = destination.map_err(|e| e.to_string());
+        let ready = series_ready(report.name.clone(), &series, write, destination);
+        keep_ready(ready, &mut outputs, outcome);
     }
     outputs
+}
+
+/// `series` written as one output into `destination` (where planning it did not fail):
+/// `None` when there is nothing to write.
+fn series_ready(
+    name: String,
+    series: &[&MergedSeries],
+    write: WriteOptions,
+    destination: Result<Destination, String>,
+) -> Result<Option<Ready>, String> {
+    let output = destination
+        .and_then(|d| convert::series_output(series, write, d).map_err(|e| e.to_string()))?;
+    Ok(output.map(|output| Ready {
+        name,
+        records: series.iter().map(|s| s.records.len() as u64).sum(),
+        output,
+    }))
+}
+
+/// Keeps an output that is ready; prints a failure, which makes `outcome` 2.
+fn keep_ready(
+    ready: Result<Option<Ready>, String>,
+    outputs: &mut Vec<Ready>,
+    outcome: &mut Outcome,
+) {
+    match ready {
+        Ok(Some(ready)) => outputs.push(ready),
+        Ok(None) => {}
+        Err(e) => {
+            print_stderr(&format!("error: {e}\n"));
+            *outcome = Outcome::Failure;
+        }
+    }
 }
 
 /// The merged records of each partition written into a complete output under `--out-dir`;
@@ -418,25 +439,11 @@ fn partition_outputs(
 ) -> Vec<Ready> {
     let mut outputs = Vec::new();
     for (path, series) in partitioning.partitions(merged, write.format) {
-        let written = planner
-            .partition_target(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|d| {
-                let d = d.unwrap_or(Destination::Stdout);
-                convert::series_output(&series, write, d).map_err(|e| e.to_string())
-            });
-        match written {
-            Ok(Some(output)) => outputs.push(Ready {
-                name: path.display().to_string(),
-                records: series.iter().map(|s| s.records.len() as u64).sum(),
-                output,
-            }),
-            Ok(None) => {}
-            Err(e) => {
-                print_stderr(&format!("error: {e}\n"));
-                *outcome = Outcome::Failure;
-            }
-        }
+        let destination = (planner.partition_target(&path))
+            .map(|d| d.unwrap_or(Destination::Stdout))
+            .map_err(|e| e.to_string());
+        let ready = series_ready(path.display().to_string(), &series, write, destination);
+        keep_ready(ready, &mut outputs, outcome);
     }
     outputs
 }
