@@ -205,14 +205,7 @@ fn run_each(
             }
         }
     }
-    let converted = convert::convert_each(
-        &planned,
-        &ctx.registry,
-        options,
-        args.bom,
-        durability(args.no_sync),
-        args.compression.unwrap_or_default(),
-    );
+    let converted = convert_planned(&planned, args, ctx, options);
     let mut outputs = Vec::new();
     let mut invalid: Vec<String> = Vec::new();
     for result in converted {
@@ -448,6 +441,23 @@ fn partition_outputs(
     outputs
 }
 
+/// Each planned input converted as the flags say (`--bom`, `--no-sync`, `--compression`).
+fn convert_planned(
+    planned: &[(Source, Plan)],
+    args: &ConvertArgs,
+    ctx: &Context,
+    options: &CheckOptions,
+) -> Vec<Converted> {
+    convert::convert_each(
+        planned,
+        &ctx.registry,
+        options,
+        args.bom,
+        durability(args.no_sync),
+        args.compression.unwrap_or_default(),
+    )
+}
+
 /// The valid inputs of detail reports converted again, each into its own part under
 /// `--out-dir` (their rows are merged by nobody); failures are printed and make `outcome` 2.
 fn detail_outputs(
@@ -478,14 +488,7 @@ fn detail_outputs(
             }
         }
     }
-    let converted = convert::convert_each(
-        &planned,
-        &ctx.registry,
-        options,
-        args.bom,
-        durability(args.no_sync),
-        args.compression.unwrap_or_default(),
-    );
+    let converted = convert_planned(&planned, args, ctx, options);
     let mut outputs = Vec::new();
     for result in converted {
         match result {

@@ -16,19 +16,6 @@ use crate::record::DateText;
 use crate::trend::render::{change_text, push_ratio, value_text};
 use crate::trend::{chart, Series, Trend};
 
-/// The series of the trend grouped by (report, metric), in the order they first appear.
-fn groups(trend: &Trend) -> Vec<Vec<&Series>> {
-    let mut groups: Vec<((&str, &str), Vec<&Series>)> = Vec::new();
-    for s in &trend.series {
-        let key = (s.report.as_str(), s.metric.name.as_str());
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(s),
-            None => groups.push((key, vec![s])),
-        }
-    }
-    groups.into_iter().map(|(_, list)| list).collect()
-}
-
 /// The header's facts about the trend: dates covered, series, points, conflicts, gaps.
 pub fn facts(out: &mut String, trend: &Trend) {
     let first = trend
@@ -71,7 +58,7 @@ pub fn contents(out: &mut String, trend: &Trend, validation: bool) {
     // One line per report, its metrics as links: a whole download set has 90 reports and
     // several hundred metrics.
     let mut reports: Vec<(&str, Vec<String>)> = Vec::new();
-    for (k, group) in groups(trend).iter().enumerate() {
+    for (k, group) in chart::groups(trend).iter().enumerate() {
         let head = group[0];
         let mut link = format!("<a href=\"#m{k}\">{}</a>", escape(&head.metric.name));
         if group.len() > 1 {
@@ -101,7 +88,7 @@ pub fn sections(out: &mut String, trend: &Trend) {
     if trend.series.is_empty() {
         out.push_str("<h2>Series</h2>\n<p>No series to trend.</p>\n");
     }
-    for (k, group) in groups(trend).iter().enumerate() {
+    for (k, group) in chart::groups(trend).iter().enumerate() {
         metric_section(out, trend, k, group);
     }
     conflicts(out, trend);

@@ -36,9 +36,9 @@ const PALETTE: [&str; PER_PANEL] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#9c755f",
 ];
 
-/// The panels: (report, metric) groups of series in the trend's order, cut into groups of
-/// at most [`PER_PANEL`]; each with its number and the count of its group's panels.
-fn panels(trend: &Trend) -> Vec<(Vec<&Series>, usize, usize)> {
+/// The series of the trend grouped by (report, metric), in the order they first appear:
+/// what a panel of the chart (or a section of the HTML page) shows.
+pub fn groups(trend: &Trend) -> Vec<Vec<&Series>> {
     let mut groups: Vec<((&str, &str), Vec<&Series>)> = Vec::new();
     for s in &trend.series {
         let key = (s.report.as_str(), s.metric.name.as_str());
@@ -47,8 +47,14 @@ fn panels(trend: &Trend) -> Vec<(Vec<&Series>, usize, usize)> {
             None => groups.push((key, vec![s])),
         }
     }
+    groups.into_iter().map(|(_, list)| list).collect()
+}
+
+/// The panels: [`groups`] cut into groups of at most [`PER_PANEL`]; each with its number
+/// and the count of its group's panels.
+fn panels(trend: &Trend) -> Vec<(Vec<&Series>, usize, usize)> {
     let mut out = Vec::new();
-    for (_, list) in groups {
+    for list in groups(trend) {
         let n = list.len().div_ceil(PER_PANEL);
         for (i, chunk) in list.chunks(PER_PANEL).enumerate() {
             out.push((chunk.to_vec(), i + 1, n));
