@@ -51,6 +51,45 @@ pub struct SeriesStatus {
     pub conflicts: u64,
 }
 
+/// A report with a dimension, or a snapshot report, files its downloads under the base
+/// series (`S`) and holds its days under one series per value or period (`S/Site
+/// Type=Team`): the base row, with no day of its own, gives its file count to each of
+/// those and is left out, so every row says what it holds. `rows` are sorted by report and
+/// series, so a base series comes right before its own.
+fn fold_base_series(rows: Vec<SeriesStatus>) -> Vec<SeriesStatus> {
+    let under = |row: &SeriesStatus, base: &SeriesStatus| {
+        row.report == base.report
+            && (row.series.strip_prefix(base.series.as_str())).is_some_and(|r| r.starts_with('/'))
+    };
+    let mut out: Vec<SeriesStatus> = Vec::with_capacity(rows.len());
+    // A row with no day, kept back until it is known whether series of its own follow.
+    let mut base: Option<(SeriesStatus, bool)> = None;
+    for mut row in rows {
+        if let Some((b, folded)) = &mut base {
+            if under(&row, b) {
+                if row.files == 0 {
+                    row.files = b.files;
+                }
+                *folded = true;
+                out.push(row);
+                continue;
+            }
+        }
+        if let Some((b, false)) = base.take() {
+            out.push(b);
+        }
+        if row.days == 0 && row.conflicts == 0 {
+            base = Some((row, false));
+        } else {
+            out.push(row);
+        }
+    }
+    if let Some((b, false)) = base {
+        out.push(b);
+    }
+    out
+}
+
 fn parse_day(text: Option<String>) -> Option<NaiveDate> {
     text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
 }
@@ -123,7 +162,7 @@ impl Archive {
                 }
             }
         }
-        Ok(out.into_values().collect())
+        Ok(fold_base_series(out.into_values().collect()))
     }
 
     /// The type names of the reports the archive holds records of, sorted.
@@ -407,5 +446,51 @@ fn empty(report: String, series: String) -> SeriesStatus {
         newest_refresh: None,
         files: 0,
         conflicts: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(report: &str, series: &str, days: u64, files: u64, conflicts: u64) -> SeriesStatus {
+        SeriesStatus {
+            days,
+            files,
+            conflicts,
+            ..empty(report.into(), series.into())
+        }
+    }
+
+    #[test]
+    fn a_base_series_without_days_gives_its_files_to_its_own_series_and_goes() {
+        let rows = vec![
+            row("a", "a", 0, 3, 0),
+            row("a", "a/Site Type=Team", 7, 0, 0),
+            row("a", "a/Site Type=Other", 7, 0, 0),
+            row("b", "b", 0, 2, 0),
+            row("b", "bb", 5, 1, 0),
+            row("c", "c", 0, 4, 1),
+            row("c", "c/Report Period=7", 1, 0, 0),
+            row("d", "d", 0, 1, 0),
+        ];
+        let folded = fold_base_series(rows);
+        let got: Vec<(&str, u64, u64)> = (folded.iter())
+            .map(|s| (s.series.as_str(), s.days, s.files))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a/Site Type=Team", 7, 3),
+                ("a/Site Type=Other", 7, 3),
+                // Not a series of b's own: b stays, with nothing to give.
+                ("b", 0, 2),
+                ("bb", 5, 1),
+                // Conflicts recorded on the base series: it stays.
+                ("c", 0, 4),
+                ("c/Report Period=7", 1, 0),
+                ("d", 0, 1),
+            ]
+        );
     }
 }

@@ -362,19 +362,25 @@ fn status_json(db: &Path, rows: &[SeriesStatus]) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
-/// `archive status --format table`.
+/// `archive status --format table`: the report and series columns as wide as their
+/// longest name, so long dimension series keep the columns after them aligned.
 fn status_table(rows: &[SeriesStatus]) -> String {
+    let width = |name: &str, of: &dyn Fn(&SeriesStatus) -> usize| {
+        rows.iter().map(of).max().unwrap_or(0).max(name.len())
+    };
+    let r = width("report", &|s| s.report.chars().count());
+    let w = width("series", &|s| s.series.chars().count());
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
+        "{:<r$} {:<w$} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
         "report", "series", "first", "last", "days", "missing", "refreshed", "files", "conflicts"
     );
     for s in rows {
         let missing: i64 = s.missing.iter().map(|m| m.days()).sum();
         let _ = writeln!(
             t,
-            "{:<36} {:<20} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
+            "{:<r$} {:<w$} {:<10} {:<10} {:>5} {:>7} {:<10} {:>6} {:>9}",
             s.report,
             s.series,
             day(s.first_date).unwrap_or_default(),
