@@ -88,8 +88,8 @@ pub struct CheckOptions {
     /// The files of the run not started yet, when the run counts them
     /// ([`CheckOptions::spread_over`]). While some are, a CSV input's pieces are checked one
     /// after another on its own thread by its one checker: the other files keep the other
-    /// threads busy, and joining pieces (their entity sets, their sums) is work a file read
-    /// whole does not need. Once none is left (the last files of a run, or a run of one
+    /// threads busy, and joining pieces (their entity sets, their sums) is work a file
+    /// checked in turn does not need. Once none is left (the last files of a run, or a run of one
     /// large file) the rest of its pieces are checked in parallel and joined. `None`: every
     /// input of more than one piece is checked in parallel. Findings do not depend on it;
     /// only speed does.
@@ -123,9 +123,7 @@ impl CheckOptions {
         }
         options
     }
-}
 
-impl CheckOptions {
     /// Notes that a source of the run waits no more (see [`CheckOptions::pending`]): it is
     /// being checked, or will not be (already archived, unreadable).
     pub fn dequeue(&self) {
@@ -290,7 +288,7 @@ impl<'a> Checker<'a> {
 
     /// Whether the input's next pieces are checked on this thread rather than across
     /// threads (see [`CheckOptions::pending`]).
-    pub(crate) fn whole(&self) -> bool {
+    pub(crate) fn in_turn(&self) -> bool {
         (self.options.pending.as_ref()).is_some_and(|p| p.any())
     }
 

@@ -376,16 +376,16 @@ impl FileRules {
         self.previous_day = day;
     }
 
-    /// Notes the key built in `self.key` as seen on `line`; the line it was first seen
-    /// on, if it was seen before.
     /// Makes room for about `more` rows to come, each with a key like those seen so far:
-    /// a file read whole knows its size after its first piece.
+    /// a file checked in turn knows its size after its first piece.
     pub fn expect_rows(&mut self, more: usize) {
         if !self.keys.is_empty() {
             self.keys.reserve(more);
         }
     }
 
+    /// Notes the key built in `self.key` as seen on `line`; the line it was first seen
+    /// on, if it was seen before.
     fn seen_before(&mut self, line: u64) -> Option<u64> {
         self.keys.seen_before(&self.key, line)
     }

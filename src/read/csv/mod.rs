@@ -73,7 +73,7 @@ pub(crate) fn check(reader: Box<dyn Read + '_>, checker: &mut Checker<'_>) {
         Next::Piece(text, line) => match feed.next() {
             Next::Piece(second, second_line) => {
                 let first = vec![(text, line), (second, second_line)];
-                match check_one_by_one(first, &mut feed, &layout, &report, checker) {
+                match check_in_turn(first, &mut feed, &layout, &report, checker) {
                     Some(after) => after,
                     None => return,
                 }
@@ -125,7 +125,7 @@ fn next_of<R: Read>(
 /// [`join_piece`] checks a piece again, so findings and records are the same. Each piece's
 /// text is read into the one before's. What ended the input, or `None` when checking
 /// stopped.
-fn check_one_by_one<R: Read>(
+fn check_in_turn<R: Read>(
     first: Vec<(Vec<u8>, u64)>,
     feed: &mut Feed<'_, R>,
     layout: &Layout<'_>,
@@ -139,7 +139,7 @@ fn check_one_by_one<R: Read>(
             Next::Piece(text, line) => (text, line),
             other => return Some(other),
         };
-        if !checker.whole() {
+        if !checker.in_turn() {
             let rest = std::iter::once((text, line)).chain(first).collect();
             return check_pieces(rest, feed, layout, report, checker);
         }
