@@ -445,12 +445,26 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
     }
 
     if let Some(path) = output_file(args) {
-        let written = rendered(&trend, format, args.compression.unwrap_or_default())
-            .map_err(|e| e.to_string());
-        let committed = written.and_then(|bytes| {
-            AtomicFile::write_whole(path, &bytes, args.force, durability(args.no_sync))
-                .map_err(|e| e.to_string())
-        });
+        let (force, durability) = (args.force, durability(args.no_sync));
+        let committed = match format {
+            // Written as made: a long series' CSV or JSON is never held whole in memory.
+            TrendFormat::Csv => AtomicFile::write_with(path, force, durability, |out| {
+                render::write_csv(&trend, out)
+            }),
+            TrendFormat::Json => AtomicFile::write_with(path, force, durability, |out| {
+                render::write_json(&trend, out)
+            }),
+            TrendFormat::Table => AtomicFile::write_with(path, force, durability, |out| {
+                out.write_all(render::table(&trend).as_bytes())
+            }),
+            TrendFormat::Parquet => AtomicFile::write_with(path, force, durability, |out| {
+                out.write_all(&render::parquet(
+                    &trend,
+                    args.compression.unwrap_or_default(),
+                )?)
+            }),
+        }
+        .map_err(|e| e.to_string());
         if let Err(e) = committed {
             let _ = writeln!(text, "error: -o {e}");
             outcome = Outcome::Failure;
@@ -562,18 +576,6 @@ fn short_name_of(ctx: &Context, report: &str) -> String {
 /// The file of `-o`, if one is given (`-o -` is standard output).
 fn output_file(args: &TrendArgs) -> Option<&Path> {
     args.output.as_deref().filter(|o| o.as_os_str() != "-")
-}
-
-/// The whole output in `format`, for a file.
-fn rendered(trend: &Trend, format: TrendFormat, compression: Compression) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    match format {
-        TrendFormat::Csv => render::write_csv(trend, &mut bytes)?,
-        TrendFormat::Json => render::write_json(trend, &mut bytes)?,
-        TrendFormat::Table => bytes = render::table(trend).into_bytes(),
-        TrendFormat::Parquet => bytes = render::parquet(trend, compression)?,
-    }
-    Ok(bytes)
 }
 
 /// Refuses, before any work, a --chart, --html or -o that is one of `inputs` (or the
