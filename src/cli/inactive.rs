@@ -2,7 +2,7 @@
 //! detail reports; a table, CSV or JSON, with diagnostics and warnings on standard error.
 
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -254,28 +254,21 @@ fn output(result: &Inactive, args: &InactiveArgs, text: String, outcome: Outcome
         InactiveFormat::Csv
     });
     let by_folder = args.group_by == GroupBy::Dir;
-    let mut bytes: Vec<u8> = Vec::new();
-    let rendered = match format {
-        InactiveFormat::Csv => render::write_csv(result, by_folder, &mut bytes),
-        InactiveFormat::Json => render::write_json(result, &mut bytes),
-        InactiveFormat::Table => {
-            bytes.extend_from_slice(render::table(result).as_bytes());
-            Ok(())
-        }
+    // Written as made, into -o or standard output: never held whole in memory.
+    let render = |out: &mut dyn Write| match format {
+        InactiveFormat::Csv => render::write_csv(result, by_folder, out),
+        InactiveFormat::Json => render::write_json(result, out),
+        InactiveFormat::Table => out.write_all(render::table(result).as_bytes()),
     };
-    let written = rendered
-        .map_err(|e| e.to_string())
-        .and_then(|()| match &args.output {
-            Some(path) => {
-                AtomicFile::write_whole(path, &bytes, args.force, durability(args.no_sync))
-                    .map(drop)
-                    .map_err(|e| format!("-o {e}"))
-            }
-            // print_stdout has said what went wrong.
-            None => super::print_stdout(&String::from_utf8_lossy(&bytes))
-                .then_some(())
-                .ok_or_else(String::new),
-        });
+    let written = match &args.output {
+        Some(path) => AtomicFile::write_with(path, args.force, durability(args.no_sync), render)
+            .map(drop)
+            .map_err(|e| format!("-o {e}")),
+        // write_stdout has said what went wrong.
+        None => super::write_stdout(render)
+            .then_some(())
+            .ok_or_else(String::new),
+    };
     print_stderr(&text);
     match written {
         Ok(()) => outcome,

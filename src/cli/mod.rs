@@ -222,8 +222,16 @@ pub fn fail(message: impl std::fmt::Display) -> Outcome {
 /// Writes to standard output; a closed pipe (`| head`) ends the process quietly with success,
 /// as it does for other Unix tools.
 pub fn print_stdout(text: &str) -> bool {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    write_stdout(|out| out.write_all(text.as_bytes()))
+}
+
+/// Writes to standard output through a buffer, as `write` makes it (a long output is never
+/// held whole in memory); a closed pipe ends the process quietly with success, as in
+/// [`print_stdout`]. `false` (said on standard error) when the write failed.
+pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> bool {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {
