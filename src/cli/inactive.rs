@@ -255,17 +255,19 @@ fn output(result: &Inactive, args: &InactiveArgs, text: String, outcome: Outcome
     });
     let by_folder = args.group_by == GroupBy::Dir;
     // Written as made, into -o or standard output: never held whole in memory.
-    let render = |out: &mut dyn Write| match format {
+    let write_output = |out: &mut dyn Write| match format {
         InactiveFormat::Csv => render::write_csv(result, by_folder, out),
         InactiveFormat::Json => render::write_json(result, out),
         InactiveFormat::Table => out.write_all(render::table(result).as_bytes()),
     };
     let written = match &args.output {
-        Some(path) => AtomicFile::write_with(path, args.force, durability(args.no_sync), render)
-            .map(drop)
-            .map_err(|e| format!("-o {e}")),
+        Some(path) => {
+            AtomicFile::write_with(path, args.force, durability(args.no_sync), write_output)
+                .map(drop)
+                .map_err(|e| format!("-o {e}"))
+        }
         // write_stdout has said what went wrong.
-        None => super::write_stdout(render)
+        None => super::write_stdout(write_output)
             .then_some(())
             .ok_or_else(String::new),
     };

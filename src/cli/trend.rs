@@ -444,27 +444,21 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
         }
     }
 
+    // Written as made, into -o or standard output: a long series' CSV or JSON is never
+    // held whole in memory.
+    let write_output = |out: &mut dyn Write| match format {
+        TrendFormat::Csv => render::write_csv(&trend, out),
+        TrendFormat::Json => render::write_json(&trend, out),
+        TrendFormat::Table => out.write_all(render::table(&trend).as_bytes()),
+        TrendFormat::Parquet => out.write_all(&render::parquet(
+            &trend,
+            args.compression.unwrap_or_default(),
+        )?),
+    };
     if let Some(path) = output_file(args) {
-        let (force, durability) = (args.force, durability(args.no_sync));
-        let committed = match format {
-            // Written as made: a long series' CSV or JSON is never held whole in memory.
-            TrendFormat::Csv => AtomicFile::write_with(path, force, durability, |out| {
-                render::write_csv(&trend, out)
-            }),
-            TrendFormat::Json => AtomicFile::write_with(path, force, durability, |out| {
-                render::write_json(&trend, out)
-            }),
-            TrendFormat::Table => AtomicFile::write_with(path, force, durability, |out| {
-                out.write_all(render::table(&trend).as_bytes())
-            }),
-            TrendFormat::Parquet => AtomicFile::write_with(path, force, durability, |out| {
-                out.write_all(&render::parquet(
-                    &trend,
-                    args.compression.unwrap_or_default(),
-                )?)
-            }),
-        }
-        .map_err(|e| e.to_string());
+        let committed =
+            AtomicFile::write_with(path, args.force, durability(args.no_sync), write_output)
+                .map_err(|e| e.to_string());
         if let Err(e) = committed {
             let _ = writeln!(text, "error: -o {e}");
             outcome = Outcome::Failure;
@@ -475,16 +469,7 @@ fn output(merged: Merged, r: Rendering, args: &TrendArgs, ctx: &Context) -> Outc
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let written = match format {
-        TrendFormat::Csv => render::write_csv(&trend, &mut out),
-        TrendFormat::Json => render::write_json(&trend, &mut out),
-        TrendFormat::Table => out
-            .write_all(render::table(&trend).as_bytes())
-            .and_then(|()| out.flush()),
-        TrendFormat::Parquet => render::parquet(&trend, args.compression.unwrap_or_default())
-            .and_then(|bytes| out.write_all(&bytes))
-            .and_then(|()| out.flush()),
-    };
+    let written = write_output(&mut out).and_then(|()| out.flush());
     drop(out);
     match written {
         // A closed pipe (`| head`) is the reader's choice, not a failure: end quietly, as
