@@ -500,11 +500,7 @@ impl AtomicFile {
         force: bool,
         durability: Durability,
     ) -> Result<PathBuf, WriteError> {
-        let mut file = AtomicFile::create_with(target, durability)?;
-        file.file()
-            .write_all(bytes)
-            .map_err(|e| WriteError::write(target, e))?;
-        file.finish()?.commit(force)
+        AtomicFile::write_with(target, force, durability, |out| out.write_all(bytes))
     }
 
     /// [`AtomicFile::write_whole`] for an output written as it is made, by `write`, rather
